@@ -1,0 +1,176 @@
+"""The store lifecycle as versioned events, one type per step.
+
+Events are past tense and frozen. Each carries a `type` tag (the class name) and a
+schema `version`; fields added by newer producers are ignored by older consumers.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any, Literal, TypeAlias
+
+import msgspec
+
+Engine: TypeAlias = Literal["woocommerce", "medusa"]
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", tag=True):
+    """Fields every store event carries."""
+
+    store_id: str
+    owner_id: str
+    event_id: str = msgspec.field(default_factory=new_id)
+    occurred_at: datetime = msgspec.field(default_factory=now)
+    version: int = 1
+
+
+class StoreRequested(Event, frozen=True, kw_only=True):
+    """A user asked for a store; the gateway accepted it."""
+
+    name: str
+    engine: Engine
+    namespace: str
+    trace_id: str = ""
+
+
+class ProvisioningStarted(Event, frozen=True, kw_only=True):
+    """The provisioner picked the request up (again, after a redelivery)."""
+
+    attempt: int = 1
+
+
+class NamespaceCreated(Event, frozen=True, kw_only=True):
+    """The store's namespace exists, labelled with store, owner and engine."""
+
+    namespace: str
+
+
+class QuotaApplied(Event, frozen=True, kw_only=True):
+    """The namespace's ResourceQuota is in place."""
+
+    namespace: str
+    hard: dict[str, str] = {}
+
+
+class LimitsApplied(Event, frozen=True, kw_only=True):
+    """The namespace's LimitRange (container defaults) is in place."""
+
+    namespace: str
+
+
+class NetworkPolicyApplied(Event, frozen=True, kw_only=True):
+    """The namespace's default-deny NetworkPolicy is in place."""
+
+    namespace: str
+
+
+class CredentialsCreated(Event, frozen=True, kw_only=True):
+    """The store's generated credentials are in a Secret (never in the event)."""
+
+    namespace: str
+    secret: str
+
+
+class ChartInstalled(Event, frozen=True, kw_only=True):
+    """`helm upgrade --install` of the engine's chart succeeded."""
+
+    namespace: str
+    release: str
+    chart: str
+    revision: int
+
+
+class StoreReady(Event, frozen=True, kw_only=True):
+    """Every workload is ready; the store answers at its URLs."""
+
+    urls: dict[str, str]
+
+
+FailureStep: TypeAlias = Literal[
+    "namespace", "quota", "limits", "network_policy", "credentials", "chart", "readiness",
+    "uninstall", "namespace_deletion", "deadline",
+]
+
+
+class ProvisioningFailed(Event, frozen=True, kw_only=True):
+    """The store could not be provisioned; `reason` says what a user can do."""
+
+    step: FailureStep
+    reason: str
+    message: str
+    retryable: bool
+
+
+class StoreDeletionRequested(Event, frozen=True, kw_only=True):
+    """The owner asked for the store to be deleted."""
+
+    namespace: str
+    trace_id: str = ""
+
+
+class ReleaseUninstalled(Event, frozen=True, kw_only=True):
+    """The engine's Helm release is gone (or was never there)."""
+
+    namespace: str
+    release: str
+
+
+class StoreDeleted(Event, frozen=True, kw_only=True):
+    """The namespace is gone; the store's name may be reused."""
+
+    namespace: str
+
+
+class DeletionFailed(Event, frozen=True, kw_only=True):
+    """Deletion stopped on a step; `reason` names what blocks it."""
+
+    step: FailureStep
+    reason: str
+    message: str
+    retryable: bool
+
+
+AnyEvent: TypeAlias = (
+    StoreRequested
+    | ProvisioningStarted
+    | NamespaceCreated
+    | QuotaApplied
+    | LimitsApplied
+    | NetworkPolicyApplied
+    | CredentialsCreated
+    | ChartInstalled
+    | StoreReady
+    | ProvisioningFailed
+    | StoreDeletionRequested
+    | ReleaseUninstalled
+    | StoreDeleted
+    | DeletionFailed
+)
+
+EVENT_TYPES: tuple[type[Event], ...] = AnyEvent.__args__  # type: ignore[attr-defined]
+
+_decoder = msgspec.json.Decoder(AnyEvent)
+_encoder = msgspec.json.Encoder()
+
+
+def encode(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode(data: bytes) -> AnyEvent:
+    """Decode any store event, upcasting older schema versions."""
+    return _decoder.decode(data)
+
+
+def to_builtins(event: Event) -> dict[str, Any]:
+    result: dict[str, Any] = msgspec.to_builtins(event)
+    return result

@@ -1,0 +1,58 @@
+"""Naming rules for stores: what a valid name is and which namespace a store gets."""
+
+from __future__ import annotations
+
+import re
+
+NAMESPACE_PREFIX = "store-"
+MAX_NAMESPACE = 63
+SHORT_ID_LENGTH = 8
+# "store-" + name + "-" + short id must fit a DNS-1123 label (63 characters).
+MAX_NAME = MAX_NAMESPACE - len(NAMESPACE_PREFIX) - 1 - SHORT_ID_LENGTH
+MIN_NAME = 3
+RESERVED_NAMES = frozenset(
+    {
+        "platform", "admin", "api", "system", "test", "kube", "kubernetes", "default",
+        "storeplane", "www", "root", "internal", "localhost", "status", "metrics", "health",
+    }
+)
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+class InvalidStoreName(ValueError):
+    """The name cannot become a store name; the message says why and what to do."""
+
+
+def normalize_name(raw: str) -> str:
+    """Lower-case, trim, and turn runs of spaces and underscores into single hyphens."""
+    return re.sub(r"[\s_]+", "-", raw.strip().lower())
+
+
+def validate_name(raw: str) -> str:
+    """Return the normalized name or raise InvalidStoreName with an actionable message."""
+    name = normalize_name(raw)
+    if len(name) < MIN_NAME:
+        raise InvalidStoreName(f"name must be at least {MIN_NAME} characters long")
+    if len(name) > MAX_NAME:
+        raise InvalidStoreName(
+            f"name must be at most {MAX_NAME} characters long so that its namespace fits "
+            f"{MAX_NAMESPACE} characters; got {len(name)}"
+        )
+    if not _DNS_LABEL.match(name):
+        raise InvalidStoreName(
+            "name may contain only lower-case letters a-z, digits 0-9 and hyphens, and must "
+            f"start and end with a letter or digit (a DNS-1123 label); got {name!r}"
+        )
+    if "--" in name:
+        raise InvalidStoreName("name must not contain two hyphens in a row")
+    if name in RESERVED_NAMES:
+        raise InvalidStoreName(f"name {name!r} is reserved; choose another")
+    return name
+
+
+def namespace_for(name: str, store_id: str) -> str:
+    """`store-<name>-<first 8 hex of the id>`: deterministic, unique, at most 63 characters."""
+    short = store_id.replace("-", "")[:SHORT_ID_LENGTH]
+    namespace = f"{NAMESPACE_PREFIX}{name}-{short}"
+    assert len(namespace) <= MAX_NAMESPACE, namespace
+    return namespace

@@ -1,0 +1,76 @@
+"""Queries the gateway asks the status service over NATS request-reply, and the answers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, TypeAlias
+
+import msgspec
+
+StoreStatus: TypeAlias = Literal[
+    "requested", "provisioning", "ready", "failed", "deleting", "deleted"
+]
+
+
+class StoreError(msgspec.Struct, frozen=True):
+    """Why a store failed: the step, a reason a user can act on, and whether a retry may help."""
+
+    step: str
+    reason: str
+    message: str
+    retryable: bool
+
+
+class StoreView(msgspec.Struct, frozen=True):
+    """One store as users see it."""
+
+    id: str
+    owner_id: str
+    name: str
+    engine: str
+    namespace: str
+    status: StoreStatus
+    created_at: datetime
+    updated_at: datetime
+    urls: dict[str, str] = {}
+    error: StoreError | None = None
+
+
+class TimelineEntry(msgspec.Struct, frozen=True):
+    """One event in a store's activity timeline."""
+
+    event_id: str
+    type: str
+    occurred_at: datetime
+    sequence: int
+    data: dict[str, Any] = {}
+
+
+class ListStores(msgspec.Struct, frozen=True):
+    owner_id: str
+    include_deleted: bool = False
+
+
+class GetStore(msgspec.Struct, frozen=True):
+    store_id: str
+    owner_id: str
+    # Read-your-writes: wait until the projection has applied this stream sequence.
+    min_sequence: int = 0
+
+
+class GetStoreEvents(msgspec.Struct, frozen=True):
+    store_id: str
+    owner_id: str
+    min_sequence: int = 0
+
+
+class StoreList(msgspec.Struct, frozen=True):
+    stores: list[StoreView]
+
+
+class StoreReply(msgspec.Struct, frozen=True):
+    store: StoreView | None
+
+
+class TimelineReply(msgspec.Struct, frozen=True):
+    events: list[TimelineEntry] | None  # None: no such store for this owner

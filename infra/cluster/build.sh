@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the local control plane's binaries from the Go module proxy, once per
+# version set, into a cache outside the repository:
+#   ${STOREPLANE_CACHE:-~/.cache/storeplane}/bin/<versions>/
+# kube-* and etcd come from a throw-away wrapper module that requires
+# k8s.io/kubernetes and replaces each k8s.io/* staging module with its
+# published v0.X version (k8s.io/kubernetes itself points them at ./staging).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=versions.env
+. "$here/versions.env"
+cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
+bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION"
+want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm)
+
+missing=()
+for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
+
+command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
+mkdir -p "$bin"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+ldflags="-s -w"
+start=$(date +%s)
+
+build_kube() {
+  local work="$cache/gobuild-k8s-$KUBERNETES_VERSION"
+  mkdir -p "$work"
+  cp -r "$here/gobuild/." "$work/"
+  if [ ! -f "$work/go.mod" ]; then
+    curl -fsS "${GOPROXY_URL:-https://proxy.golang.org}/k8s.io/kubernetes/@v/v$KUBERNETES_VERSION.mod" -o "$work/upstream.mod"
+    {
+      echo "module storeplane.local/clusterbuild"
+      echo
+      echo "go $(sed -n 's/^go //p' "$work/upstream.mod" | head -1)"
+      echo
+      echo "require ("
+      echo "	k8s.io/kubernetes v$KUBERNETES_VERSION"
+      echo "	go.etcd.io/etcd/server/v3 v$ETCD_VERSION"
+      echo ")"
+      echo
+      echo "replace ("
+      sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk '/=> .\/staging/ {print "\t" $1 " => " $1 " v0." substr(ENVIRON["KUBERNETES_VERSION"], 3)}'
+      echo ")"
+    } > "$work/go.mod"
+    (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
+  fi
+  cd "$work"
+  for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+    [ -x "$bin/$b" ] && continue
+    echo "building $b $KUBERNETES_VERSION" >&2
+    go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" && mv "$bin/$b.tmp" "$bin/$b"
+  done
+  if [ ! -x "$bin/etcd" ]; then
+    echo "building etcd $ETCD_VERSION" >&2
+    go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" ./etcd && mv "$bin/etcd.tmp" "$bin/etcd"
+  fi
+}
+
+go_install() { # name module@version
+  [ -x "$bin/$1" ] && return 0
+  echo "building $1 ${2##*@}" >&2
+  GOBIN="$bin" go install -trimpath -ldflags "$ldflags" "$2"
+}
+
+( build_kube )
+go_install kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+echo "built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
+echo "$bin"

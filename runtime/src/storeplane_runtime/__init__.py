@@ -1,0 +1,1 @@
+"""The small runtime every service shares: settings, the bus, telemetry and logging."""

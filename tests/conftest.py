@@ -1,0 +1,69 @@
+"""Session-wide real servers for the integration and end-to-end tiers.
+
+NATS (JetStream) and Postgres are started here on loopback, in a temporary folder, and
+stopped at the end of the session. Unit tests never ask for them, so they stay fast.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import nats
+import pytest
+from infra.local.servers import Server, start_nats, start_postgres
+from nats.js.errors import NotFoundError
+from storeplane_contracts import subjects
+
+
+@pytest.fixture(scope="session")
+def servers_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="storeplane-test-"))
+    path.chmod(0o755)  # the Postgres server runs as the `postgres` user when we are root
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def nats_server(servers_dir: Path) -> Iterator[Server]:
+    server = start_nats(servers_dir / "nats")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server(servers_dir: Path) -> Iterator[Server]:
+    server = start_postgres(servers_dir / "postgres", durable=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def nats_url(nats_server: Server) -> str:
+    return nats_server.url
+
+
+@pytest.fixture
+async def clean_stream(nats_server: Server) -> AsyncIterator[str]:
+    """The NATS URL, with the STORES stream and its consumers removed before the test."""
+    nc = await nats.connect(nats_server.url)
+    try:
+        await nc.jetstream().delete_stream(subjects.STREAM)
+    except NotFoundError:
+        pass
+    await nc.close()
+    yield nats_server.url
+
+
+@pytest.fixture
+async def database_url(postgres_server: Server) -> AsyncIterator[str]:
+    """A new, empty database for each test."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_server.extra["admin_url"])
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
