@@ -64,6 +64,12 @@ class GetStoreEvents(msgspec.Struct, frozen=True):
     min_sequence: int = 0
 
 
+class FindLiveStoreByName(msgspec.Struct, frozen=True):
+    """Is a store of this name live (not deleted) for any owner? Names are global: they are hosts."""
+
+    name: str
+
+
 class StoreList(msgspec.Struct, frozen=True):
     stores: list[StoreView]
 

@@ -25,6 +25,7 @@ STATUS_DURABLE = "status"
 QUERY_LIST_STORES = "storeplane.queries.stores.list"
 QUERY_GET_STORE = "storeplane.queries.stores.get"
 QUERY_STORE_EVENTS = "storeplane.queries.stores.events"
+QUERY_FIND_LIVE_BY_NAME = "storeplane.queries.stores.find_live_by_name"  # replies StoreReply
 
 
 def event_token(event_type: type[Event]) -> str:
