@@ -67,3 +67,25 @@ async def database_url(postgres_server: Server) -> AsyncIterator[str]:
     await admin.execute(f'CREATE DATABASE "{name}"')
     await admin.close()
     yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Iterator[Path]:
+    """The local control plane's kubeconfig: a running cluster is reused, else one is started
+    for the session (and stopped after it)."""
+    from infra.cluster import cluster
+
+    layout = cluster.Layout(cluster.DEFAULT_DIR)
+    was_running = all(cluster.running_pid(layout, c) for c in cluster.COMPONENTS)
+    cluster.up(layout)
+    yield layout.kubeconfig
+    if not was_running:
+        cluster.down(layout)
+
+
+@pytest.fixture(scope="session")
+def cluster_bin() -> Path:
+    """The folder with the cached kubectl and helm binaries."""
+    from infra.cluster import cluster
+
+    return cluster.binaries()

@@ -11,10 +11,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/versions.env"
 cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
 bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION"
-want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm)
+want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kwok-stages-v2.yaml)
 
 missing=()
-for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing+=("$b"); done
 if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
 
 command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
@@ -39,11 +39,15 @@ build_kube() {
       echo "	go.etcd.io/etcd/server/v3 v$ETCD_VERSION"
       echo ")"
       echo
+      echo "tool ("
+      for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do echo "	k8s.io/kubernetes/cmd/$b"; done
+      echo ")"
+      echo
       echo "replace ("
       sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk '/=> .\/staging/ {print "\t" $1 " => " $1 " v0." substr(ENVIRON["KUBERNETES_VERSION"], 3)}'
       echo ")"
     } > "$work/go.mod"
-    (cd "$work" && go mod tidy -e >/dev/null 2>&1 || true)
+    (cd "$work" && go mod tidy)
   fi
   cd "$work"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
@@ -66,5 +70,16 @@ go_install() { # name module@version
 ( build_kube )
 go_install kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
 go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
+# kwok's own stages (how simulated nodes and pods move through their lives), from its module;
+# pod deletion is our own (stages/pod-delete.yaml), added by cluster.py.
+if [ ! -e "$bin/kwok-stages-v2.yaml" ]; then
+  stages="$(GOFLAGS= go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
+  for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
+           pod/general/pod-create pod/general/pod-init-container-running \
+           pod/general/pod-init-container-completed pod/general/pod-ready \
+           pod/general/pod-complete; do
+    echo "---"; cat "$stages/$f.yaml"
+  done > "$bin/kwok-stages-v2.yaml.tmp" && mv "$bin/kwok-stages-v2.yaml.tmp" "$bin/kwok-stages-v2.yaml"
+fi
 echo "built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
 echo "$bin"

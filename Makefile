@@ -1,0 +1,57 @@
+# Storeplane: `make up` starts the whole platform, `make test` runs every test.
+# Both install what is missing on a fresh machine first (see `make deps`).
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+CACHE ?= $(HOME)/.cache/storeplane
+UV_VERSION := 0.13.9
+UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
+PY := $(UV) run --locked python
+
+.PHONY: help deps up test lint unit integration cluster-up cluster-down cluster-status cluster-bin
+
+help:
+	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
+	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
+	@echo "make cluster-up     start (building once) the local Kubernetes control plane"
+	@echo "make cluster-down   stop it and remove its state"
+	@echo "make cluster-status what runs"
+
+$(UV):
+	python3 -m venv $(CACHE)/uv-$(UV_VERSION)
+	$(CACHE)/uv-$(UV_VERSION)/bin/pip install --quiet uv==$(UV_VERSION)
+
+# System packages (PostgreSQL server, openssl) and the project's virtualenv from uv.lock.
+deps: $(UV)
+	@bash infra/install-system-deps.sh
+	@$(UV) sync --locked --quiet
+
+cluster-up: deps
+	python3 infra/cluster/cluster.py up
+
+cluster-down:
+	python3 infra/cluster/cluster.py down
+
+cluster-status:
+	python3 infra/cluster/cluster.py status
+
+cluster-bin:
+	@python3 infra/cluster/cluster.py bin
+
+up: deps
+	$(PY) -m infra.local.up
+
+lint: deps
+	$(UV) run --locked ruff check .
+	$(UV) run --locked ruff format --check .
+	$(UV) run --locked mypy
+	$(UV) run --locked lint-imports
+
+unit: deps
+	$(UV) run --locked pytest tests/unit
+
+integration: deps
+	$(UV) run --locked pytest tests/integration tests/e2e
+
+test: lint
+	python3 infra/cluster/cluster.py bin >/dev/null
+	$(UV) run --locked pytest

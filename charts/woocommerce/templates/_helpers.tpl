@@ -1,0 +1,75 @@
+{{/* Chart name. */}}
+{{- define "woocommerce.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Base name of every object. Truncated to 40 characters so that suffixed names
+("-wordpress", "-mysql-0" plus the StatefulSet revision hash) stay within 63.
+*/}}
+{{- define "woocommerce.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 40 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 40 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "woocommerce.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels. Call with (dict "root" $ "component" "wordpress|mysql"). */}}
+{{- define "woocommerce.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "woocommerce.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{/* Common labels. Call with (dict "root" $ "component" "wordpress|mysql"). */}}
+{{- define "woocommerce.labels" -}}
+helm.sh/chart: {{ include "woocommerce.chart" .root }}
+{{ include "woocommerce.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: storeplane
+storeplane.io/store-id: {{ .root.Values.store.id | quote }}
+{{- end }}
+
+{{/* "repository:tag" from an image block. */}}
+{{- define "woocommerce.image" -}}
+{{- printf "%s:%s" .repository .tag }}
+{{- end }}
+
+{{- define "woocommerce.mysqlName" -}}
+{{- printf "%s-mysql" (include "woocommerce.fullname" .) }}
+{{- end }}
+
+{{- define "woocommerce.wordpressName" -}}
+{{- printf "%s-wordpress" (include "woocommerce.fullname" .) }}
+{{- end }}
+
+{{/* Public URL of the store. */}}
+{{- define "woocommerce.url" -}}
+{{- printf "%s://%s" (ternary "https" "http" (eq (toString .Values.ingress.tls) "true")) (default "localhost" .Values.store.host) }}
+{{- end }}
+
+{{/* Database settings read by wp-config.php (WordPress and wp-cli containers). */}}
+{{- define "woocommerce.wordpressDbEnv" -}}
+- name: WORDPRESS_DB_HOST
+  value: {{ printf "%s:3306" (include "woocommerce.mysqlName" .) | quote }}
+- name: WORDPRESS_DB_NAME
+  value: {{ .Values.mysql.database | quote }}
+- name: WORDPRESS_DB_USER
+  value: {{ .Values.mysql.user | quote }}
+- name: WORDPRESS_DB_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.credentials.secretName }}
+      key: db-password
+{{- end }}

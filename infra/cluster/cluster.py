@@ -1,0 +1,363 @@
+"""The local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
+kube-scheduler and kwok's simulated nodes, on loopback, without containers.
+
+    python3 infra/cluster/cluster.py up|down|status
+
+`up` builds the binaries once (build.sh, cached outside the repository), starts whatever
+is not running, waits until the API server is ready and the nodes are Ready, and writes a
+kubeconfig to `<state>/kubeconfig`. It is idempotent. `down` stops every process it
+started and removes the state. Standard library only: it runs before any virtualenv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+DEFAULT_DIR = Path(os.environ.get("STOREPLANE_CLUSTER_DIR", ROOT / ".storeplane" / "cluster"))
+API_PORT = int(os.environ.get("STOREPLANE_CLUSTER_API_PORT", "16443"))
+ETCD_PORT = int(os.environ.get("STOREPLANE_CLUSTER_ETCD_PORT", "12379"))
+KWOK_PORT = int(os.environ.get("STOREPLANE_CLUSTER_KWOK_PORT", "10247"))
+NODES = int(os.environ.get("STOREPLANE_CLUSTER_NODES", "3"))
+SERVICE_CIDR = "10.96.0.0/16"
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+
+
+def log(message: str) -> None:
+    print(f"cluster: {message}", file=sys.stderr, flush=True)
+
+
+def binaries() -> Path:
+    """Build (once) and return the folder of cached binaries."""
+    result = subprocess.run(["bash", str(HERE / "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"cluster: building the control plane failed (exit {result.returncode})")
+    return Path(result.stdout.strip().splitlines()[-1])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the cluster keeps its files."""
+
+    dir: Path
+
+    @property
+    def pki(self) -> Path:
+        return self.dir / "pki"
+
+    @property
+    def kubeconfig(self) -> Path:
+        return self.dir / "kubeconfig"
+
+    @property
+    def token_file(self) -> Path:
+        return self.pki / "tokens.csv"
+
+    def pid_file(self, component: str) -> Path:
+        return self.dir / "run" / f"{component}.pid"
+
+    def log_file(self, component: str) -> Path:
+        return self.dir / "logs" / f"{component}.log"
+
+
+# --- processes -------------------------------------------------------------------------
+
+
+def running_pid(layout: Layout, component: str) -> int | None:
+    """The component's pid if the process we started is still alive."""
+    try:
+        pid = int(layout.pid_file(component).read_text())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        return None
+    return pid if component.encode() in cmdline else None
+
+
+def start(layout: Layout, component: str, args: list[str]) -> None:
+    if running_pid(layout, component):
+        return
+    layout.log_file(component).parent.mkdir(parents=True, exist_ok=True)
+    layout.pid_file(component).parent.mkdir(parents=True, exist_ok=True)
+    with layout.log_file(component).open("ab") as out:
+        # A session of its own: the cluster outlives the shell (and the Ctrl-C) that started it.
+        process = subprocess.Popen(
+            args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
+    layout.pid_file(component).write_text(str(process.pid))
+
+
+def stop(layout: Layout, component: str, timeout: float = 10) -> None:
+    pid = running_pid(layout, component)
+    if pid:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while running_pid(layout, component) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if running_pid(layout, component):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    layout.pid_file(component).unlink(missing_ok=True)
+
+
+# --- certificates and credentials ------------------------------------------------------
+
+
+def openssl(*args: str) -> None:
+    subprocess.run(["openssl", *args], check=True, capture_output=True)
+
+
+def ensure_pki(layout: Layout) -> str:
+    """A CA, the API server's serving certificate, the service-account key pair and an admin token."""
+    pki = layout.pki
+    pki.mkdir(parents=True, exist_ok=True)
+    if not (pki / "ca.crt").exists():
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=storeplane-local-ca",
+                "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))
+    if not (pki / "apiserver.crt").exists():
+        ext = pki / "apiserver.ext"
+        ext.write_text(
+            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
+            "extendedKeyUsage=serverAuth\n"
+        )
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
+                "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.csr"))
+        openssl("x509", "-req", "-in", str(pki / "apiserver.csr"), "-CA", str(pki / "ca.crt"),
+                "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650",
+                "-extfile", str(ext), "-out", str(pki / "apiserver.crt"))
+    if not (pki / "sa.key").exists():
+        openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
+        openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+    if not layout.token_file.exists():
+        layout.token_file.write_text(f"{secrets.token_hex(24)},storeplane-admin,storeplane-admin,system:masters\n")
+        layout.token_file.chmod(0o600)
+    return layout.token_file.read_text().split(",", 1)[0]
+
+
+def write_kubeconfig(layout: Layout, token: str) -> None:
+    import base64
+
+    ca = base64.b64encode((layout.pki / "ca.crt").read_bytes()).decode()
+    # JSON is YAML: no YAML library needed.
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "storeplane-local", "cluster": {
+            "server": f"https://127.0.0.1:{API_PORT}", "certificate-authority-data": ca}}],
+        "users": [{"name": "storeplane-admin", "user": {"token": token}}],
+        "contexts": [{"name": "storeplane-local", "context": {
+            "cluster": "storeplane-local", "user": "storeplane-admin"}}],
+        "current-context": "storeplane-local",
+    }
+    layout.kubeconfig.write_text(json.dumps(config, indent=2))
+    layout.kubeconfig.chmod(0o600)
+
+
+# --- readiness -------------------------------------------------------------------------
+
+
+def api_ready(layout: Layout, token: str) -> bool:
+    context = ssl.create_default_context(cafile=str(layout.pki / "ca.crt"))
+    request = urllib.request.Request(
+        f"https://127.0.0.1:{API_PORT}/readyz", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until(what: str, check: object, timeout: float, layout: Layout, components: tuple[str, ...]) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():  # type: ignore[operator]
+        for component in components:
+            if not running_pid(layout, component):
+                tail = layout.log_file(component).read_text(errors="replace")[-3000:]
+                raise SystemExit(f"cluster: {component} exited while waiting for {what}; its log ends:\n{tail}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"cluster: {what} not reached after {timeout:.0f}s; see {layout.dir / 'logs'}")
+        time.sleep(0.2)
+
+
+def kubectl(bin_dir: Path, layout: Layout, *args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        [str(bin_dir / "kubectl"), "--kubeconfig", str(layout.kubeconfig), *args],
+        input=stdin, capture_output=True, text=True, check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+    return result.stdout
+
+
+# --- the cluster's fixed objects -------------------------------------------------------
+
+
+def bootstrap_objects() -> str:
+    """Nodes for kwok to animate, a default StorageClass with dynamic hostPath volumes, an IngressClass."""
+    items: list[dict[str, object]] = [
+        {
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+            "metadata": {"name": "standard",
+                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/host-path", "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+        },
+        {
+            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
+            "metadata": {"name": "nginx",
+                         "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "spec": {"controller": "k8s.io/ingress-nginx"},
+        },
+    ]
+    for index in range(NODES):
+        name = f"kwok-node-{index}"
+        items.append({
+            "apiVersion": "v1", "kind": "Node",
+            "metadata": {
+                "name": name,
+                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                           "kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent", "type": "kwok"},
+            },
+            "status": {
+                "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
+                "capacity": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
+            },
+        })
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def up(layout: Layout) -> None:
+    started = time.monotonic()
+    bin_dir = binaries()
+    layout.dir.mkdir(parents=True, exist_ok=True)
+    token = ensure_pki(layout)
+    write_kubeconfig(layout, token)
+    if all(running_pid(layout, c) for c in COMPONENTS) and api_ready(layout, token):
+        log("already running")
+    pki = layout.pki
+    b = str(bin_dir)
+    start(layout, "etcd", [
+        f"{b}/etcd", "--name", "storeplane", "--data-dir", str(layout.dir / "etcd"),
+        "--listen-client-urls", f"http://127.0.0.1:{ETCD_PORT}",
+        "--advertise-client-urls", f"http://127.0.0.1:{ETCD_PORT}",
+        "--listen-peer-urls", f"http://127.0.0.1:{ETCD_PORT + 1}",
+        "--initial-advertise-peer-urls", f"http://127.0.0.1:{ETCD_PORT + 1}",
+        "--initial-cluster", f"storeplane=http://127.0.0.1:{ETCD_PORT + 1}",
+        "--listen-metrics-urls", "", "--unsafe-no-fsync", "--log-level", "warn",
+    ])
+    start(layout, "kube-apiserver", [
+        f"{b}/kube-apiserver", "--etcd-servers", f"http://127.0.0.1:{ETCD_PORT}",
+        "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(API_PORT),
+        "--tls-cert-file", str(pki / "apiserver.crt"), "--tls-private-key-file", str(pki / "apiserver.key"),
+        "--client-ca-file", str(pki / "ca.crt"), "--token-auth-file", str(layout.token_file),
+        "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file", str(pki / "sa.pub"),
+        "--service-account-signing-key-file", str(pki / "sa.key"),
+        "--service-cluster-ip-range", SERVICE_CIDR, "--authorization-mode", "RBAC",
+        "--allow-privileged=true", "--endpoint-reconciler-type", "none", "--profiling=false",
+        "--enable-priority-and-fairness=false", "--v", "1",
+    ])
+    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout,
+               ("etcd", "kube-apiserver"))
+    kubeconfig = str(layout.kubeconfig)
+    start(layout, "kube-controller-manager", [
+        f"{b}/kube-controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0",
+        "--service-account-private-key-file", str(pki / "sa.key"), "--root-ca-file", str(pki / "ca.crt"),
+        "--cluster-signing-cert-file", str(pki / "ca.crt"), "--cluster-signing-key-file", str(pki / "ca.key"),
+        "--enable-hostpath-provisioner=true", "--leader-elect=false", "--use-service-account-credentials=false",
+        "--service-cluster-ip-range", SERVICE_CIDR, "--profiling=false", "--v", "1",
+    ])
+    start(layout, "kube-scheduler", [
+        f"{b}/kube-scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0",
+        "--leader-elect=false", "--profiling=false", "--v", "1",
+    ])
+    stages = layout.dir / "kwok-stages.yaml"
+    stages.write_text("\n---\n".join(
+        f.read_text() for f in [bin_dir / "kwok-stages-v2.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
+    ))
+    start(layout, "kwok", [
+        f"{b}/kwok", "--kubeconfig", kubeconfig, "--config", str(stages),
+        "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
+        "--node-ip", "127.0.0.1", "--cidr", "10.244.0.1/16", "--node-lease-duration-seconds", "40",
+        "--server-address", f"127.0.0.1:{KWOK_PORT}",
+    ])
+    kubectl(bin_dir, layout, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
+
+    def nodes_ready() -> bool:
+        out = kubectl(bin_dir, layout, "get", "nodes", "-o",
+                      "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}")
+        return out.split().count("True") >= NODES
+
+    def default_service_account() -> bool:
+        try:
+            kubectl(bin_dir, layout, "get", "serviceaccount", "default", "-n", "default")
+        except RuntimeError:
+            return False
+        return True
+
+    wait_until("the nodes to be Ready", nodes_ready, 60, layout, COMPONENTS)
+    wait_until("the controllers to run", default_service_account, 60, layout, COMPONENTS)
+    log(f"ready in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
+
+
+def down(layout: Layout) -> None:
+    for component in reversed(COMPONENTS):
+        stop(layout, component)
+    shutil.rmtree(layout.dir, ignore_errors=True)
+    log("stopped and removed")
+
+
+def status(layout: Layout) -> int:
+    alive = 0
+    for component in COMPONENTS:
+        pid = running_pid(layout, component)
+        alive += bool(pid)
+        print(f"{component:<25} {'running, pid ' + str(pid) if pid else 'stopped'}")
+    if layout.token_file.exists():
+        token = layout.token_file.read_text().split(",", 1)[0]
+        print(f"{'API server':<25} {'ready' if api_ready(layout, token) else 'not ready'}"
+              f" at https://127.0.0.1:{API_PORT}")
+        print(f"{'kubeconfig':<25} {layout.kubeconfig}")
+    return 0 if alive == len(COMPONENTS) else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=("up", "down", "status", "bin"))
+    parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the cluster keeps its state")
+    args = parser.parse_args()
+    layout = Layout(args.dir.resolve())
+    if args.command == "up":
+        up(layout)
+    elif args.command == "down":
+        down(layout)
+    elif args.command == "bin":
+        print(binaries())
+    else:
+        return status(layout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the system packages Storeplane needs when they are missing: a PostgreSQL
+# server (for its read models and users) and openssl (for the local cluster's certificates).
+# Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
+set -euo pipefail
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+command -v go >/dev/null || { echo "Go is required to build the local cluster (https://go.dev/dl)" >&2; exit 1; }
