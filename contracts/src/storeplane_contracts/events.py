@@ -96,8 +96,16 @@ class StoreReady(Event, frozen=True, kw_only=True):
 
 
 FailureStep: TypeAlias = Literal[
-    "namespace", "quota", "limits", "network_policy", "credentials", "chart", "readiness",
-    "uninstall", "namespace_deletion", "deadline",
+    "namespace",
+    "quota",
+    "limits",
+    "network_policy",
+    "credentials",
+    "chart",
+    "readiness",
+    "uninstall",
+    "namespace_deletion",
+    "deadline",
 ]
 
 

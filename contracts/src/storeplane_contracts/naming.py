@@ -12,8 +12,22 @@ MAX_NAME = MAX_NAMESPACE - len(NAMESPACE_PREFIX) - 1 - SHORT_ID_LENGTH
 MIN_NAME = 3
 RESERVED_NAMES = frozenset(
     {
-        "platform", "admin", "api", "system", "test", "kube", "kubernetes", "default",
-        "storeplane", "www", "root", "internal", "localhost", "status", "metrics", "health",
+        "platform",
+        "admin",
+        "api",
+        "system",
+        "test",
+        "kube",
+        "kubernetes",
+        "default",
+        "storeplane",
+        "www",
+        "root",
+        "internal",
+        "localhost",
+        "status",
+        "metrics",
+        "health",
     }
 )
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -7,9 +7,7 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
-StoreStatus: TypeAlias = Literal[
-    "requested", "provisioning", "ready", "failed", "deleting", "deleted"
-]
+StoreStatus: TypeAlias = Literal["requested", "provisioning", "ready", "failed", "deleting", "deleted"]
 
 
 class StoreError(msgspec.Struct, frozen=True):

@@ -14,6 +14,7 @@ from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError
 from opentelemetry import trace
+
 from storeplane_contracts import subjects
 from storeplane_contracts.events import Event, encode
 

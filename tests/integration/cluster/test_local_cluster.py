@@ -41,7 +41,10 @@ async def watch_until(list_call, predicate, *, timeout: float = 90, **kwargs) ->
 def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:  # type: ignore[type-arg]
     result = subprocess.run(
         [str(cluster_bin / "helm"), *args, "--output", "json"],
-        capture_output=True, text=True, env={**os.environ, "KUBECONFIG": str(kubeconfig)}, check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)  # type: ignore[no-any-return]
@@ -53,17 +56,30 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     core, apps, batch = client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api)
     ns = f"it-{uuid.uuid4().hex[:8]}"
     await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
-    await core.create_namespaced_resource_quota(ns, client.V1ResourceQuota(
-        metadata=client.V1ObjectMeta(name="quota"),
-        spec=client.V1ResourceQuotaSpec(hard={"requests.cpu": "1", "requests.memory": "1Gi", "pods": "10",
-                                              "persistentvolumeclaims": "2"}),
-    ))
-    await core.create_namespaced_limit_range(ns, client.V1LimitRange(
-        metadata=client.V1ObjectMeta(name="limits"),
-        spec=client.V1LimitRangeSpec(limits=[client.V1LimitRangeItem(
-            type="Container", default={"cpu": "200m", "memory": "128Mi"},
-            default_request={"cpu": "50m", "memory": "64Mi"})]),
-    ))
+    await core.create_namespaced_resource_quota(
+        ns,
+        client.V1ResourceQuota(
+            metadata=client.V1ObjectMeta(name="quota"),
+            spec=client.V1ResourceQuotaSpec(
+                hard={"requests.cpu": "1", "requests.memory": "1Gi", "pods": "10", "persistentvolumeclaims": "2"}
+            ),
+        ),
+    )
+    await core.create_namespaced_limit_range(
+        ns,
+        client.V1LimitRange(
+            metadata=client.V1ObjectMeta(name="limits"),
+            spec=client.V1LimitRangeSpec(
+                limits=[
+                    client.V1LimitRangeItem(
+                        type="Container",
+                        default={"cpu": "200m", "memory": "128Mi"},
+                        default_request={"cpu": "50m", "memory": "64Mi"},
+                    )
+                ]
+            ),
+        ),
+    )
 
     release = await asyncio.to_thread(
         helm, cluster_bin, kubeconfig, "upgrade", "--install", "sample", str(SAMPLE_CHART), "--namespace", ns
@@ -78,8 +94,9 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     await watch_until(apps.list_namespaced_stateful_set, replicas_ready, namespace=ns)
     await watch_until(
         batch.list_namespaced_job,
-        lambda _, job: any(c["type"] == "Complete" and c["status"] == "True"
-                           for c in job.get("status", {}).get("conditions", [])),
+        lambda _, job: any(
+            c["type"] == "Complete" and c["status"] == "True" for c in job.get("status", {}).get("conditions", [])
+        ),
         namespace=ns,
     )
     claims = await core.list_namespaced_persistent_volume_claim(ns)
@@ -97,13 +114,23 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
 
     # Quota is enforced: a pod asking for more than is left is refused.
     with pytest.raises(ApiException) as refused:
-        await core.create_namespaced_pod(ns, client.V1Pod(
-            metadata=client.V1ObjectMeta(name="too-big"),
-            spec=client.V1PodSpec(containers=[client.V1Container(
-                name="c", image="registry.k8s.io/pause:3.10",
-                resources=client.V1ResourceRequirements(requests={"cpu": "2", "memory": "64Mi"},
-                                                        limits={"cpu": "2", "memory": "64Mi"}))]),
-        ))
+        await core.create_namespaced_pod(
+            ns,
+            client.V1Pod(
+                metadata=client.V1ObjectMeta(name="too-big"),
+                spec=client.V1PodSpec(
+                    containers=[
+                        client.V1Container(
+                            name="c",
+                            image="registry.k8s.io/pause:3.10",
+                            resources=client.V1ResourceRequirements(
+                                requests={"cpu": "2", "memory": "64Mi"}, limits={"cpu": "2", "memory": "64Mi"}
+                            ),
+                        )
+                    ]
+                ),
+            ),
+        )
     assert refused.value.status == 403 and "exceeded quota" in str(refused.value.body)
 
     terminating = await core.delete_namespace(ns)
@@ -112,8 +139,13 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
         return event_type == "DELETED"
 
     # Watching from the deletion's resource version cannot miss the DELETED event.
-    await watch_until(core.list_namespace, gone, timeout=120, field_selector=f"metadata.name={ns}",
-                      resource_version=terminating.metadata.resource_version)
+    await watch_until(
+        core.list_namespace,
+        gone,
+        timeout=120,
+        field_selector=f"metadata.name={ns}",
+        resource_version=terminating.metadata.resource_version,
+    )
     with pytest.raises(ApiException) as missing:
         await core.read_namespace(ns)
     assert missing.value.status == 404

@@ -1,0 +1,297 @@
+"""The Kubernetes adapter (kubernetes-asyncio): namespaces, guard rails, secrets, readiness.
+
+Creates are idempotent (409 means it exists), and waiting uses the watch API: a watch on
+each workload kind wakes the readiness check, so nothing polls in a sleep loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kubernetes_asyncio import client, config, watch
+from kubernetes_asyncio.client.exceptions import ApiException
+
+from storeplane_provisioner.errors import PermanentError, TemporaryError
+from storeplane_provisioner.ports import Heartbeat
+from storeplane_provisioner.readiness import Workloads, unready_workloads
+
+URLS_ANNOTATION = "storeplane.io/urls"
+# A list call to watch and its keyword arguments.
+Watched = tuple[Callable[..., Any], dict[str, Any]]
+
+
+async def connect(kubeconfig: Path) -> client.ApiClient:
+    configuration = client.Configuration()
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    return client.ApiClient(configuration)
+
+
+def _temporary_or_permanent(exc: ApiException, step: str, what: str) -> Exception:
+    body = exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body or "")
+    try:
+        message = json.loads(body).get("message", body)
+    except ValueError:
+        message = body or str(exc.reason)
+    if exc.status in (403, 422, 400):
+        reason = "quota_exceeded" if "exceeded quota" in message else "rejected"
+        return PermanentError(step, reason, f"{what}: {message}")  # type: ignore[arg-type]
+    return TemporaryError(step, "api_unavailable", f"{what}: {message}")  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def _api_errors(step: str, what: str) -> AsyncIterator[None]:
+    try:
+        yield
+    except ApiException as exc:
+        raise _temporary_or_permanent(exc, step, what) from exc
+    except (TimeoutError, OSError) as exc:
+        raise TemporaryError(step, "api_unavailable", f"{what}: {exc}") from exc  # type: ignore[arg-type]
+
+
+async def _create(create: Callable[[], Awaitable[object]]) -> bool:
+    """Create; an object that already exists (409) is success. True if we created it."""
+    try:
+        await create()
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise
+    return True
+
+
+class KubernetesCluster:
+    """The real cluster behind the `Cluster` port."""
+
+    def __init__(self, api: client.ApiClient, *, watch_seconds: int = 30) -> None:
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.batch = client.BatchV1Api(api)
+        self.networking = client.NetworkingV1Api(api)
+        self.watch_seconds = watch_seconds
+
+    async def ensure_namespace(self, name: str, labels: Mapping[str, str]) -> None:
+        body = client.V1Namespace(
+            metadata=client.V1ObjectMeta(
+                name=name,
+                labels={
+                    **labels,
+                    # Pod Security admission: the store's pods may not escalate (baseline), warn on restricted.
+                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/warn": "restricted",
+                },
+            )
+        )
+        async with _api_errors("namespace", f"creating namespace {name}"):
+            if not await _create(lambda: self.core.create_namespace(body)):
+                current = await self.core.read_namespace(name)
+                if current.status.phase == "Terminating":
+                    raise TemporaryError(
+                        "namespace", "namespace_terminating", f"namespace {name} is still being deleted"
+                    )
+
+    async def ensure_resource_quota(self, namespace: str, hard: Mapping[str, str]) -> None:
+        body = client.V1ResourceQuota(
+            metadata=client.V1ObjectMeta(name="store-quota"), spec=client.V1ResourceQuotaSpec(hard=dict(hard))
+        )
+        async with _api_errors("quota", f"applying the quota in {namespace}"):
+            if not await _create(lambda: self.core.create_namespaced_resource_quota(namespace, body)):
+                await self.core.replace_namespaced_resource_quota("store-quota", namespace, body)
+
+    async def ensure_limit_range(self, namespace: str) -> None:
+        body = client.V1LimitRange(
+            metadata=client.V1ObjectMeta(name="store-limits"),
+            spec=client.V1LimitRangeSpec(
+                limits=[
+                    client.V1LimitRangeItem(
+                        type="Container",
+                        default={"cpu": "500m", "memory": "512Mi"},
+                        default_request={"cpu": "100m", "memory": "128Mi"},
+                        max={"cpu": "2", "memory": "2Gi"},
+                    )
+                ]
+            ),
+        )
+        async with _api_errors("limits", f"applying the limit range in {namespace}"):
+            if not await _create(lambda: self.core.create_namespaced_limit_range(namespace, body)):
+                await self.core.replace_namespaced_limit_range("store-limits", namespace, body)
+
+    async def ensure_network_policy(self, namespace: str) -> None:
+        """Default deny; admit the ingress controller, traffic inside the namespace, and DNS."""
+        same_namespace = client.V1NetworkPolicyPeer(pod_selector=client.V1LabelSelector())
+        ingress_controller = client.V1NetworkPolicyPeer(
+            namespace_selector=client.V1LabelSelector(
+                match_expressions=[
+                    client.V1LabelSelectorRequirement(
+                        key="kubernetes.io/metadata.name", operator="In", values=["ingress-nginx", "kube-system"]
+                    )
+                ]
+            )
+        )
+        dns = client.V1NetworkPolicyEgressRule(
+            to=[
+                client.V1NetworkPolicyPeer(
+                    namespace_selector=client.V1LabelSelector(
+                        match_labels={"kubernetes.io/metadata.name": "kube-system"}
+                    )
+                )
+            ],
+            ports=[
+                client.V1NetworkPolicyPort(protocol="UDP", port=53),
+                client.V1NetworkPolicyPort(protocol="TCP", port=53),
+            ],
+        )
+        body = client.V1NetworkPolicy(
+            metadata=client.V1ObjectMeta(name="store-isolation"),
+            spec=client.V1NetworkPolicySpec(
+                pod_selector=client.V1LabelSelector(),
+                policy_types=["Ingress", "Egress"],
+                ingress=[client.V1NetworkPolicyIngressRule(_from=[same_namespace, ingress_controller])],
+                egress=[client.V1NetworkPolicyEgressRule(to=[same_namespace]), dns],
+            ),
+        )
+        async with _api_errors("network_policy", f"applying the network policy in {namespace}"):
+            if not await _create(lambda: self.networking.create_namespaced_network_policy(namespace, body)):
+                await self.networking.replace_namespaced_network_policy("store-isolation", namespace, body)
+
+    async def ensure_secret(self, namespace: str, name: str, data: Mapping[str, str]) -> bool:
+        body = client.V1Secret(
+            metadata=client.V1ObjectMeta(name=name, labels={"app.kubernetes.io/managed-by": "storeplane"}),
+            type="Opaque",
+            data={k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
+        )
+        async with _api_errors("credentials", f"creating secret {name} in {namespace}"):
+            return await _create(lambda: self.core.create_namespaced_secret(namespace, body))
+
+    async def workloads(self, namespace: str) -> Workloads:
+        deployments, statefulsets, jobs = await asyncio.gather(
+            self.apps.list_namespaced_deployment(namespace),
+            self.apps.list_namespaced_stateful_set(namespace),
+            self.batch.list_namespaced_job(namespace),
+        )
+        return Workloads(deployments.items, statefulsets.items, jobs.items)
+
+    async def _watch_changes(self, watched: Watched, changed: asyncio.Event) -> None:
+        """Set `changed` on every event of one list call, re-watching as needed."""
+        list_call, kwargs = watched
+        while True:
+            try:
+                async with watch.Watch(return_type="object") as w:
+                    async for _ in w.stream(list_call, timeout_seconds=self.watch_seconds, **kwargs):
+                        changed.set()
+            except (TimeoutError, ApiException, OSError):
+                await asyncio.sleep(1)  # the API server is restarting: back off, then watch again
+            changed.set()
+
+    async def _wait_for(
+        self,
+        condition: Callable[[], Awaitable[bool]],
+        watches: list[Watched],
+        *,
+        deadline: float,
+        heartbeat: Heartbeat,
+        on_timeout: Callable[[], Awaitable[Exception]],
+        heartbeat_seconds: float = 10.0,
+    ) -> None:
+        changed = asyncio.Event()
+        tasks = [asyncio.create_task(self._watch_changes(watched, changed)) for watched in watches]
+        try:
+            while True:
+                changed.clear()
+                if await condition():
+                    return
+                remaining = deadline - time.time()
+                if remaining <= 0:
+                    raise await on_timeout()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(changed.wait(), timeout=min(heartbeat_seconds, remaining))
+                await heartbeat()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
+        async def ready() -> bool:
+            async with _api_errors("readiness", f"reading workloads in {namespace}"):
+                unready, failed = unready_workloads(await self.workloads(namespace))
+            if failed:
+                message = "; ".join(failed)
+                reason = "quota_exceeded" if "exceeded quota" in message else "workload_failed"
+                raise PermanentError("readiness", reason, message)
+            return not unready
+
+        async def timed_out() -> Exception:
+            unready, _ = unready_workloads(await self.workloads(namespace))
+            return PermanentError("readiness", "timeout", "not ready before the deadline: " + "; ".join(unready))
+
+        in_namespace = {"namespace": namespace}
+        await self._wait_for(
+            ready,
+            [
+                (self.apps.list_namespaced_deployment, in_namespace),
+                (self.apps.list_namespaced_stateful_set, in_namespace),
+                (self.batch.list_namespaced_job, in_namespace),
+            ],
+            deadline=deadline,
+            heartbeat=heartbeat,
+            on_timeout=timed_out,
+        )
+
+    async def ingress_urls(self, namespace: str) -> dict[str, str]:
+        """URLs from the Ingress hosts; the annotation `storeplane.io/urls` names paths (default storefront=/)."""
+        async with _api_errors("readiness", f"reading ingresses in {namespace}"):
+            ingresses = await self.networking.list_namespaced_ingress(namespace)
+        urls: dict[str, str] = {}
+        for ingress in ingresses.items:
+            tls_hosts = {h for t in (ingress.spec.tls or []) for h in (t.hosts or [])}
+            names = json.loads((ingress.metadata.annotations or {}).get(URLS_ANNOTATION, '{"storefront": "/"}'))
+            for rule in ingress.spec.rules or []:
+                if not rule.host:
+                    continue
+                scheme = "https" if rule.host in tls_hosts else "http"
+                for name, path in names.items():
+                    urls.setdefault(name, f"{scheme}://{rule.host}{path}")
+        return urls
+
+    async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
+        async with _api_errors("namespace_deletion", f"deleting namespace {namespace}"):
+            try:
+                await self.core.delete_namespace(namespace)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+        async def gone() -> bool:
+            async with _api_errors("namespace_deletion", f"reading namespace {namespace}"):
+                try:
+                    await self.core.read_namespace(namespace)
+                except ApiException as exc:
+                    if exc.status == 404:
+                        return True
+                    raise
+            return False
+
+        async def stuck() -> Exception:
+            ns = await self.core.read_namespace(namespace)
+            conditions = [f"{c.type}: {c.message}" for c in (ns.status.conditions or []) if c.status == "True"]
+            return TemporaryError(
+                "namespace_deletion",
+                "namespace_stuck",
+                f"namespace {namespace} is still terminating: " + "; ".join(conditions),
+            )
+
+        await self._wait_for(
+            gone,
+            [(self.core.list_namespace, {"field_selector": f"metadata.name={namespace}"})],
+            deadline=deadline,
+            heartbeat=heartbeat,
+            on_timeout=stuck,
+        )

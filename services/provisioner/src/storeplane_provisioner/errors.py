@@ -1,0 +1,23 @@
+"""Failures that decide what happens to the message: retry later, or fail the store now."""
+
+from __future__ import annotations
+
+from storeplane_contracts.events import FailureStep
+
+
+class ProvisioningError(Exception):
+    """A step failed; `reason` is a short code, the message says what a user can do."""
+
+    def __init__(self, step: FailureStep, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.step: FailureStep = step
+        self.reason = reason
+        self.message = message
+
+
+class TemporaryError(ProvisioningError):
+    """Worth retrying: the cluster or Helm was unreachable or busy."""
+
+
+class PermanentError(ProvisioningError):
+    """Retrying the same request cannot help: the store fails with this reason."""

@@ -1,0 +1,171 @@
+"""What the provisioner does with a request: plain async functions over the ports.
+
+Every step converges (it checks what exists) and emits one event. Event ids are derived
+from the request and the step, so a step repeated after a crash publishes the same id:
+JetStream drops the duplicate and the timeline shows each step once.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from storeplane_contracts.events import (
+    ChartInstalled,
+    CredentialsCreated,
+    Event,
+    LimitsApplied,
+    NamespaceCreated,
+    NetworkPolicyApplied,
+    ProvisioningStarted,
+    QuotaApplied,
+    ReleaseUninstalled,
+    StoreDeleted,
+    StoreDeletionRequested,
+    StoreReady,
+    StoreRequested,
+)
+from storeplane_provisioner.errors import PermanentError
+from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish
+
+RELEASE = "store"
+CREDENTIALS_SECRET = "store-credentials"
+
+
+@dataclass(frozen=True)
+class Provisioning:
+    """The knobs handlers need, taken from settings by the bootstrap."""
+
+    charts_dir: Path
+    base_domain: str
+    quota: dict[str, str]
+    deadline_seconds: float
+    ingress_class: str = ""
+    labels_prefix: str = "storeplane.io"
+    installable: frozenset[str] = field(default_factory=lambda: frozenset({"woocommerce"}))
+
+
+def step_id(cause_id: str, step: str) -> str:
+    """The same request and step always give the same event id."""
+    return str(uuid.uuid5(uuid.UUID(cause_id), step))
+
+
+def deadline_of(request: Event, seconds: float) -> float:
+    """The provisioning deadline as a wall-clock timestamp, counted from the request."""
+    return request.occurred_at.timestamp() + seconds
+
+
+def generated_credentials(host: str) -> dict[str, str]:
+    return {
+        "db-password": secrets.token_urlsafe(24),
+        "db-root-password": secrets.token_urlsafe(24),
+        "admin-user": "admin",
+        "admin-password": secrets.token_urlsafe(18),
+        "admin-email": f"admin@{host}",
+    }
+
+
+def chart_values(request: StoreRequested, config: Provisioning) -> dict[str, object]:
+    host = f"{request.name}.{config.base_domain}"
+    return {
+        "store": {"id": request.store_id, "name": request.name, "host": host},
+        "ingress": {"className": config.ingress_class},
+        "credentials": {"secretName": CREDENTIALS_SECRET},
+    }
+
+
+async def provision_store(
+    request: StoreRequested,
+    *,
+    attempt: int,
+    cluster: Cluster,
+    helm: Helm,
+    publish: Publish,
+    heartbeat: Heartbeat,
+    config: Provisioning,
+) -> StoreReady:
+    """Run every step for one store request and publish its events; raises on failure."""
+    sid, oid = request.store_id, request.owner_id
+    ns = request.namespace
+    deadline = deadline_of(request, config.deadline_seconds)
+
+    def event_id(step: str) -> str:
+        return step_id(request.event_id, step)
+
+    await publish(
+        ProvisioningStarted(store_id=sid, owner_id=oid, event_id=event_id(f"started-{attempt}"), attempt=attempt)
+    )
+    if time.time() > deadline:
+        raise PermanentError("deadline", "timeout", "provisioning did not finish before its deadline")
+    if request.engine not in config.installable:
+        raise PermanentError("chart", "unsupported_engine", f"engine {request.engine!r} cannot be installed yet")
+
+    labels = {
+        f"{config.labels_prefix}/store-id": request.store_id,
+        f"{config.labels_prefix}/owner-id": request.owner_id,
+        f"{config.labels_prefix}/engine": request.engine,
+        "app.kubernetes.io/managed-by": "storeplane",
+    }
+    await cluster.ensure_namespace(ns, labels)
+    await publish(NamespaceCreated(store_id=sid, owner_id=oid, event_id=event_id("namespace"), namespace=ns))
+    await cluster.ensure_resource_quota(ns, config.quota)
+    await publish(QuotaApplied(store_id=sid, owner_id=oid, event_id=event_id("quota"), namespace=ns, hard=config.quota))
+    await cluster.ensure_limit_range(ns)
+    await publish(LimitsApplied(store_id=sid, owner_id=oid, event_id=event_id("limits"), namespace=ns))
+    await cluster.ensure_network_policy(ns)
+    await publish(NetworkPolicyApplied(store_id=sid, owner_id=oid, event_id=event_id("network_policy"), namespace=ns))
+
+    host = f"{request.name}.{config.base_domain}"
+    await cluster.ensure_secret(ns, CREDENTIALS_SECRET, generated_credentials(host))
+    await publish(
+        CredentialsCreated(
+            store_id=sid, owner_id=oid, event_id=event_id("credentials"), namespace=ns, secret=CREDENTIALS_SECRET
+        )
+    )
+
+    chart = config.charts_dir / request.engine
+    revision = await helm.upgrade_install(RELEASE, chart, ns, chart_values(request, config))
+    await publish(
+        ChartInstalled(
+            store_id=sid,
+            owner_id=oid,
+            event_id=event_id("chart"),
+            namespace=ns,
+            release=RELEASE,
+            chart=request.engine,
+            revision=revision,
+        )
+    )
+
+    await cluster.wait_workloads_ready(ns, deadline=deadline, heartbeat=heartbeat)
+    urls = await cluster.ingress_urls(ns)
+    ready = StoreReady(store_id=sid, owner_id=oid, event_id=event_id("ready"), urls=urls)
+    await publish(ready)
+    return ready
+
+
+async def delete_store(
+    request: StoreDeletionRequested,
+    *,
+    cluster: Cluster,
+    helm: Helm,
+    publish: Publish,
+    heartbeat: Heartbeat,
+    deadline_seconds: float,
+) -> StoreDeleted:
+    """Uninstall the release, delete the namespace, wait until it is gone."""
+    sid, oid = request.store_id, request.owner_id
+    ns = request.namespace
+    await helm.uninstall(RELEASE, ns)
+    await publish(
+        ReleaseUninstalled(
+            store_id=sid, owner_id=oid, event_id=step_id(request.event_id, "uninstalled"), namespace=ns, release=RELEASE
+        )
+    )
+    await cluster.delete_namespace(ns, deadline=deadline_of(request, deadline_seconds), heartbeat=heartbeat)
+    deleted = StoreDeleted(store_id=sid, owner_id=oid, event_id=step_id(request.event_id, "deleted"), namespace=ns)
+    await publish(deleted)
+    return deleted

@@ -1,0 +1,102 @@
+"""The Helm adapter: `helm upgrade --install` and `helm uninstall` as subprocesses.
+
+Values are written to a file passed with `--values`; nothing a user sent is ever put on
+the command line. `upgrade --install` makes a repeated step safe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
+
+# Messages of failures that a later attempt can get past.
+_TEMPORARY_MARKERS = (
+    "connection refused",
+    "i/o timeout",
+    "timed out",
+    "tls handshake",
+    "eof",
+    "another operation (install/upgrade/rollback) is in progress",
+    "service unavailable",
+    "the server is currently unable",
+    "too many requests",
+)
+
+
+def classify(step: str, stderr: str) -> ProvisioningError:
+    """Map Helm's error text to a temporary or permanent failure with a short reason."""
+    text = stderr.strip().splitlines()[-1] if stderr.strip() else "helm failed without a message"
+    lowered = stderr.lower()
+    if "exceeded quota" in lowered:
+        return PermanentError(step, "quota_exceeded", text)  # type: ignore[arg-type]
+    if any(marker in lowered for marker in _TEMPORARY_MARKERS):
+        return TemporaryError(step, "helm_unavailable", text)  # type: ignore[arg-type]
+    return PermanentError(step, "chart_failed", text)  # type: ignore[arg-type]
+
+
+class HelmCli:
+    """Runs the `helm` binary against one kubeconfig."""
+
+    def __init__(self, binary: str, kubeconfig: Path, *, timeout: float = 300.0) -> None:
+        self.binary = binary
+        self.kubeconfig = kubeconfig
+        self.timeout = timeout
+
+    async def _run(self, step: str, *args: str) -> str:
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        try:
+            process = await asyncio.create_subprocess_exec(
+                self.binary, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
+            )
+        except FileNotFoundError as exc:
+            raise PermanentError(step, "helm_missing", f"helm binary {self.binary!r} not found") from exc  # type: ignore[arg-type]
+        try:
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=self.timeout + 30)
+        except TimeoutError as exc:
+            process.kill()
+            await process.wait()
+            raise TemporaryError(step, "helm_timeout", f"helm {args[0]} did not finish") from exc  # type: ignore[arg-type]
+        if process.returncode != 0:
+            raise classify(step, stderr.decode(errors="replace"))
+        return stdout.decode()
+
+    async def upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="values-") as values_file:
+            json.dump(values, values_file)  # JSON is YAML
+            values_file.flush()
+            output = await self._run(
+                "chart",
+                "upgrade",
+                "--install",
+                release,
+                str(chart),
+                "--namespace",
+                namespace,
+                "--values",
+                values_file.name,
+                "--timeout",
+                f"{int(self.timeout)}s",
+                "--output",
+                "json",
+            )
+        return int(json.loads(output)["version"])
+
+    async def uninstall(self, release: str, namespace: str) -> None:
+        await self._run(
+            "uninstall",
+            "uninstall",
+            release,
+            "--namespace",
+            namespace,
+            "--ignore-not-found",
+            "--wait",
+            "--timeout",
+            f"{int(self.timeout)}s",
+        )

@@ -1,0 +1,52 @@
+"""What the handlers need from the outside world, as protocols.
+
+Handlers depend on these, never on the concrete adapters, so unit tests can swap in fakes
+and the import linter can check the boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from storeplane_contracts.events import Event
+
+Publish = Callable[[Event], Awaitable[int]]
+Heartbeat = Callable[[], Awaitable[None]]
+
+
+class Cluster(Protocol):
+    """The Kubernetes operations provisioning needs; each one converges and is safe to repeat."""
+
+    async def ensure_namespace(self, name: str, labels: Mapping[str, str]) -> None: ...
+
+    async def ensure_resource_quota(self, namespace: str, hard: Mapping[str, str]) -> None: ...
+
+    async def ensure_limit_range(self, namespace: str) -> None: ...
+
+    async def ensure_network_policy(self, namespace: str) -> None: ...
+
+    async def ensure_secret(self, namespace: str, name: str, data: Mapping[str, str]) -> bool:
+        """Create the Secret unless it exists (existing data is kept); True if created."""
+        ...
+
+    async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
+        """Return when every Deployment, StatefulSet and Job in the namespace is ready or complete."""
+        ...
+
+    async def ingress_urls(self, namespace: str) -> dict[str, str]: ...
+
+    async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
+        """Delete the namespace and return once it is gone."""
+        ...
+
+
+class Helm(Protocol):
+    """Helm releases; values go in a file, never on the command line."""
+
+    async def upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        """Install or upgrade; returns the release revision."""
+        ...
+
+    async def uninstall(self, release: str, namespace: str) -> None: ...

@@ -1,0 +1,134 @@
+"""From one delivered command to its outcome on the bus: done, retry later, or failed.
+
+This is where errors decide retries: a temporary failure is retried with backoff until
+`max_attempts`, then reported; a permanent one is reported at once. Every path ends in an
+ack only after the final event is published, or in a nak, so no request is ever lost.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import Enum
+
+import msgspec
+import structlog
+
+from storeplane_contracts.events import (
+    DeletionFailed,
+    ProvisioningFailed,
+    StoreDeletionRequested,
+    StoreRequested,
+    decode,
+    now,
+)
+from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
+from storeplane_provisioner.handlers import Provisioning, delete_store, provision_store, step_id
+from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish
+
+log = structlog.get_logger("storeplane.provisioner")
+
+
+class Outcome(Enum):
+    """What to tell JetStream about the message."""
+
+    ACK = "ack"
+    RETRY = "retry"
+    DROP = "drop"  # undecodable: terminate, redelivery cannot help
+
+
+@dataclass(frozen=True)
+class Decision:
+    """An outcome, and for RETRY how long to wait first."""
+
+    outcome: Outcome
+    delay: float = 0.0
+
+
+@dataclass(frozen=True)
+class Dependencies:
+    """Everything processing needs, wired by the bootstrap."""
+
+    cluster: Cluster
+    helm: Helm
+    publish: Publish
+    config: Provisioning
+    max_attempts: int = 5
+    backoff_base: float = 2.0
+    backoff_cap: float = 60.0
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter."""
+    return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, deps: Dependencies) -> Decision:
+    try:
+        command = decode(body)
+    except msgspec.ValidationError as exc:
+        log.error("undecodable command dropped", error=str(exc))
+        return Decision(Outcome.DROP)
+    run: Callable[[], Awaitable[object]]
+    if isinstance(command, StoreRequested):
+
+        async def run() -> object:
+            return await provision_store(
+                command,
+                attempt=attempt,
+                cluster=deps.cluster,
+                helm=deps.helm,
+                publish=deps.publish,
+                heartbeat=heartbeat,
+                config=deps.config,
+            )
+    elif isinstance(command, StoreDeletionRequested):
+
+        async def run() -> object:
+            return await delete_store(
+                command,
+                cluster=deps.cluster,
+                helm=deps.helm,
+                publish=deps.publish,
+                heartbeat=heartbeat,
+                deadline_seconds=deps.config.deadline_seconds,
+            )
+    else:
+        return Decision(Outcome.ACK)  # not a command: nothing to do
+
+    bound = log.bind(store_id=command.store_id, command=type(command).__name__, attempt=attempt)
+    try:
+        await run()
+    except PermanentError as exc:
+        bound.warning("command failed", step=exc.step, reason=exc.reason, message=exc.message)
+        await _report(command, exc, retryable=False, deps=deps)
+        return Decision(Outcome.ACK)
+    except Exception as exc:
+        error = exc if isinstance(exc, TemporaryError) else TemporaryError("chart", "internal_error", repr(exc))
+        if attempt >= deps.max_attempts:
+            bound.warning("giving up after retries", step=error.step, reason=error.reason, message=error.message)
+            await _report(command, error, retryable=True, deps=deps)
+            return Decision(Outcome.ACK)
+        delay = backoff(attempt, deps.backoff_base, deps.backoff_cap)
+        bound.info("will retry", step=error.step, reason=error.reason, message=error.message, delay=round(delay, 1))
+        return Decision(Outcome.RETRY, delay)
+    bound.info("command done")
+    return Decision(Outcome.ACK)
+
+
+async def _report(
+    command: StoreRequested | StoreDeletionRequested, error: ProvisioningError, *, retryable: bool, deps: Dependencies
+) -> None:
+    kind = ProvisioningFailed if isinstance(command, StoreRequested) else DeletionFailed
+    failure = kind(
+        store_id=command.store_id,
+        owner_id=command.owner_id,
+        event_id=step_id(command.event_id, "failed"),
+        occurred_at=now(),
+        step=error.step,
+        reason=error.reason,
+        message=error.message,
+        retryable=retryable,
+    )
+    await deps.publish(failure)

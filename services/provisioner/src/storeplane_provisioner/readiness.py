@@ -1,0 +1,71 @@
+"""When a store's workloads count as ready, as pure functions over Kubernetes objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Workloads:
+    """The workload objects of one namespace (kubernetes-asyncio models)."""
+
+    deployments: list[Any]
+    statefulsets: list[Any]
+    jobs: list[Any]
+
+
+def _replicas_ready(kind: str, obj: Any) -> str | None:
+    """None when ready, else why not."""
+    name = f"{kind}/{obj.metadata.name}"
+    wanted = obj.spec.replicas if obj.spec.replicas is not None else 1
+    status = obj.status
+    if status is None or (status.observed_generation or 0) < (obj.metadata.generation or 0):
+        return f"{name}: not yet observed by its controller"
+    ready = status.ready_replicas or 0
+    updated = status.updated_replicas or 0
+    if ready < wanted or updated < wanted:
+        return f"{name}: {ready}/{wanted} replicas ready"
+    return None
+
+
+def _replica_failure(kind: str, obj: Any) -> str | None:
+    """A controller that cannot create pods (quota, admission) says so in a ReplicaFailure condition."""
+    for condition in (obj.status.conditions or []) if obj.status else []:
+        if condition.type == "ReplicaFailure" and condition.status == "True":
+            return f"{kind}/{obj.metadata.name}: {condition.message or condition.reason}"
+    return None
+
+
+def _job_state(obj: Any) -> tuple[str | None, str | None]:
+    """(why it is not done yet, why it failed)."""
+    name = f"Job/{obj.metadata.name}"
+    for condition in obj.status.conditions or [] if obj.status else []:
+        if condition.status != "True":
+            continue
+        if condition.type == "Complete":
+            return None, None
+        if condition.type == "Failed":
+            return None, f"{name} failed: {condition.reason}: {condition.message or ''}".rstrip(": ")
+    return f"{name}: not complete", None
+
+
+def unready_workloads(workloads: Workloads) -> tuple[list[str], list[str]]:
+    """(workloads not ready yet, workloads that failed for good)."""
+    unready: list[str] = []
+    failed: list[str] = []
+    for deployment in workloads.deployments:
+        if failure := _replica_failure("Deployment", deployment):
+            failed.append(failure)
+        elif reason := _replicas_ready("Deployment", deployment):
+            unready.append(reason)
+    for statefulset in workloads.statefulsets:
+        if reason := _replicas_ready("StatefulSet", statefulset):
+            unready.append(reason)
+    for job in workloads.jobs:
+        waiting, failure = _job_state(job)
+        if waiting:
+            unready.append(waiting)
+        if failure:
+            failed.append(failure)
+    return unready, failed

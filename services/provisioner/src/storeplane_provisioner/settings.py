@@ -1,0 +1,45 @@
+"""The provisioner's settings: where the cluster and charts are, and how hard to work."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
+
+
+class ProvisionerSettings(CommonSettings):
+    """Environment: STOREPLANE_KUBECONFIG, STOREPLANE_CONCURRENCY, ..."""
+
+    kubeconfig: Path = STATE_DIR / "cluster" / "kubeconfig"
+    charts_dir: Path = ROOT / "charts"
+    helm_bin: str = "helm"
+    base_domain: str = "stores.localhost"
+    ingress_class: str = ""
+    # Stores provisioned at the same time by one provisioner process.
+    concurrency: int = 4
+    # A provisioning still unfinished this long after the request fails with reason `timeout`.
+    deadline_seconds: float = 900.0
+    # A temporary failure is retried this many times (with backoff) before the store fails.
+    max_attempts: int = 5
+    # Seconds between `in progress` signals to JetStream during long waits (below ack_wait).
+    heartbeat_seconds: float = 10.0
+    ack_wait_seconds: float = 60.0
+    # Per-store namespace quota (ResourceQuota .spec.hard).
+    quota_requests_cpu: str = "2"
+    quota_requests_memory: str = "4Gi"
+    quota_limits_cpu: str = "4"
+    quota_limits_memory: str = "8Gi"
+    quota_pods: str = "20"
+    quota_pvcs: str = "5"
+    quota_storage: str = "20Gi"
+
+    def quota(self) -> dict[str, str]:
+        return {
+            "requests.cpu": self.quota_requests_cpu,
+            "requests.memory": self.quota_requests_memory,
+            "limits.cpu": self.quota_limits_cpu,
+            "limits.memory": self.quota_limits_memory,
+            "pods": self.quota_pods,
+            "persistentvolumeclaims": self.quota_pvcs,
+            "requests.storage": self.quota_storage,
+        }

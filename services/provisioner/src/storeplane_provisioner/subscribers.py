@@ -1,0 +1,46 @@
+"""The provisioner's one subscriber: a durable pull consumer shared as a work queue.
+
+Thin on purpose: it hands the body to `process_command` and maps the decision to an ack,
+a delayed nak or a term. Adding provisioner processes on the same durable scales out.
+"""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.nats import NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from storeplane_contracts import subjects
+from storeplane_provisioner.processing import Dependencies, Outcome, process_command
+from storeplane_runtime.bus import STORES_STREAM
+
+
+def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wait: float) -> None:
+    @broker.subscriber(
+        subjects.ALL_STORE_EVENTS,
+        stream=STORES_STREAM,
+        durable=subjects.PROVISIONER_DURABLE,
+        pull_sub=PullSub(batch_size=1, timeout=5.0),
+        config=ConsumerConfig(
+            filter_subjects=list(subjects.PROVISIONER_SUBJECTS),
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            ack_wait=ack_wait,
+            max_ack_pending=concurrency,
+            max_deliver=-1,
+        ),
+        ack_policy=AckPolicy.MANUAL,
+        max_workers=concurrency,
+    )
+    async def on_command(msg: NatsMessage) -> None:
+        decision = await process_command(
+            msg.body, attempt=msg.raw_message.metadata.num_delivered or 1, heartbeat=msg.in_progress, deps=deps
+        )
+        if decision.outcome is Outcome.ACK:
+            await msg.ack()
+        elif decision.outcome is Outcome.RETRY:
+            await msg.nack(delay=decision.delay)
+        else:
+            await msg.reject()

@@ -1,0 +1,142 @@
+"""The provisioner against real NATS JetStream and the real local Kubernetes API:
+one request becomes a namespace with its guard rails and a ready WooCommerce release,
+one event per step; a deletion request removes it all."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import nats
+import pytest
+from faststream.nats import NatsBroker
+from kubernetes_asyncio import client, config
+from kubernetes_asyncio.client.exceptions import ApiException
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from storeplane_contracts import events, naming
+from storeplane_provisioner.bootstrap import start
+from storeplane_provisioner.settings import ProvisionerSettings
+from storeplane_runtime.bus import ensure_stream, make_broker, publish_event
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def provisioner_settings(clean_stream: str, kubeconfig: Path, cluster_bin: Path) -> ProvisionerSettings:
+    return ProvisionerSettings(
+        nats_url=clean_stream, kubeconfig=kubeconfig, helm_bin=str(cluster_bin / "helm"), concurrency=2
+    )
+
+
+@pytest.fixture
+async def broker(clean_stream: str) -> AsyncIterator[NatsBroker]:
+    broker = make_broker(clean_stream, service="test")
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream())
+    yield broker
+    await broker.stop()
+
+
+async def events_of(nats_url: str, store_id: str, until: type[events.Event], timeout: float = 120) -> list:  # type: ignore[type-arg]
+    """Every event of one store, in stream order, up to and including the first `until`."""
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(
+            f"stores.{store_id}.*", ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        seen: list[events.Event] = []
+        async with asyncio.timeout(timeout):
+            async for msg in sub.messages:
+                seen.append(events.decode(msg.data))
+                if isinstance(seen[-1], until | events.ProvisioningFailed | events.DeletionFailed):
+                    return seen
+    finally:
+        await nc.close()
+    raise AssertionError("unreachable")
+
+
+async def test_store_is_provisioned_then_deleted(
+    provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
+) -> None:
+    provisioner = await start(provisioner_settings)
+    try:
+        store_id = str(uuid.uuid4())
+        namespace = naming.namespace_for("it-shop", store_id)
+        request = events.StoreRequested(
+            store_id=store_id, owner_id="owner-1", name="it-shop", engine="woocommerce", namespace=namespace
+        )
+        await publish_event(broker, request)
+        timeline = await events_of(provisioner_settings.nats_url, store_id, events.StoreReady)
+        types = [type(e).__name__ for e in timeline]
+        assert types == [
+            "StoreRequested",
+            "ProvisioningStarted",
+            "NamespaceCreated",
+            "QuotaApplied",
+            "LimitsApplied",
+            "NetworkPolicyApplied",
+            "CredentialsCreated",
+            "ChartInstalled",
+            "StoreReady",
+        ], timeline[-1]
+        assert timeline[-1].urls == {
+            "storefront": "http://it-shop.stores.localhost/",
+            "admin": "http://it-shop.stores.localhost/wp-admin/",
+        }
+
+        configuration = client.Configuration()
+        await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+        async with client.ApiClient(configuration) as api:
+            core = client.CoreV1Api(api)
+            ns = await core.read_namespace(namespace)
+            assert ns.metadata.labels["storeplane.io/store-id"] == store_id
+            assert ns.metadata.labels["storeplane.io/engine"] == "woocommerce"
+            quota = await core.read_namespaced_resource_quota("store-quota", namespace)
+            assert quota.spec.hard["requests.cpu"] == "2"
+            assert (await core.list_namespaced_limit_range(namespace)).items
+            policies = await client.NetworkingV1Api(api).list_namespaced_network_policy(namespace)
+            assert "store-isolation" in [p.metadata.name for p in policies.items]
+            secret = await core.read_namespaced_secret("store-credentials", namespace)
+            assert set(secret.data) >= {"db-password", "admin-password"}
+
+            await publish_event(
+                broker, events.StoreDeletionRequested(store_id=store_id, owner_id="owner-1", namespace=namespace)
+            )
+            deletion = await events_of(provisioner_settings.nats_url, store_id, events.StoreDeleted)
+            assert [type(e).__name__ for e in deletion[-3:]] == [
+                "StoreDeletionRequested",
+                "ReleaseUninstalled",
+                "StoreDeleted",
+            ]
+            with pytest.raises(ApiException) as gone:
+                await core.read_namespace(namespace)
+            assert gone.value.status == 404
+    finally:
+        await provisioner.stop()
+
+
+async def test_quota_too_small_fails_with_a_reason(
+    provisioner_settings: ProvisionerSettings, broker: NatsBroker
+) -> None:
+    settings = provisioner_settings.model_copy(update={"quota_requests_cpu": "10m", "deadline_seconds": 60})
+    provisioner = await start(settings)
+    try:
+        store_id = str(uuid.uuid4())
+        request = events.StoreRequested(
+            store_id=store_id,
+            owner_id="owner-1",
+            name="tiny-shop",
+            engine="woocommerce",
+            namespace=naming.namespace_for("tiny-shop", store_id),
+        )
+        await publish_event(broker, request)
+        timeline = await events_of(settings.nats_url, store_id, events.StoreReady, timeout=150)
+        failure = timeline[-1]
+        assert isinstance(failure, events.ProvisioningFailed), failure
+        assert (failure.step, failure.reason, failure.retryable) == ("readiness", "quota_exceeded", False)
+        assert "exceeded quota" in failure.message and "Deployment/" in failure.message
+    finally:
+        await provisioner.stop()
