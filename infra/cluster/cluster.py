@@ -5,8 +5,8 @@ kube-scheduler and kwok's simulated nodes, on loopback, without containers.
 
 `up` builds the binaries once (build.sh, cached outside the repository), starts whatever
 is not running, waits until the API server is ready and the nodes are Ready, and writes a
-kubeconfig to `<state>/kubeconfig`. It is idempotent. `down` stops every process it
-started and removes the state. Standard library only: it runs before any virtualenv.
+kubeconfig to `<state>/kubeconfig`. It is idempotent. `stop` stops every process and keeps
+the state; `down` stops them and removes the state. Standard library only: it runs before any virtualenv.
 """
 
 from __future__ import annotations
@@ -474,9 +474,14 @@ def up(layout: Layout) -> None:
     log(f"ready in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
 
 
-def down(layout: Layout) -> None:
+def stop_all(layout: Layout) -> None:
+    """Stop every process, keeping the state: the next `up` resumes the same cluster."""
     for component in reversed(COMPONENTS):
         stop(layout, component)
+
+
+def down(layout: Layout) -> None:
+    stop_all(layout)
     shutil.rmtree(layout.dir, ignore_errors=True)
     log("stopped and removed")
 
@@ -498,7 +503,7 @@ def status(layout: Layout) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("up", "down", "status", "bin"))
+    parser.add_argument("command", choices=("up", "stop", "down", "status", "bin"))
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the cluster keeps its state")
     args = parser.parse_args()
     layout = Layout(args.dir.resolve())
@@ -506,6 +511,8 @@ def main() -> int:
         up(layout)
     elif args.command == "down":
         down(layout)
+    elif args.command == "stop":
+        stop_all(layout)
     elif args.command == "bin":
         print(binaries())
     else:

@@ -1,0 +1,103 @@
+"""Run Storeplane's four processes' worth of platform on one machine.
+
+`make up` and the end-to-end tests both start the services through `start_services`, so
+the tests exercise exactly what a user runs: separate processes talking over NATS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("status", "provisioner", "gateway")
+
+
+@dataclass
+class ServiceProcess:
+    """One service we started."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, timeout: float = 15) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def service_env(
+    *,
+    nats_url: str,
+    database_url: str,
+    kubeconfig: Path,
+    helm_bin: Path,
+    http_port: int,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    return {
+        **os.environ,
+        "STOREPLANE_NATS_URL": nats_url,
+        "STOREPLANE_DATABASE_URL": database_url,
+        "STOREPLANE_KUBECONFIG": str(kubeconfig),
+        "STOREPLANE_HELM_BIN": str(helm_bin),
+        "STOREPLANE_HTTP_PORT": str(http_port),
+        **(extra or {}),
+    }
+
+
+def start_service(name: str, env: dict[str, str], logs: Path, *, echo: bool = False) -> ServiceProcess:
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{name}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", f"storeplane_{name}"],
+            env=env,
+            stdout=None if echo else out,
+            stderr=subprocess.STDOUT if not echo else None,
+            stdin=subprocess.DEVNULL,
+        )
+    return ServiceProcess(name, process, log)
+
+
+def wait_http(url: str, *, timeout: float = 60, processes: list[ServiceProcess] = ()) -> None:  # type: ignore[assignment]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for service in processes:
+            if service.process.poll() is not None:
+                tail = service.log.read_text(errors="replace")[-3000:] if service.log.exists() else ""
+                raise RuntimeError(f"{service.name} exited with {service.process.returncode}:\n{tail}")
+        with contextlib.suppress(urllib.error.URLError, OSError), urllib.request.urlopen(url, timeout=1) as r:
+            if r.status == 200:
+                return
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
+
+
+def start_services(env: dict[str, str], logs: Path, *, echo: bool = False) -> list[ServiceProcess]:
+    """Start status, provisioner and gateway; return once the gateway is ready."""
+    services = [start_service(name, env, logs, echo=echo) for name in SERVICES]
+    try:
+        wait_http(f"http://127.0.0.1:{env['STOREPLANE_HTTP_PORT']}/ready", processes=services)
+    except Exception:
+        for service in services:
+            service.stop()
+        raise
+    return services

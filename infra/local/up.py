@@ -1,0 +1,76 @@
+"""`make up`: the whole platform on this machine, in the foreground, until Ctrl-C.
+
+NATS (JetStream, state in .storeplane/nats), Postgres (.storeplane/postgres), the local
+Kubernetes cluster (.storeplane/cluster) and the three services. State is kept between
+runs; `make cluster-down` and removing .storeplane/ start afresh.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+
+from infra.cluster import cluster
+from infra.local.platform import service_env, start_services
+from infra.local.servers import start_nats, start_postgres
+from storeplane_runtime.settings import STATE_DIR
+
+
+def main() -> int:
+    http_port = int(os.environ.get("STOREPLANE_HTTP_PORT", "8080"))
+    nats_port = int(os.environ.get("STOREPLANE_NATS_PORT", "4222"))
+    pg_port = int(os.environ.get("STOREPLANE_POSTGRES_PORT", "5433"))
+    STATE_DIR.mkdir(exist_ok=True)
+    STATE_DIR.chmod(0o755)  # Postgres runs as the `postgres` user when we are root
+
+    layout = cluster.Layout(cluster.DEFAULT_DIR)
+    cluster.up(layout)
+    bin_dir = cluster.binaries()
+    nats = start_nats(STATE_DIR / "nats", nats_port)
+    postgres = start_postgres(STATE_DIR / "postgres", pg_port)
+    env = service_env(
+        nats_url=nats.url,
+        database_url=postgres.url,
+        kubeconfig=layout.kubeconfig,
+        helm_bin=bin_dir / "helm",
+        http_port=http_port,
+    )
+    services = []
+    try:
+        services = start_services(env, STATE_DIR / "logs", echo=True)
+        api = f"http://127.0.0.1:{http_port}"
+        print(
+            f"""
+Storeplane is up.
+  API          {api}/api/v1
+  API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
+  metrics      {api}/metrics
+  kubectl      export KUBECONFIG={layout.kubeconfig}; {bin_dir}/kubectl get ns
+  get a token  curl -s -X POST {api}/api/v1/auth/register -H 'Content-Type: application/json' \\
+                 -d '{{"email": "me@example.com", "password": "a-long-password"}}'
+Press Ctrl-C to stop everything.
+""",
+            flush=True,
+        )
+        stopped = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stopped.set())
+        while not stopped.wait(1):
+            for service in services:
+                if service.process.poll() is not None:
+                    print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
+                    stopped.set()
+        return 0
+    finally:
+        print("stopping...", file=sys.stderr, flush=True)
+        for service in reversed(services):
+            service.stop()
+        nats.stop()
+        postgres.stop()
+        cluster.stop_all(layout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

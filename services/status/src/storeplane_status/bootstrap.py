@@ -1,0 +1,87 @@
+"""The status service's one composition root: it builds the broker, the Postgres adapter and
+the projection position, and registers the subscribers.
+
+Building connects nothing. `StatusService.start()` opens the pool, applies the migrations,
+loads the projection's position, ensures the STORES stream (dropping the durable consumer
+when it is ahead of the read models or configured differently, so they are rebuilt by
+replay) and starts consuming;
+`stop()` undoes it. Tests run the service in-process with
+`async with bootstrap(StatusSettings(nats_url=..., database_url=...)):`.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+import structlog
+from faststream.nats import NatsBroker
+from structlog.types import FilteringBoundLogger
+
+from storeplane_contracts import subjects
+from storeplane_runtime.bus import ensure_stream, make_broker
+from storeplane_status import migrations
+from storeplane_status.positions import ProjectionPosition
+from storeplane_status.repository import StoreRepository
+from storeplane_status.settings import StatusSettings
+from storeplane_status.subscribers import reconcile_consumer, register_subscribers
+
+log: FilteringBoundLogger = structlog.get_logger(__name__)
+
+
+class StatusService:
+    """The wired status service: start it, let it project and answer, stop it."""
+
+    def __init__(self, *, broker: NatsBroker, repository: StoreRepository, position: ProjectionPosition) -> None:
+        self.broker = broker
+        self.repository = repository
+        self.position = position
+
+    async def start(self) -> None:
+        try:
+            await self.repository.open()
+            applied = await migrations.migrate(self.repository.pool)
+            await self.position.advance(await self.repository.position(subjects.STATUS_DURABLE))
+            await self.broker.connect()
+            js = self.broker.connection.jetstream()
+            await ensure_stream(js)
+            await reconcile_consumer(js, self.position.sequence)
+            await self.broker.start()
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("status service started", migrations_applied=applied, position=self.position.sequence)
+
+    async def stop(self) -> None:
+        """Stop consuming (finishing the message in hand), then close the bus and the pool."""
+        try:
+            await self.broker.stop()
+        finally:
+            await self.repository.close()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+def bootstrap(
+    settings: StatusSettings | None = None,
+    *,
+    broker: NatsBroker | None = None,
+    repository: StoreRepository | None = None,
+) -> StatusService:
+    """Wire the status service; pass `broker` or `repository` to override an adapter."""
+    settings = settings or StatusSettings()
+    broker = broker or make_broker(settings.nats_url, service="status", graceful_timeout=settings.graceful_timeout)
+    repository = repository or StoreRepository(settings.database_url, pool_size=settings.database_pool_size)
+    position = ProjectionPosition()
+    register_subscribers(broker, read_models=repository, position=position, settings=settings)
+    return StatusService(broker=broker, repository=repository, position=position)

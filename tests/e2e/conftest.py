@@ -1,0 +1,39 @@
+"""The whole platform as a user runs it: the three services as separate processes, on the
+session's real NATS, Postgres and Kubernetes, reached only through the gateway's HTTP API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.local.platform import ServiceProcess, service_env, start_services
+from infra.local.servers import Server, free_port, start_nats
+
+
+@pytest.fixture(scope="session")
+def platform(postgres_server: Server, kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[str]:
+    """The gateway's base URL, with every service running on a NATS server of its own."""
+    nats_server = start_nats(servers_dir / "e2e-nats")
+    port = free_port()
+    env = service_env(
+        nats_url=nats_server.url,
+        database_url=postgres_server.url,
+        kubeconfig=kubeconfig,
+        helm_bin=cluster_bin / "helm",
+        http_port=port,
+        extra={"STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256"},
+    )
+    services: list[ServiceProcess] = start_services(env, servers_dir / "logs")
+    yield f"http://127.0.0.1:{port}"
+    for service in services:
+        service.stop()
+    nats_server.stop()
+
+
+@pytest.fixture
+async def http(platform: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=platform, timeout=30) as client:
+        yield client

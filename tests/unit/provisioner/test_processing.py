@@ -1,0 +1,125 @@
+"""Provisioning handlers and the retry decisions, with fake ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storeplane_contracts import events
+from storeplane_provisioner.errors import PermanentError, TemporaryError
+from storeplane_provisioner.handlers import Provisioning
+from storeplane_provisioner.processing import Dependencies, Outcome, process_command
+
+from .fakes import FakeCluster, FakeHelm, Recorder, no_heartbeat
+
+CONFIG = Provisioning(
+    charts_dir=Path("/charts"), base_domain="stores.localhost", quota={"pods": "5"}, deadline_seconds=900
+)
+
+
+def request(engine: events.Engine = "woocommerce") -> events.StoreRequested:
+    return events.StoreRequested(
+        store_id="0b4c43f4-5a0a-4a38-9a44-3f0ba8a4d2c1",
+        owner_id="u1",
+        name="shop",
+        engine=engine,
+        namespace="store-shop-0b4c43f4",
+    )
+
+
+@pytest.fixture
+def deps() -> Dependencies:
+    return Dependencies(cluster=FakeCluster(), helm=FakeHelm(), publish=Recorder(), config=CONFIG, max_attempts=3)
+
+
+async def run(deps: Dependencies, command: events.Event, attempt: int = 1) -> Outcome:
+    decision = await process_command(events.encode(command), attempt=attempt, heartbeat=no_heartbeat, deps=deps)
+    return decision.outcome
+
+
+async def test_every_step_emits_one_event_in_order(deps: Dependencies) -> None:
+    assert await run(deps, request()) is Outcome.ACK
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    assert recorder.types == [
+        "ProvisioningStarted",
+        "NamespaceCreated",
+        "QuotaApplied",
+        "LimitsApplied",
+        "NetworkPolicyApplied",
+        "CredentialsCreated",
+        "ChartInstalled",
+        "StoreReady",
+    ]
+    helm = deps.helm
+    assert isinstance(helm, FakeHelm)
+    values = helm.values[("store-shop-0b4c43f4", "store")]
+    assert values["store"] == {"id": request().store_id, "name": "shop", "host": "shop.stores.localhost"}
+    assert "password" not in str(values)  # credentials live in the Secret, not in values
+
+
+async def test_a_redelivered_request_converges_without_duplicate_events(deps: Dependencies) -> None:
+    redelivered = request()
+    await run(deps, redelivered, attempt=1)
+    await run(deps, redelivered, attempt=2)
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    # Only the second "started" is new: every other step has the same id as before.
+    assert recorder.types.count("NamespaceCreated") == 1
+    assert recorder.types.count("ProvisioningStarted") == 2
+    cluster = deps.cluster
+    assert isinstance(cluster, FakeCluster)
+    assert len(cluster.secrets) == 1  # the credentials were kept, not regenerated
+
+
+async def test_temporary_failures_retry_then_fail_as_retryable(deps: Dependencies) -> None:
+    cluster = deps.cluster
+    assert isinstance(cluster, FakeCluster)
+    cluster.fail["namespace"] = TemporaryError("namespace", "api_unavailable", "connection refused")
+    assert await run(deps, request(), attempt=1) is Outcome.RETRY
+    assert await run(deps, request(), attempt=2) is Outcome.RETRY
+    assert await run(deps, request(), attempt=3) is Outcome.ACK
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    failure = recorder.events[-1]
+    assert isinstance(failure, events.ProvisioningFailed)
+    assert (failure.step, failure.reason, failure.retryable) == ("namespace", "api_unavailable", True)
+
+
+async def test_permanent_failure_is_reported_at_once(deps: Dependencies) -> None:
+    cluster = deps.cluster
+    assert isinstance(cluster, FakeCluster)
+    cluster.fail["readiness"] = PermanentError("readiness", "quota_exceeded", "Deployment/x: exceeded quota")
+    assert await run(deps, request()) is Outcome.ACK
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    failure = recorder.events[-1]
+    assert isinstance(failure, events.ProvisioningFailed)
+    assert (failure.step, failure.reason, failure.retryable) == ("readiness", "quota_exceeded", False)
+    assert "StoreReady" not in recorder.types
+
+
+async def test_an_engine_without_chart_fails_permanently(deps: Dependencies) -> None:
+    assert await run(deps, request(engine="medusa")) is Outcome.ACK
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    failure = recorder.events[-1]
+    assert isinstance(failure, events.ProvisioningFailed) and failure.reason == "unsupported_engine"
+
+
+async def test_garbage_is_dropped_not_retried(deps: Dependencies) -> None:
+    decision = await process_command(b'{"type": "Nope"}', attempt=1, heartbeat=no_heartbeat, deps=deps)
+    assert decision.outcome is Outcome.DROP
+
+
+async def test_deletion_uninstalls_and_removes_the_namespace(deps: Dependencies) -> None:
+    await run(deps, request())
+    deletion = events.StoreDeletionRequested(
+        store_id=request().store_id, owner_id="u1", namespace="store-shop-0b4c43f4"
+    )
+    assert await run(deps, deletion) is Outcome.ACK
+    recorder, cluster, helm = deps.publish, deps.cluster, deps.helm
+    assert isinstance(recorder, Recorder) and isinstance(cluster, FakeCluster) and isinstance(helm, FakeHelm)
+    assert recorder.types[-2:] == ["ReleaseUninstalled", "StoreDeleted"]
+    assert cluster.namespaces == {} and helm.releases == {}
