@@ -1,0 +1,126 @@
+"""Every failure, Litestar's own included, answers with the one error shape and a 4xx (or 503)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from storeplane_gateway.auth import TOKEN_ISSUER
+from storeplane_gateway.settings import GatewaySettings
+from tests.unit.gateway.fakes import Fakes
+from tests.unit.gateway.helpers import assert_error, sign_up
+
+STORES = "/api/v1/stores"
+
+
+async def test_unknown_route_is_a_404_in_the_error_shape(client: AsyncTestClient[Litestar]) -> None:
+    message = assert_error(await client.get("/api/v1/nothing-here"), 404, "not_found")
+    assert "/schema" in message
+
+
+async def test_wrong_method_is_a_405_with_allow(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.put("/api/v1/auth/login", json={})
+    message = assert_error(response, 405, "method_not_allowed")
+    assert "POST" in response.headers["allow"]
+    assert "POST" in message
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"", "JSON object body is required"),
+        (b"[]", "Expected `object`, got `array`"),
+        (b'{"name": "shop-one"}', "missing required field `engine`"),
+        (b'{"name": 42, "engine": "woocommerce"}', "Expected `str`, got `int`"),
+        (b'{"name": "shop-one", "engine": "woocommerce", "size": "xl"}', "unknown field `size`"),
+        (b'{"name": null, "engine": "woocommerce"}', "Expected `str`, got `null`"),
+    ],
+)
+async def test_malformed_store_bodies_are_400_invalid_body(
+    client: AsyncTestClient[Litestar], content: bytes, fragment: str
+) -> None:
+    account = await sign_up(client)
+    response = await client.post(
+        STORES, content=content, headers={**account.headers, "Content-Type": "application/json"}
+    )
+    assert fragment in assert_error(response, 400, "invalid_body")
+
+
+async def test_malformed_credentials_are_400_invalid_body(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post("/api/v1/auth/register", json={"email": "a@b.io", "password": 12345678})
+    assert "password" in assert_error(response, 400, "invalid_body")
+
+
+async def test_a_body_too_large_is_413(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.post(
+        "/api/v1/auth/login",
+        content=b'{"email": "' + b"a" * 100_000 + b'"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(response, 413, "body_too_large")
+
+
+async def test_a_bad_min_sequence_header_names_the_header(client: AsyncTestClient[Litestar]) -> None:
+    account = await sign_up(client)
+    response = await client.get(
+        f"{STORES}/0b7e8c3e-5bd1-4a3b-9d5e-7a8e8f0e1a11", headers={**account.headers, "X-Min-Sequence": "soon"}
+    )
+    assert "X-Min-Sequence" in assert_error(response, 400, "invalid_request")
+
+
+async def test_no_token_is_401_with_a_hint(client: AsyncTestClient[Litestar]) -> None:
+    response = await client.get(STORES)
+    message = assert_error(response, 401, "not_authenticated")
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "/api/v1/auth/login" in message
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer not-a-jwt", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer a.b.c"],
+)
+async def test_a_bad_token_is_401(client: AsyncTestClient[Litestar], header: str) -> None:
+    assert_error(await client.get(STORES, headers={"Authorization": header}), 401, "not_authenticated")
+
+
+def _token(secret: str, *, expires_in: timedelta, extras: dict[str, str] | None = None) -> str:
+    now = datetime.now(UTC)
+    claims = {
+        "sub": "5d1c7c55-0d8e-4d0a-8a53-3c8a3f3e8b6e",
+        "iat": int((now - timedelta(hours=2)).timestamp()),
+        "exp": int((now + expires_in).timestamp()),
+        "iss": TOKEN_ISSUER,
+        "extras": {"email": "ada@example.com"} if extras is None else extras,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+async def test_expired_foreign_or_emailless_tokens_are_401(
+    client: AsyncTestClient[Litestar], settings: GatewaySettings
+) -> None:
+    expired = _token(settings.jwt_secret, expires_in=-timedelta(minutes=1))
+    foreign = _token("someone-else-s-secret-that-is-long-enough!", expires_in=timedelta(hours=1))
+    emailless = _token(settings.jwt_secret, expires_in=timedelta(hours=1), extras={})
+    for token in (expired, foreign, emailless):
+        response = await client.get(STORES, headers={"Authorization": f"Bearer {token}"})
+        assert "invalid or expired" in assert_error(response, 401, "not_authenticated")
+    valid = _token(settings.jwt_secret, expires_in=timedelta(hours=1))
+    assert (await client.get(STORES, headers={"Authorization": f"Bearer {valid}"})).status_code == 200
+
+
+async def test_an_unexpected_failure_is_a_500_without_details(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    account = await sign_up(client)
+
+    async def broken(owner_id: str) -> list[object]:
+        raise RuntimeError("secret internals")
+
+    fakes.status.list_stores = broken  # type: ignore[method-assign, assignment]
+    response = await client.get(STORES, headers=account.headers)
+    message = assert_error(response, 500, "internal_error")
+    assert "secret" not in response.text and "Traceback" not in response.text
+    assert message == "the gateway failed; try again later"

@@ -1,0 +1,215 @@
+"""Stores through the API with fake adapters: validation, the events published, and the 404/409 rules."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from storeplane_contracts import naming
+from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
+from storeplane_contracts.queries import TimelineEntry
+from storeplane_gateway.app import create_app
+from storeplane_gateway.settings import GatewaySettings
+from tests.unit.gateway.fakes import Fakes
+from tests.unit.gateway.helpers import assert_error, sign_up
+
+STORES = "/api/v1/stores"
+
+
+async def test_create_publishes_store_requested_and_answers_202(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": " Ada Shop", "engine": "woocommerce"}, headers=account.headers)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert set(body) == {"id", "name", "engine", "status", "namespace", "created_at", "urls", "error"}
+    assert body["name"] == "ada-shop"
+    assert body["status"] == "requested"
+    assert body["urls"] == {} and body["error"] is None
+    assert body["namespace"] == naming.namespace_for("ada-shop", body["id"])
+    assert response.headers["location"] == f"{STORES}/{body['id']}"
+    assert response.headers["x-stream-sequence"] == "1"
+    assert "x-trace-id" in response.headers
+    [event] = fakes.bus.published
+    assert isinstance(event, StoreRequested)
+    assert (event.store_id, event.owner_id, event.name, event.engine, event.namespace) == (
+        body["id"],
+        account.id,
+        "ada-shop",
+        "woocommerce",
+        body["namespace"],
+    )
+    assert str(uuid.UUID(event.store_id)) == event.store_id
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("ab", "at least 3"),
+        ("x" * 60, "at most"),
+        ("-shop", "DNS-1123"),
+        ("shop!", "DNS-1123"),
+        ("my--shop", "two hyphens"),
+        ("admin", "reserved"),
+        ("", "at least 3"),
+    ],
+)
+async def test_invalid_names_are_422_with_the_rule(
+    client: AsyncTestClient[Litestar], fakes: Fakes, name: str, fragment: str
+) -> None:
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": name, "engine": "woocommerce"}, headers=account.headers)
+    assert fragment in assert_error(response, 422, "invalid_name")
+    assert fakes.bus.published == []
+
+
+async def test_a_known_engine_that_is_not_installable_yet_says_so(client: AsyncTestClient[Litestar]) -> None:
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": "shop-one", "engine": "medusa"}, headers=account.headers)
+    message = assert_error(response, 422, "unsupported_engine")
+    assert "not installable yet" in message and "woocommerce" in message
+
+
+async def test_an_unknown_engine_lists_the_supported_ones(client: AsyncTestClient[Litestar]) -> None:
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": "shop-one", "engine": "shopify"}, headers=account.headers)
+    message = assert_error(response, 422, "unsupported_engine")
+    assert "unknown engine 'shopify'" in message and "supported engines: woocommerce" in message
+
+
+async def test_installable_engines_come_from_the_settings(fakes: Fakes) -> None:
+    settings = GatewaySettings(installable_engines=("woocommerce", "medusa"))
+    async with AsyncTestClient(app=create_app(settings, adapters=fakes.factory())) as client:
+        account = await sign_up(client)
+        response = await client.post(STORES, json={"name": "shop-one", "engine": "medusa"}, headers=account.headers)
+    assert response.status_code == 202, response.text
+    assert fakes.bus.published[0].engine == "medusa"  # type: ignore[attr-defined]
+
+
+async def test_a_live_name_is_taken_for_everyone(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    fakes.status.add_store(owner_id="someone-else", name="shop-one", status="provisioning")
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": "Shop One", "engine": "woocommerce"}, headers=account.headers)
+    assert "shop-one" in assert_error(response, 409, "name_taken")
+    assert fakes.bus.published == []
+
+
+async def test_a_deleted_store_frees_its_name(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    fakes.status.add_store(owner_id="someone-else", name="shop-one", status="deleted")
+    account = await sign_up(client)
+    response = await client.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
+    assert response.status_code == 202, response.text
+
+
+async def test_bus_down_is_503_and_nothing_is_published(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    account = await sign_up(client)
+    fakes.bus.connected = False
+    response = await client.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
+    assert_error(response, 503, "bus_unavailable")
+    assert response.headers["retry-after"] == "7"
+    assert fakes.bus.published == []
+
+
+async def test_status_down_is_503_for_creates_and_reads(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    account = await sign_up(client)
+    fakes.status.available = False
+    create = await client.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
+    listing = await client.get(STORES, headers=account.headers)
+    for response in (create, listing):
+        assert_error(response, 503, "status_unavailable")
+        assert response.headers["retry-after"] == "7"
+
+
+async def test_list_shows_only_the_callers_stores(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client, "ada@example.com")
+    mine = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    fakes.status.add_store(owner_id="someone-else", name="shop-two")
+    response = await client.get(STORES, headers=ada.headers)
+    assert response.status_code == 200
+    [store] = response.json()["stores"]
+    assert store["id"] == mine.id
+    assert store["urls"] == {"storefront": "http://shop-one.stores.localhost"}
+    assert "owner_id" not in store
+
+
+async def test_get_returns_the_store_and_passes_min_sequence(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    response = await client.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "42"})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "ready"
+    assert fakes.status.min_sequences == [42]
+
+
+async def test_another_users_store_looks_exactly_like_a_missing_one(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    ada = await sign_up(client, "ada@example.com")
+    bob = await sign_up(client, "bob@example.com")
+    adas = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    missing = str(uuid.uuid4())
+    for path in ("", "/events"):
+        foreign = await client.get(f"{STORES}/{adas.id}{path}", headers=bob.headers)
+        absent = await client.get(f"{STORES}/{missing}{path}", headers=bob.headers)
+        assert_error(foreign, 404, "store_not_found")
+        assert_error(absent, 404, "store_not_found")
+        assert foreign.json()["error"]["message"].replace(adas.id, "ID") == absent.json()["error"]["message"].replace(
+            missing, "ID"
+        )
+    foreign_delete = await client.delete(f"{STORES}/{adas.id}", headers=bob.headers)
+    assert_error(foreign_delete, 404, "store_not_found")
+    assert fakes.bus.published == []
+
+
+@pytest.mark.parametrize("raw", ["not-a-uuid", "123", "%20", "0b7e8c3e-5bd1-4a3b-9d5e"])
+async def test_a_malformed_id_is_404(client: AsyncTestClient[Litestar], raw: str) -> None:
+    ada = await sign_up(client)
+    for response in (
+        await client.get(f"{STORES}/{raw}", headers=ada.headers),
+        await client.get(f"{STORES}/{raw}/events", headers=ada.headers),
+        await client.delete(f"{STORES}/{raw}", headers=ada.headers),
+    ):
+        assert_error(response, 404, "store_not_found")
+
+
+async def test_events_come_oldest_first(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    entries = [
+        TimelineEntry(event_id=str(uuid.uuid4()), type=kind, occurred_at=store.created_at, sequence=sequence)
+        for kind, sequence in (("StoreReady", 9), ("StoreRequested", 3), ("NamespaceCreated", 5))
+    ]
+    fakes.status.timelines[store.id] = entries
+    response = await client.get(f"{STORES}/{store.id}/events", headers={**ada.headers, "X-Min-Sequence": "9"})
+    assert response.status_code == 200, response.text
+    assert [event["type"] for event in response.json()["events"]] == [
+        "StoreRequested",
+        "NamespaceCreated",
+        "StoreReady",
+    ]
+    assert fakes.status.min_sequences[-1] == 9
+
+
+async def test_delete_publishes_the_request_and_answers_202(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "deleting"
+    assert response.headers["x-stream-sequence"] == "1"
+    [event] = fakes.bus.published
+    assert isinstance(event, StoreDeletionRequested)
+    assert (event.store_id, event.owner_id, event.namespace) == (store.id, ada.id, store.namespace)
+
+
+@pytest.mark.parametrize("status", ["deleting", "deleted"])
+async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: Fakes, status: str) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
+    assert status in assert_error(response, 409, "already_deleting")
+    assert fakes.bus.published == []
