@@ -66,6 +66,9 @@ class FakeBus:
         self.published: list[Event] = []
         self.connected = True
 
+    async def problem(self) -> str | None:
+        return None if self.connected else "not connected"
+
     async def publish(self, event: Event) -> int:
         if not self.connected:
             raise BusUnavailable("fake bus is down")

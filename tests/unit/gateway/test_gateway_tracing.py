@@ -48,7 +48,7 @@ async def test_the_trace_id_header_is_the_request_spans_trace(
     [span] = [s for s in finished_spans(exporter) if s.name == "POST /api/v1/stores"]
     assert span.kind == SpanKind.SERVER
     assert span.context is not None and format(span.context.trace_id, "032x") == trace_id
-    assert span.attributes is not None and span.attributes["http.response.status_code"] == 202
+    assert span.attributes is not None and span.attributes["http.status_code"] == 202
 
 
 async def test_a_callers_traceparent_is_continued(

@@ -1,0 +1,130 @@
+"""The gateway's one NATS connection: connected in the background, used to publish and to ask.
+
+The broker from `storeplane_runtime.bus.make_broker` reconnects forever, so connecting is a
+background task: the gateway serves `/health` at once, `/ready` says 503 until NATS is
+connected and the STORES stream ensured, and requests that need the bus get a 503
+`bus_unavailable` meanwhile instead of hanging. A publish is only reported as done once
+JetStream acknowledged it; an ack that times out is retried with the same message id, which
+the server deduplicates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import nats.errors
+import structlog
+from faststream.exceptions import IncorrectState
+from faststream.nats import NatsBroker
+
+from storeplane_contracts import subjects
+from storeplane_contracts.events import Event
+from storeplane_gateway.ports import BusUnavailable
+from storeplane_runtime.bus import ensure_stream, publish_event
+
+log = structlog.get_logger(__name__)
+
+
+class NoReply(Exception):
+    """Nobody answered a request on its subject in time."""
+
+
+class NatsBus:
+    """`Bus` on a FastStream NATS broker, plus request-reply for the status client."""
+
+    def __init__(
+        self, broker: NatsBroker, *, publish_attempts: int = 3, retry_delay: float = 1.0, probe_timeout: float = 2.0
+    ) -> None:
+        self._broker = broker
+        self._probe_timeout = probe_timeout
+        self._publish_attempts = publish_attempts
+        self._retry_delay = retry_delay
+        self._stream_ready = False
+        self._connecting: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Begin connecting in the background; returns at once."""
+        self._connecting = asyncio.create_task(self._connect(), name="storeplane-gateway-bus-connect")
+
+    async def stop(self) -> None:
+        if self._connecting is not None and not self._connecting.done():
+            self._connecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connecting
+        self._stream_ready = False
+        try:
+            connection = self._broker.connection
+        except IncorrectState:
+            connection = None  # never connected
+        try:
+            await self._broker.stop()  # drains: in-flight publishes finish first
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            # Draining needs a live connection (it fails while reconnecting): close without it.
+            log.warning("bus.drain_failed", error=repr(exc))
+            if connection is not None:
+                with contextlib.suppress(nats.errors.Error, OSError, TimeoutError):
+                    await connection.close()
+
+    @property
+    def nats_connected(self) -> bool:
+        try:
+            return bool(self._broker.connection.is_connected)
+        except IncorrectState:
+            return False
+
+    @property
+    def connected(self) -> bool:
+        """Connected to NATS and the STORES stream exists (as far as we know)."""
+        return self._stream_ready and self.nats_connected
+
+    async def problem(self) -> str | None:
+        """None if NATS is connected and the STORES stream exists; else what is wrong."""
+        if not self.connected:
+            return "not connected"
+        try:
+            await self._broker.connection.jetstream(timeout=self._probe_timeout).stream_info(subjects.STREAM)
+        except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
+            return f"stream {subjects.STREAM} not available ({type(exc).__name__})"
+        return None
+
+    async def publish(self, event: Event) -> int:
+        for _attempt in range(self._publish_attempts):
+            if not self.connected:
+                raise BusUnavailable("not connected to NATS")
+            try:
+                return await publish_event(self._broker, event)
+            except nats.errors.TimeoutError as exc:
+                # The event may be stored and only the ack lost: repeat with the same message id.
+                log.warning("bus.publish_ack_timeout", event_id=event.event_id, error=repr(exc))
+            except (nats.errors.Error, IncorrectState, OSError) as exc:
+                raise BusUnavailable(f"publish failed: {exc!r}") from exc
+        raise BusUnavailable(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
+
+    async def request(self, subject: str, payload: bytes, *, max_wait: float) -> bytes:
+        """Send a request and return the reply's body; raises BusUnavailable or NoReply."""
+        if not self.nats_connected:
+            raise BusUnavailable("not connected to NATS")
+        try:
+            reply = await self._broker.request(payload, subject, timeout=max_wait)
+        except (nats.errors.NoRespondersError, nats.errors.TimeoutError, TimeoutError) as exc:
+            raise NoReply(f"no reply on {subject} within {max_wait}s ({type(exc).__name__})") from exc
+        except (nats.errors.Error, IncorrectState, OSError) as exc:
+            raise BusUnavailable(f"request on {subject} failed: {exc!r}") from exc
+        return bytes(reply.body)
+
+    async def _connect(self) -> None:
+        try:
+            await self._broker.connect()
+            while True:
+                try:
+                    await ensure_stream(self._broker.connection.jetstream())
+                    break
+                except (nats.errors.Error, TimeoutError) as exc:
+                    log.warning("bus.ensure_stream_failed", error=repr(exc))
+                    await asyncio.sleep(self._retry_delay)
+        except Exception:  # an unrecoverable error (bad credentials, ...): stay unready, say why
+            log.exception("bus.connect_failed")
+            return
+        self._stream_ready = True
+        log.info("bus.connected")

@@ -1,0 +1,1 @@
+"""HTTP route handlers: what happens on each request. They talk only to the ports."""

@@ -1,0 +1,71 @@
+"""Questions to the status service over NATS request-reply, answered from its read models.
+
+Queries and replies are the msgspec structs in `storeplane_contracts.queries`, as JSON. No
+answer within `query_timeout` (or an answer that does not decode) is `StatusUnavailable`,
+which the API reports as a 503 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, TypeVar
+
+import msgspec
+
+from storeplane_contracts import subjects
+from storeplane_contracts.queries import (
+    FindLiveStoreByName,
+    GetStore,
+    GetStoreEvents,
+    ListStores,
+    StoreList,
+    StoreReply,
+    StoreView,
+    TimelineEntry,
+    TimelineReply,
+)
+from storeplane_gateway.messaging import NoReply
+from storeplane_gateway.ports import StatusUnavailable
+
+ReplyT = TypeVar("ReplyT")
+
+
+class Requester(Protocol):
+    """Request-reply on the bus: `NatsBus` is one."""
+
+    async def request(self, subject: str, payload: bytes, *, max_wait: float) -> bytes: ...
+
+
+class NatsStatusClient:
+    """`StatusQueries` over NATS request-reply."""
+
+    def __init__(self, requester: Requester, *, timeout: float) -> None:
+        self._requester = requester
+        self._timeout = timeout
+
+    async def list_stores(self, owner_id: str) -> list[StoreView]:
+        reply = await self._ask(subjects.QUERY_LIST_STORES, ListStores(owner_id=owner_id), StoreList)
+        return reply.stores
+
+    async def get_store(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> StoreView | None:
+        query = GetStore(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence)
+        reply = await self._ask(subjects.QUERY_GET_STORE, query, StoreReply)
+        return reply.store
+
+    async def store_events(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> list[TimelineEntry] | None:
+        query = GetStoreEvents(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence)
+        reply = await self._ask(subjects.QUERY_STORE_EVENTS, query, TimelineReply)
+        return reply.events
+
+    async def find_live_store_by_name(self, name: str) -> StoreView | None:
+        reply = await self._ask(subjects.QUERY_FIND_LIVE_BY_NAME, FindLiveStoreByName(name=name), StoreReply)
+        return reply.store
+
+    async def _ask(self, subject: str, query: msgspec.Struct, reply_type: type[ReplyT]) -> ReplyT:
+        try:
+            body = await self._requester.request(subject, msgspec.json.encode(query), max_wait=self._timeout)
+        except NoReply as exc:
+            raise StatusUnavailable(str(exc)) from exc
+        try:
+            return msgspec.json.decode(body, type=reply_type)
+        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+            raise StatusUnavailable(f"unreadable reply on {subject}: {exc}") from exc

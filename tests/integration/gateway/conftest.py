@@ -1,0 +1,49 @@
+"""The gateway in-process against the real NATS and Postgres, with a stand-in for the status service.
+
+The status service is another engineer's; here its query subjects are answered on the real
+NATS server by `StatusResponder`, which serves a `FakeStatus` and records every query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from anyio.from_thread import start_blocking_portal
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from storeplane_gateway.app import create_app
+from storeplane_gateway.settings import GatewaySettings
+from storeplane_runtime.telemetry import setup_tracing
+from tests.integration.gateway.support import StatusResponder, wait_until_ready
+from tests.unit.gateway.fakes import FakeStatus
+
+
+@pytest.fixture(scope="session")
+def tracing() -> None:
+    """A real tracer provider, as `main` installs, so trace ids exist and travel in headers."""
+    setup_tracing("gateway")
+
+
+@pytest.fixture
+def gateway_settings(clean_stream: str, database_url: str) -> GatewaySettings:
+    return GatewaySettings(nats_url=clean_stream, database_url=database_url, query_timeout=1.0, retry_after_seconds=3)
+
+
+@pytest.fixture
+def status_responder(clean_stream: str) -> Iterator[StatusResponder]:
+    """Runs on its own event loop in a thread: Litestar's test client blocks the test's loop per request."""
+    with start_blocking_portal() as portal:
+        responder = StatusResponder(FakeStatus())
+        portal.call(responder.start, clean_stream)
+        yield responder
+        portal.call(responder.stop)
+
+
+@pytest.fixture
+async def gateway(gateway_settings: GatewaySettings, tracing: None) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """The app in-process, as uvicorn would run it, once NATS and Postgres are connected."""
+    async with AsyncTestClient(app=create_app(gateway_settings)) as client:
+        await wait_until_ready(client)
+        yield client

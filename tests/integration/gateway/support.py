@@ -1,0 +1,121 @@
+"""What the gateway's integration tests share: a stand-in status service and readers of the stream."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from storeplane_contracts import subjects
+from storeplane_contracts.events import AnyEvent, decode
+from storeplane_contracts.queries import (
+    FindLiveStoreByName,
+    GetStore,
+    GetStoreEvents,
+    ListStores,
+    StoreList,
+    StoreReply,
+    TimelineReply,
+)
+from tests.unit.gateway.fakes import FakeStatus
+
+
+class StatusResponder:
+    """Answers the status query subjects from a `FakeStatus`; `silent` subscribes but never answers."""
+
+    def __init__(self, status: FakeStatus, *, silent: bool = False) -> None:
+        self.status = status
+        self.silent = silent
+        self.queries: list[msgspec.Struct] = []
+        self._nc: Client | None = None
+
+    async def start(self, url: str) -> None:
+        self._nc = await nats.connect(url)
+        routes: dict[str, Callable[[bytes], Awaitable[bytes]]] = {
+            subjects.QUERY_LIST_STORES: self._list,
+            subjects.QUERY_GET_STORE: self._get,
+            subjects.QUERY_STORE_EVENTS: self._events,
+            subjects.QUERY_FIND_LIVE_BY_NAME: self._find,
+        }
+        for subject, answer in routes.items():
+            await self._nc.subscribe(subject, cb=self._callback(answer))
+        await self._nc.flush()
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+
+    def _callback(self, answer: Callable[[bytes], Awaitable[bytes]]) -> Callable[[Msg], Awaitable[None]]:
+        async def callback(msg: Msg) -> None:
+            if not self.silent:
+                await msg.respond(await answer(msg.data))
+
+        return callback
+
+    async def _list(self, data: bytes) -> bytes:
+        query = msgspec.json.decode(data, type=ListStores)
+        self.queries.append(query)
+        return msgspec.json.encode(StoreList(stores=await self.status.list_stores(query.owner_id)))
+
+    async def _get(self, data: bytes) -> bytes:
+        query = msgspec.json.decode(data, type=GetStore)
+        self.queries.append(query)
+        store = await self.status.get_store(query.store_id, query.owner_id, min_sequence=query.min_sequence)
+        return msgspec.json.encode(StoreReply(store=store))
+
+    async def _events(self, data: bytes) -> bytes:
+        query = msgspec.json.decode(data, type=GetStoreEvents)
+        self.queries.append(query)
+        events = await self.status.store_events(query.store_id, query.owner_id, min_sequence=query.min_sequence)
+        return msgspec.json.encode(TimelineReply(events=events))
+
+    async def _find(self, data: bytes) -> bytes:
+        query = msgspec.json.decode(data, type=FindLiveStoreByName)
+        self.queries.append(query)
+        return msgspec.json.encode(StoreReply(store=await self.status.find_live_store_by_name(query.name)))
+
+
+async def wait_until_ready(client: Any, timeout: float = 10.0) -> None:
+    """Poll `/ready` (an HTTP client, in-process or not) until it says 200."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        response = await client.get("/ready")
+        if response.status_code == 200:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"gateway not ready after {timeout}s: {response.text}")
+        await asyncio.sleep(0.05)
+
+
+async def stored_events(nats_url: str, *, expected: int, wait: float = 2.0) -> list[tuple[Msg, AnyEvent]]:
+    """Read the STORES stream from the start with an ephemeral pull consumer."""
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        consumer = await js.pull_subscribe(
+            subjects.ALL_STORE_EVENTS,
+            stream=subjects.STREAM,
+            config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL),
+        )
+        messages: list[Msg] = []
+        if expected:
+            messages = await consumer.fetch(expected, timeout=wait)
+        await consumer.unsubscribe()
+        return [(msg, decode(msg.data)) for msg in messages]
+    finally:
+        await nc.close()
+
+
+async def stream_size(nats_url: str) -> int:
+    nc = await nats.connect(nats_url)
+    try:
+        info = await nc.jetstream().stream_info(subjects.STREAM)
+        return int(info.state.messages)
+    finally:
+        await nc.close()

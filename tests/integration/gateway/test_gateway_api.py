@@ -1,0 +1,194 @@
+"""The gateway against real NATS JetStream and Postgres: accounts, stores, and what lands on the bus."""
+
+from __future__ import annotations
+
+import asyncpg
+import nats
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from storeplane_contracts import naming, subjects
+from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
+from storeplane_contracts.queries import GetStore, GetStoreEvents
+from storeplane_gateway.settings import GatewaySettings
+from tests.integration.gateway.support import StatusResponder, stored_events, stream_size
+from tests.unit.gateway.helpers import assert_error, sign_up
+
+pytestmark = pytest.mark.integration
+
+STORES = "/api/v1/stores"
+
+
+async def test_register_and_login_against_postgres(gateway: AsyncTestClient[Litestar], database_url: str) -> None:
+    account = await sign_up(gateway, "Ada@Example.com", "correct horse")
+    login = await gateway.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse"})
+    assert login.status_code == 200, login.text
+    assert login.json()["user"] == {"id": account.id, "email": "ada@example.com"}
+    wrong = await gateway.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong horse"})
+    assert_error(wrong, 401, "invalid_credentials")
+    again = await gateway.post("/api/v1/auth/register", json={"email": "ADA@example.com", "password": "whatever1"})
+    assert_error(again, 409, "email_taken")
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT id::text, email, password_hash FROM gateway_users")
+    finally:
+        await conn.close()
+    assert [(row["id"], row["email"]) for row in rows] == [(account.id, "ada@example.com")]
+    assert rows[0]["password_hash"].startswith("$argon2id$")
+
+
+async def test_stores_need_a_bearer_token(gateway: AsyncTestClient[Litestar]) -> None:
+    for response in (
+        await gateway.get(STORES),
+        await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}),
+        await gateway.get(f"{STORES}/0b7e8c3e-5bd1-4a3b-9d5e-7a8e8f0e1a11"),
+        await gateway.delete(f"{STORES}/0b7e8c3e-5bd1-4a3b-9d5e-7a8e8f0e1a11"),
+    ):
+        assert_error(response, 401, "not_authenticated")
+
+
+async def test_create_lands_store_requested_in_jetstream(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+) -> None:
+    account = await sign_up(gateway)
+    response = await gateway.post(STORES, json={"name": "Shop One", "engine": "woocommerce"}, headers=account.headers)
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["status"] == "requested"
+    assert response.headers["location"] == f"{STORES}/{body['id']}"
+
+    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    assert isinstance(event, StoreRequested)
+    assert msg.subject == f"stores.{body['id']}.store_requested"
+    assert msg.metadata.sequence.stream == int(response.headers["x-stream-sequence"])
+    assert (event.store_id, event.owner_id, event.name, event.engine) == (
+        body["id"],
+        account.id,
+        "shop-one",
+        "woocommerce",
+    )
+    assert event.namespace == body["namespace"] == naming.namespace_for("shop-one", body["id"])
+    assert msg.headers is not None and msg.headers["Nats-Msg-Id"] == event.event_id
+    # The publish is a child of the HTTP request's span: same trace, in the message's headers.
+    trace_id = response.headers["x-trace-id"]
+    assert len(trace_id) == 32 and event.trace_id == trace_id
+    assert msg.headers["traceparent"].split("-")[1] == trace_id
+    # The name was checked with the status service before publishing.
+    assert any(getattr(query, "name", None) == "shop-one" for query in status_responder.queries)
+
+
+async def test_a_live_name_is_409_and_nothing_is_published(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+) -> None:
+    status_responder.status.add_store(owner_id="someone-else", name="shop-one", status="ready")
+    account = await sign_up(gateway)
+    response = await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
+    assert_error(response, 409, "name_taken")
+    assert await stream_size(gateway_settings.nats_url) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"name": "ab", "engine": "woocommerce"}, 422, "invalid_name"),
+        ({"name": "admin", "engine": "woocommerce"}, 422, "invalid_name"),
+        ({"name": "shop-one", "engine": "medusa"}, 422, "unsupported_engine"),
+        ({"name": "shop-one", "engine": "magento"}, 422, "unsupported_engine"),
+        ({"name": "shop-one"}, 400, "invalid_body"),
+        ({"name": "shop-one", "engine": "woocommerce", "replicas": 3}, 400, "invalid_body"),
+        ({"name": ["shop-one"], "engine": "woocommerce"}, 400, "invalid_body"),
+    ],
+)
+async def test_invalid_orders_are_refused_before_the_bus(
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
+    body: dict[str, object],
+    status: int,
+    code: str,
+) -> None:
+    account = await sign_up(gateway)
+    assert_error(await gateway.post(STORES, json=body, headers=account.headers), status, code)
+    assert await stream_size(gateway_settings.nats_url) == 0
+
+
+async def test_reads_go_to_the_status_service_and_stay_private(
+    gateway: AsyncTestClient[Litestar], status_responder: StatusResponder
+) -> None:
+    ada = await sign_up(gateway, "ada@example.com")
+    bob = await sign_up(gateway, "bob@example.com")
+    store = status_responder.status.add_store(owner_id=ada.id, name="shop-one")
+
+    mine = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "17"})
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["urls"] == {"storefront": "http://shop-one.stores.localhost"}
+    assert GetStore(store_id=store.id, owner_id=ada.id, min_sequence=17) in status_responder.queries
+
+    assert_error(await gateway.get(f"{STORES}/{store.id}", headers=bob.headers), 404, "store_not_found")
+    assert_error(await gateway.get(f"{STORES}/{store.id}/events", headers=bob.headers), 404, "store_not_found")
+    assert_error(await gateway.delete(f"{STORES}/{store.id}", headers=bob.headers), 404, "store_not_found")
+    assert (await gateway.get(STORES, headers=bob.headers)).json() == {"stores": []}
+    assert [s["id"] for s in (await gateway.get(STORES, headers=ada.headers)).json()["stores"]] == [store.id]
+
+    events = await gateway.get(f"{STORES}/{store.id}/events", headers={**ada.headers, "X-Min-Sequence": "3"})
+    assert events.status_code == 200 and events.json() == {"events": []}
+    assert GetStoreEvents(store_id=store.id, owner_id=ada.id, min_sequence=3) in status_responder.queries
+
+
+async def test_delete_lands_deletion_requested_in_jetstream(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+) -> None:
+    ada = await sign_up(gateway)
+    store = status_responder.status.add_store(owner_id=ada.id, name="shop-one")
+    response = await gateway.delete(f"{STORES}/{store.id}", headers=ada.headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "deleting"
+    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    assert isinstance(event, StoreDeletionRequested)
+    assert (event.store_id, event.owner_id, event.namespace) == (store.id, ada.id, store.namespace)
+    assert msg.metadata.sequence.stream == int(response.headers["x-stream-sequence"])
+    assert event.trace_id == response.headers["x-trace-id"]
+
+
+async def test_no_status_service_is_503_status_unavailable(gateway: AsyncTestClient[Litestar]) -> None:
+    account = await sign_up(gateway)
+    for response in (
+        await gateway.get(STORES, headers=account.headers),
+        await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers),
+    ):
+        assert_error(response, 503, "status_unavailable")
+        assert response.headers["retry-after"] == "3"
+
+
+async def test_a_silent_status_service_times_out_as_503(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+) -> None:
+    status_responder.silent = True
+    account = await sign_up(gateway)
+    response = await gateway.get(STORES, headers=account.headers)
+    assert_error(response, 503, "status_unavailable")
+    assert response.headers["retry-after"] == "3"
+
+
+async def test_a_missing_stream_is_503_bus_unavailable_never_202(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+) -> None:
+    account = await sign_up(gateway)
+    nc = await nats.connect(gateway_settings.nats_url)
+    await nc.jetstream().delete_stream(subjects.STREAM)
+    await nc.close()
+    response = await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
+    assert_error(response, 503, "bus_unavailable")
+    assert response.headers["retry-after"] == "3"
+    ready = await gateway.get("/ready")
+    assert ready.status_code == 503 and "STORES" in ready.json()["checks"]["nats"]
+
+
+async def test_ready_health_and_metrics_with_real_dependencies(gateway: AsyncTestClient[Litestar]) -> None:
+    ready = await gateway.get("/ready")
+    assert ready.status_code == 200
+    assert ready.json() == {"status": "ready", "checks": {"nats": "ok", "postgres": "ok"}}
+    assert (await gateway.get("/health")).json() == {"status": "ok"}
+    assert (await gateway.get("/metrics")).status_code == 200

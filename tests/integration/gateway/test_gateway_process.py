@@ -1,0 +1,63 @@
+"""The `storeplane-gateway` command serves the API over real HTTP and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from infra.local.servers import free_port, spawn, wait_for_port
+from storeplane_contracts.events import StoreRequested
+from tests.integration.gateway.support import StatusResponder, stored_events, wait_until_ready
+from tests.unit.gateway.helpers import sign_up
+
+pytestmark = pytest.mark.integration
+
+
+def gateway_command() -> list[str | Path]:
+    script = Path(sys.executable).parent / "storeplane-gateway"
+    return [script] if script.exists() else [sys.executable, "-m", "storeplane_gateway"]
+
+
+async def test_the_gateway_runs_as_a_process(
+    tmp_path: Path, clean_stream: str, database_url: str, status_responder: StatusResponder
+) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "STOREPLANE_HTTP_PORT": str(port),
+        "STOREPLANE_NATS_URL": clean_stream,
+        "STOREPLANE_DATABASE_URL": database_url,
+    }
+    log = tmp_path / "gateway.log"
+    process = spawn(gateway_command(), log, env=env)
+    try:
+        await asyncio.to_thread(wait_for_port, port, process=process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await wait_until_ready(client)
+            account = await sign_up(client)
+            response = await client.post(
+                "/api/v1/stores", json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers
+            )
+            assert response.status_code == 202, response.text
+            assert len(response.headers["x-trace-id"]) == 32
+            assert (await client.get("/schema/openapi.json")).status_code == 200
+        [(_, event)] = await stored_events(clean_stream, expected=1)
+        assert isinstance(event, StoreRequested) and event.store_id == response.json()["id"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            returncode = await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise
+    output = log.read_text()
+    assert returncode == 0, output
+    assert "Traceback" not in output, output

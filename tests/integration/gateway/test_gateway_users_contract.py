@@ -1,0 +1,78 @@
+"""One contract for the users store: the Postgres adapter and the in-memory fake must both pass it."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import asyncpg
+import pytest
+
+from infra.local.servers import free_port
+from storeplane_gateway.ports import DatabaseUnavailable, EmailTaken, Users
+from storeplane_gateway.users import PostgresUsers, ensure_schema
+from tests.unit.gateway.fakes import InMemoryUsers
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def users(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Users]:
+    if request.param == "memory":
+        yield InMemoryUsers()
+        return
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await ensure_schema(pool)
+        yield PostgresUsers(pool)
+    finally:
+        await pool.close()
+
+
+async def test_an_added_user_is_found_by_email(users: Users) -> None:
+    user = await users.add("ada@example.com", "$argon2id$hash")
+    stored = await users.by_email("ada@example.com")
+    assert stored is not None
+    assert (stored.id, stored.email, stored.password_hash) == (user.id, "ada@example.com", "$argon2id$hash")
+    assert await users.by_email("bob@example.com") is None
+
+
+async def test_an_email_is_registered_once(users: Users) -> None:
+    await users.add("ada@example.com", "one")
+    with pytest.raises(EmailTaken):
+        await users.add("ada@example.com", "two")
+    stored = await users.by_email("ada@example.com")
+    assert stored is not None and stored.password_hash == "one"
+
+
+async def test_a_password_hash_can_be_replaced(users: Users) -> None:
+    user = await users.add("ada@example.com", "old")
+    await users.replace_password_hash(user.id, "new")
+    stored = await users.by_email("ada@example.com")
+    assert stored is not None and stored.password_hash == "new"
+
+
+async def test_ping_answers(users: Users) -> None:
+    await users.ping()
+
+
+async def test_the_schema_is_created_idempotently_even_concurrently(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+    try:
+        await asyncio.gather(*(ensure_schema(pool) for _ in range(4)))
+        await ensure_schema(pool)
+        assert await pool.fetchval("SELECT count(*) FROM gateway_users") == 0
+    finally:
+        await pool.close()
+
+
+async def test_an_unreachable_database_is_database_unavailable() -> None:
+    pool = await asyncpg.create_pool(f"postgresql://nobody@127.0.0.1:{free_port()}/none", min_size=0, timeout=2)
+    try:
+        users = PostgresUsers(pool, ping_timeout=2)
+        with pytest.raises(DatabaseUnavailable):
+            await users.ping()
+        with pytest.raises(DatabaseUnavailable):
+            await users.by_email("ada@example.com")
+    finally:
+        await pool.close()

@@ -1,0 +1,45 @@
+"""The status client speaks the contracts' queries and turns silence or nonsense into StatusUnavailable."""
+
+from __future__ import annotations
+
+import msgspec
+import pytest
+
+from storeplane_contracts import subjects
+from storeplane_contracts.queries import FindLiveStoreByName, GetStore, StoreReply
+from storeplane_gateway.messaging import NoReply
+from storeplane_gateway.ports import StatusUnavailable
+from storeplane_gateway.status_client import NatsStatusClient
+
+
+class ScriptedRequester:
+    """Answers every request with `reply` (or raises it), recording what was asked."""
+
+    def __init__(self, reply: bytes | Exception) -> None:
+        self.reply = reply
+        self.asked: list[tuple[str, bytes, float]] = []
+
+    async def request(self, subject: str, payload: bytes, *, max_wait: float) -> bytes:
+        self.asked.append((subject, payload, max_wait))
+        if isinstance(self.reply, Exception):
+            raise self.reply
+        return self.reply
+
+
+async def test_queries_go_to_the_contract_subjects_with_the_timeout() -> None:
+    requester = ScriptedRequester(msgspec.json.encode(StoreReply(store=None)))
+    client = NatsStatusClient(requester, timeout=2.5)
+    assert await client.get_store("s1", "u1", min_sequence=7) is None
+    assert await client.find_live_store_by_name("shop-one") is None
+    (get_subject, get_payload, wait), (find_subject, find_payload, _) = requester.asked
+    assert (get_subject, wait) == (subjects.QUERY_GET_STORE, 2.5)
+    assert msgspec.json.decode(get_payload, type=GetStore) == GetStore(store_id="s1", owner_id="u1", min_sequence=7)
+    assert find_subject == subjects.QUERY_FIND_LIVE_BY_NAME
+    assert msgspec.json.decode(find_payload, type=FindLiveStoreByName) == FindLiveStoreByName(name="shop-one")
+
+
+@pytest.mark.parametrize("reply", [NoReply("nobody home"), b"not json", b'{"stores": 3}'])
+async def test_silence_or_nonsense_is_status_unavailable(reply: bytes | Exception) -> None:
+    client = NatsStatusClient(ScriptedRequester(reply), timeout=1)
+    with pytest.raises(StatusUnavailable):
+        await client.list_stores("u1")
