@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncpg
 import nats
 import pytest
+
 from storeplane_runtime.bus import ensure_stream
 
 pytestmark = pytest.mark.integration
