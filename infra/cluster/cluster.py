@@ -77,6 +77,10 @@ class Layout:
 
 # --- processes -------------------------------------------------------------------------
 
+# The components outlive this process on purpose; holding their Popen objects keeps them from
+# being collected (and warned about) while they run. Later calls find them by pid file.
+_DETACHED: list[subprocess.Popen[bytes]] = []
+
 
 def running_pid(layout: Layout, component: str) -> int | None:
     """The component's pid if the process we started is still alive."""
@@ -98,6 +102,7 @@ def start(layout: Layout, component: str, args: list[str]) -> None:
         process = subprocess.Popen(
             args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
         )
+    _DETACHED.append(process)
     layout.pid_file(component).write_text(str(process.pid))
 
 
