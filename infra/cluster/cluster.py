@@ -117,6 +117,9 @@ def stop(layout: Layout, component: str, timeout: float = 10) -> None:
         if running_pid(layout, component):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        for process in [p for p in _DETACHED if p.pid == pid]:  # reap our own child
+            process.wait()
+            _DETACHED.remove(process)
     layout.pid_file(component).unlink(missing_ok=True)
 
 
@@ -429,7 +432,7 @@ def up(layout: Layout) -> None:
     stages = layout.dir / "kwok-stages.yaml"
     stages.write_text(
         "\n---\n".join(
-            f.read_text() for f in [bin_dir / "kwok-stages-v2.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
+            f.read_text() for f in [bin_dir / "kwok-stages-v3.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
         )
     )
     start(

@@ -6,6 +6,7 @@ stream's definition cannot differ between them.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker
@@ -49,6 +50,8 @@ def make_broker(url: str, *, service: str, **options: Any) -> NatsBroker:
         name=f"storeplane-{service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())],
         max_reconnect_attempts=-1,
+        # FastStream's per-message access lines are debugging detail; our handlers log outcomes.
+        log_level=logging.DEBUG,
         **options,
     )
 
