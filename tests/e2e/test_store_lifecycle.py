@@ -83,9 +83,22 @@ async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.A
     assert [e["type"] for e in timeline] == PROVISIONING_STEPS
     assert [e["occurred_at"] for e in timeline] == sorted(e["occurred_at"] for e in timeline)
 
-    # Another user cannot see it.
+    # Another user cannot see it, nor its credentials.
     stranger = await register(http)
     assert (await http.get(location, headers=stranger)).status_code == 404
+    assert (await http.get(f"{location}/credentials", headers=stranger)).status_code == 404
+
+    # The owner reads the generated admin login once.
+    credentials = await http.get(f"{location}/credentials", headers=auth)
+    assert credentials.status_code == 200, credentials.text
+    login = credentials.json()
+    assert login["username"] == "admin" and len(login["password"]) >= 20
+    assert login["admin_url"] == "http://e2e-shop.stores.localhost/wp-admin/"
+    again = await http.get(f"{location}/credentials", headers=auth)
+    assert again.status_code == 410 and again.json()["error"]["code"] == "credentials_already_revealed"
+    timeline = (await http.get(f"{location}/events", headers=auth)).json()["events"]
+    assert "CredentialsRevealed" in [e["type"] for e in timeline]
+    assert login["password"] not in str(timeline)
 
     deleting = await http.delete(location, headers=auth)
     assert deleting.status_code == 202, deleting.text

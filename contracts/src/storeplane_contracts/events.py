@@ -118,6 +118,10 @@ class ProvisioningFailed(Event, frozen=True, kw_only=True):
     retryable: bool
 
 
+class CredentialsRevealed(Event, frozen=True, kw_only=True):
+    """The owner read the store's admin credentials (once); the secret itself is not here."""
+
+
 class StoreDeletionRequested(Event, frozen=True, kw_only=True):
     """The owner asked for the store to be deleted."""
 
@@ -157,6 +161,7 @@ AnyEvent: TypeAlias = (
     | CredentialsCreated
     | ChartInstalled
     | StoreReady
+    | CredentialsRevealed
     | ProvisioningFailed
     | StoreDeletionRequested
     | ReleaseUninstalled

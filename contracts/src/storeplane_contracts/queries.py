@@ -78,3 +78,29 @@ class StoreReply(msgspec.Struct, frozen=True):
 
 class TimelineReply(msgspec.Struct, frozen=True):
     events: list[TimelineEntry] | None  # None: no such store for this owner
+
+
+class RevealCredentials(msgspec.Struct, frozen=True):
+    """Ask the provisioner for a store's admin credentials; they are handed out only once.
+
+    The gateway sends it only after the status service confirmed the caller owns the store.
+    """
+
+    store_id: str
+    owner_id: str
+    namespace: str
+
+
+class StoreCredentials(msgspec.Struct, frozen=True):
+    """A store's admin login. Never logged, never in an event or a trace."""
+
+    username: str
+    password: str
+    email: str
+
+
+class CredentialsReply(msgspec.Struct, frozen=True):
+    """The credentials, or why not: `already_revealed` or `not_found`."""
+
+    credentials: StoreCredentials | None = None
+    refused: str = ""

@@ -26,6 +26,8 @@ QUERY_LIST_STORES = "storeplane.queries.stores.list"
 QUERY_GET_STORE = "storeplane.queries.stores.get"
 QUERY_STORE_EVENTS = "storeplane.queries.stores.events"
 QUERY_FIND_LIVE_BY_NAME = "storeplane.queries.stores.find_live_by_name"  # replies StoreReply
+# Answered by the provisioner, which alone talks to Kubernetes (request-reply, never stored).
+REVEAL_CREDENTIALS = "storeplane.commands.stores.reveal_credentials"
 
 
 def event_token(event_type: type[Event]) -> str:

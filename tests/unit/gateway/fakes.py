@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from storeplane_contracts.events import Event
-from storeplane_contracts.queries import StoreStatus, StoreView, TimelineEntry
+from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
 from storeplane_gateway.app import AdapterFactory
 from storeplane_gateway.ports import (
     Adapters,
@@ -103,7 +103,11 @@ class FakeStatus:
             status=status,
             created_at=now,
             updated_at=now,
-            urls={"storefront": f"http://{name}.stores.localhost"} if status == "ready" else {},
+            urls=(
+                {"storefront": f"http://{name}.stores.localhost/", "admin": f"http://{name}.stores.localhost/wp-admin/"}
+                if status == "ready"
+                else {}
+            ),
         )
         self.stores[store_id] = store
         self.timelines[store_id] = []
@@ -132,6 +136,19 @@ class FakeStatus:
         return next((store for store in self.stores.values() if store.name == name and store.status != "deleted"), None)
 
 
+class FakeSecrets:
+    """`StoreSecrets` that hands out each store's credentials once."""
+
+    def __init__(self) -> None:
+        self.revealed: set[str] = set()
+
+    async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
+        if store_id in self.revealed:
+            return CredentialsReply(refused="already_revealed")
+        self.revealed.add(store_id)
+        return CredentialsReply(credentials=StoreCredentials(username="admin", password="s3cret", email="a@b.c"))
+
+
 @dataclass
 class Fakes:
     """One set of fakes for one app."""
@@ -139,10 +156,11 @@ class Fakes:
     users: InMemoryUsers = field(default_factory=InMemoryUsers)
     bus: FakeBus = field(default_factory=FakeBus)
     status: FakeStatus = field(default_factory=FakeStatus)
+    secrets: FakeSecrets = field(default_factory=FakeSecrets)
 
     def factory(self) -> AdapterFactory:
         @asynccontextmanager
         async def adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]:
-            yield Adapters(users=self.users, bus=self.bus, status=self.status)
+            yield Adapters(users=self.users, bus=self.bus, status=self.status, secrets=self.secrets)
 
         return adapters

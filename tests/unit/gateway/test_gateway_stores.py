@@ -132,7 +132,10 @@ async def test_list_shows_only_the_callers_stores(client: AsyncTestClient[Litest
     assert response.status_code == 200
     [store] = response.json()["stores"]
     assert store["id"] == mine.id
-    assert store["urls"] == {"storefront": "http://shop-one.stores.localhost"}
+    assert store["urls"] == {
+        "storefront": "http://shop-one.stores.localhost/",
+        "admin": "http://shop-one.stores.localhost/wp-admin/",
+    }
     assert "owner_id" not in store
 
 
@@ -213,3 +216,31 @@ async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: F
     response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
     assert status in assert_error(response, 409, "already_deleting")
     assert fakes.bus.published == []
+
+
+async def test_credentials_are_shown_once_and_only_to_the_owner(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    owner = await sign_up(client)
+    store = fakes.status.add_store(owner_id=owner.id, name="shop-one", status="ready")
+    path = f"/api/v1/stores/{store.id}/credentials"
+    stranger = await sign_up(client, email="eve@example.com")
+    assert (await client.get(path, headers=stranger.headers)).status_code == 404
+    first = await client.get(path, headers=owner.headers)
+    assert first.status_code == 200, first.text
+    assert first.json() == {
+        "username": "admin",
+        "password": "s3cret",
+        "email": "a@b.c",
+        "admin_url": "http://shop-one.stores.localhost/wp-admin/",
+    }
+    assert first.headers["cache-control"] == "no-store"
+    again = await client.get(path, headers=owner.headers)
+    assert again.status_code == 410 and again.json()["error"]["code"] == "credentials_already_revealed"
+
+
+async def test_credentials_wait_for_a_ready_store(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    owner = await sign_up(client)
+    store = fakes.status.add_store(owner_id=owner.id, name="shop-two", status="provisioning")
+    response = await client.get(f"/api/v1/stores/{store.id}/credentials", headers=owner.headers)
+    assert response.status_code == 409 and response.json()["error"]["code"] == "store_not_ready"

@@ -23,12 +23,12 @@ from storeplane_gateway.auth import TokenIssuer, make_jwt_auth
 from storeplane_gateway.errors import exception_handlers
 from storeplane_gateway.messaging import NatsBus
 from storeplane_gateway.passwords import Passwords
-from storeplane_gateway.ports import Adapters, Bus, StatusQueries, Users
+from storeplane_gateway.ports import Adapters, Bus, StatusQueries, StoreSecrets, Users
 from storeplane_gateway.routes.auth import auth_router
 from storeplane_gateway.routes.health import health_router
 from storeplane_gateway.routes.stores import stores_router
 from storeplane_gateway.settings import GatewaySettings
-from storeplane_gateway.status_client import NatsStatusClient
+from storeplane_gateway.status_client import NatsStatusClient, NatsStoreSecrets
 from storeplane_gateway.tracing import tracing_plugin
 from storeplane_gateway.users import PostgresUsers, ensure_schema
 from storeplane_runtime.bus import make_broker
@@ -60,6 +60,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
             users=PostgresUsers(pool),
             bus=bus,
             status=NatsStatusClient(bus, timeout=settings.query_timeout),
+            secrets=NatsStoreSecrets(bus, timeout=settings.query_timeout),
         )
 
 
@@ -77,6 +78,10 @@ def provide_bus(state: State) -> Bus:
 
 def provide_status_queries(state: State) -> StatusQueries:
     return _adapters(state).status
+
+
+def provide_store_secrets(state: State) -> StoreSecrets:
+    return _adapters(state).secrets
 
 
 def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_adapters) -> Litestar:
@@ -114,6 +119,7 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
             "users": Provide(provide_users, sync_to_thread=False),
             "bus": Provide(provide_bus, sync_to_thread=False),
             "status_queries": Provide(provide_status_queries, sync_to_thread=False),
+            "store_secrets": Provide(provide_store_secrets, sync_to_thread=False),
         },
         lifespan=[lifespan],
         middleware=[prometheus.middleware],

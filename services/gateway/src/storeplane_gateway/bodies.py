@@ -94,3 +94,12 @@ class EventListBody(msgspec.Struct, frozen=True):
     """A store's activity timeline, oldest first."""
 
     events: list[TimelineEntry]
+
+
+class CredentialsBody(msgspec.Struct, frozen=True):
+    """A store's admin login, shown once."""
+
+    username: str
+    password: str
+    email: str
+    admin_url: str | None

@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 import msgspec
 
 from storeplane_contracts.events import Event
-from storeplane_contracts.queries import StoreView, TimelineEntry
+from storeplane_contracts.queries import CredentialsReply, StoreView, TimelineEntry
 
 
 class User(msgspec.Struct, frozen=True):
@@ -95,6 +95,15 @@ class StatusQueries(Protocol):
     async def find_live_store_by_name(self, name: str) -> StoreView | None: ...
 
 
+@runtime_checkable  # Litestar checks injected dependencies with isinstance
+class StoreSecrets(Protocol):
+    """A store's admin credentials, kept by the provisioner in Kubernetes and handed out once."""
+
+    async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
+        """Raises StatusUnavailable when the provisioner does not answer."""
+        ...
+
+
 @dataclass(frozen=True)
 class Adapters:
     """Everything the handlers talk to, built by the composition root (or a test)."""
@@ -102,3 +111,4 @@ class Adapters:
     users: Users
     bus: Bus
     status: StatusQueries
+    secrets: StoreSecrets

@@ -1,4 +1,5 @@
-"""Questions to the status service over NATS request-reply, answered from its read models.
+"""Questions over NATS request-reply: to the status service, answered from its read models,
+and to the provisioner, for a store's credentials.
 
 Queries and replies are the msgspec structs in `storeplane_contracts.queries`, as JSON. No
 answer within `query_timeout` (or an answer that does not decode) is `StatusUnavailable`,
@@ -13,10 +14,12 @@ import msgspec
 
 from storeplane_contracts import subjects
 from storeplane_contracts.queries import (
+    CredentialsReply,
     FindLiveStoreByName,
     GetStore,
     GetStoreEvents,
     ListStores,
+    RevealCredentials,
     StoreList,
     StoreReply,
     StoreView,
@@ -61,11 +64,30 @@ class NatsStatusClient:
         return reply.store
 
     async def _ask(self, subject: str, query: msgspec.Struct, reply_type: type[ReplyT]) -> ReplyT:
-        try:
-            body = await self._requester.request(subject, msgspec.json.encode(query), max_wait=self._timeout)
-        except NoReply as exc:
-            raise StatusUnavailable(str(exc)) from exc
-        try:
-            return msgspec.json.decode(body, type=reply_type)
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-            raise StatusUnavailable(f"unreadable reply on {subject}: {exc}") from exc
+        return await ask(self._requester, subject, query, reply_type, timeout=self._timeout)
+
+
+class NatsStoreSecrets:
+    """`StoreSecrets` over NATS request-reply to the provisioner."""
+
+    def __init__(self, requester: Requester, *, timeout: float) -> None:
+        self._requester = requester
+        self._timeout = timeout
+
+    async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
+        query = RevealCredentials(store_id=store_id, owner_id=owner_id, namespace=namespace)
+        return await ask(self._requester, subjects.REVEAL_CREDENTIALS, query, CredentialsReply, timeout=self._timeout)
+
+
+async def ask(
+    requester: Requester, subject: str, query: msgspec.Struct, reply_type: type[ReplyT], *, timeout: float
+) -> ReplyT:
+    """Send `query`, decode the reply; no answer or an unreadable one is `StatusUnavailable`."""
+    try:
+        body = await requester.request(subject, msgspec.json.encode(query), max_wait=timeout)
+    except NoReply as exc:
+        raise StatusUnavailable(str(exc)) from exc
+    try:
+        return msgspec.json.decode(body, type=reply_type)
+    except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        raise StatusUnavailable(f"unreadable reply on {subject}: {exc}") from exc

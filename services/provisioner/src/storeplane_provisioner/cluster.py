@@ -12,6 +12,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from storeplane_provisioner.ports import Heartbeat
 from storeplane_provisioner.readiness import Workloads, unready_workloads
 
 URLS_ANNOTATION = "storeplane.io/urls"
+REVEALED_ANNOTATION = "storeplane.io/revealed-at"
+STORE_LABEL = "storeplane.io/store-id"
 # A list call to watch and its keyword arguments.
 Watched = tuple[Callable[..., Any], dict[str, Any]]
 
@@ -295,3 +298,26 @@ class KubernetesCluster:
             heartbeat=heartbeat,
             on_timeout=stuck,
         )
+
+    async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
+        try:
+            ns = await self.core.read_namespace(namespace)
+            if (ns.metadata.labels or {}).get(STORE_LABEL) != store_id:
+                return "not_found"
+            secret = await self.core.read_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return "not_found"
+            raise _temporary_or_permanent(exc, "credentials", f"reading secret {name}") from exc
+        annotations = secret.metadata.annotations or {}
+        if REVEALED_ANNOTATION in annotations:
+            return "already_revealed"
+        secret.metadata.annotations = {**annotations, REVEALED_ANNOTATION: datetime.now(UTC).isoformat()}
+        try:
+            # The read's resourceVersion makes this compare-and-swap: of two concurrent readers one wins.
+            await self.core.replace_namespaced_secret(name, namespace, secret)
+        except ApiException as exc:
+            if exc.status == 409:
+                return "already_revealed"
+            raise _temporary_or_permanent(exc, "credentials", f"marking secret {name}") from exc
+        return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}

@@ -16,6 +16,7 @@ from pathlib import Path
 from storeplane_contracts.events import (
     ChartInstalled,
     CredentialsCreated,
+    CredentialsRevealed,
     Event,
     LimitsApplied,
     NamespaceCreated,
@@ -28,6 +29,7 @@ from storeplane_contracts.events import (
     StoreReady,
     StoreRequested,
 )
+from storeplane_contracts.queries import CredentialsReply, RevealCredentials, StoreCredentials
 from storeplane_provisioner.errors import PermanentError
 from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish
 
@@ -59,12 +61,15 @@ def deadline_of(request: Event, seconds: float) -> float:
 
 
 def generated_credentials(host: str) -> dict[str, str]:
+    """Fresh secrets for one store: every engine's chart takes the keys it needs."""
     return {
         "db-password": secrets.token_urlsafe(24),
         "db-root-password": secrets.token_urlsafe(24),
         "admin-user": "admin",
         "admin-password": secrets.token_urlsafe(18),
         "admin-email": f"admin@{host}",
+        "jwt-secret": secrets.token_urlsafe(32),
+        "cookie-secret": secrets.token_urlsafe(32),
     }
 
 
@@ -169,3 +174,18 @@ async def delete_store(
     deleted = StoreDeleted(store_id=sid, owner_id=oid, event_id=step_id(request.event_id, "deleted"), namespace=ns)
     await publish(deleted)
     return deleted
+
+
+async def reveal_credentials(query: RevealCredentials, *, cluster: Cluster, publish: Publish) -> CredentialsReply:
+    """Hand the store's admin login to its owner, once; the timeline records that it happened."""
+    data = await cluster.take_secret_once(query.namespace, CREDENTIALS_SECRET, store_id=query.store_id)
+    if isinstance(data, str):
+        return CredentialsReply(refused=data)
+    await publish(CredentialsRevealed(store_id=query.store_id, owner_id=query.owner_id))
+    return CredentialsReply(
+        credentials=StoreCredentials(
+            username=data.get("admin-user", ""),
+            password=data.get("admin-password", ""),
+            email=data.get("admin-email", ""),
+        )
+    )

@@ -41,6 +41,13 @@ class Cluster(Protocol):
         """Delete the namespace and return once it is gone."""
         ...
 
+    async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
+        """The Secret's data the first time it is asked for; afterwards `already_revealed`.
+
+        `not_found` when the namespace is not this store's or the Secret does not exist.
+        """
+        ...
+
 
 class Helm(Protocol):
     """Helm releases; values go in a file, never on the command line."""

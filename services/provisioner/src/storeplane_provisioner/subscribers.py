@@ -6,6 +6,7 @@ a delayed nak or a term. Adding provisioner processes on the same durable scales
 
 from __future__ import annotations
 
+import msgspec
 from faststream import AckPolicy
 from faststream.nats import NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
@@ -13,11 +14,22 @@ from nats.js.api import AckPolicy as JsAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from storeplane_contracts import subjects
+from storeplane_contracts.queries import CredentialsReply, RevealCredentials
+from storeplane_provisioner.handlers import reveal_credentials
 from storeplane_provisioner.processing import Dependencies, Outcome, process_command
 from storeplane_runtime.bus import STORES_STREAM
 
 
 def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wait: float) -> None:
+    @broker.subscriber(subjects.REVEAL_CREDENTIALS, queue="provisioner")
+    async def on_reveal_credentials(msg: NatsMessage) -> bytes:
+        try:
+            query = msgspec.json.decode(msg.body, type=RevealCredentials)
+        except msgspec.DecodeError:
+            return msgspec.json.encode(CredentialsReply(refused="bad_request"))
+        reply = await reveal_credentials(query, cluster=deps.cluster, publish=deps.publish)
+        return msgspec.json.encode(reply)
+
     @broker.subscriber(
         subjects.ALL_STORE_EVENTS,
         stream=STORES_STREAM,

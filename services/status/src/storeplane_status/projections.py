@@ -26,7 +26,8 @@ STATUS_RANK: dict[StoreStatus, int] = {
     "deleted": 4,
 }
 
-STATUS_AFTER: dict[type[events.Event], StoreStatus] = {
+# None: the event only goes into the timeline.
+STATUS_AFTER: dict[type[events.Event], StoreStatus | None] = {
     events.StoreRequested: "requested",
     events.ProvisioningStarted: "provisioning",
     events.NamespaceCreated: "provisioning",
@@ -36,6 +37,7 @@ STATUS_AFTER: dict[type[events.Event], StoreStatus] = {
     events.CredentialsCreated: "provisioning",
     events.ChartInstalled: "provisioning",
     events.StoreReady: "ready",
+    events.CredentialsRevealed: None,
     events.ProvisioningFailed: "failed",
     events.StoreDeletionRequested: "deleting",
     events.ReleaseUninstalled: "deleting",
@@ -127,7 +129,7 @@ def project(event: events.AnyEvent, sequence: int, current: StoreRow | None) -> 
     if current is None:
         return None
     status = STATUS_AFTER[type(event)]
-    if STATUS_RANK[status] < STATUS_RANK[current.status]:
+    if status is None or STATUS_RANK[status] < STATUS_RANK[current.status]:
         return None
     changes: dict[str, Any] = {
         "status": status,

@@ -22,9 +22,9 @@ from litestar.security.jwt import Token
 from storeplane_contracts import naming
 from storeplane_contracts.events import Engine, StoreDeletionRequested, StoreRequested, new_id
 from storeplane_contracts.queries import StoreView
-from storeplane_gateway.bodies import CreateStoreBody, EventListBody, StoreBody, StoreListBody
+from storeplane_gateway.bodies import CreateStoreBody, CredentialsBody, EventListBody, StoreBody, StoreListBody
 from storeplane_gateway.errors import ApiError, documented
-from storeplane_gateway.ports import Bus, StatusQueries, User
+from storeplane_gateway.ports import Bus, StatusQueries, StoreSecrets, User
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import current_trace_id
 
@@ -194,11 +194,51 @@ async def delete_store(
     return Response(StoreBody.from_view(store, status="deleting"), status_code=202, headers=_write_headers(sequence))
 
 
+@get(
+    "/{store_id:str}/credentials",
+    summary="Your store's admin login, shown once",
+    description="The password is generated for the store and can be read exactly once; keep it safe.",
+    response_headers=[_documented_header("Cache-Control", "no-store")],
+    responses=documented(
+        {
+            **_READ_ERRORS,
+            409: "`store_not_ready`: credentials exist once the store is ready",
+            410: "`credentials_already_revealed`",
+        }
+    ),
+)
+async def store_credentials(
+    request: Request[User, Token, Any],
+    store_id: FromPath[str],
+    status_queries: NamedDependency[StatusQueries],
+    store_secrets: NamedDependency[StoreSecrets],
+) -> Response[CredentialsBody]:
+    store = await _owned_store(status_queries, store_id, request.user, 0)
+    if store.status != "ready":
+        raise ApiError(409, "store_not_ready", f"store {store.name!r} is {store.status}; credentials come when ready")
+    reply = await store_secrets.reveal_credentials(store.id, request.user.id, store.namespace)
+    if reply.refused == "already_revealed":
+        raise ApiError(
+            410,
+            "credentials_already_revealed",
+            "this store's credentials were already shown once; reset the admin password in the store itself",
+        )
+    if reply.credentials is None:
+        raise _store_not_found(store_id)
+    body = CredentialsBody(
+        username=reply.credentials.username,
+        password=reply.credentials.password,
+        email=reply.credentials.email,
+        admin_url=store.urls.get("admin"),
+    )
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
 def stores_router(authentication: DefineMiddleware, security_scheme: str) -> Router:
     """Every route here needs a bearer token; `authentication` is Litestar's JWT middleware."""
     return Router(
         path="/api/v1/stores",
-        route_handlers=[create_store, list_stores, get_store, store_events, delete_store],
+        route_handlers=[create_store, list_stores, get_store, store_events, delete_store, store_credentials],
         middleware=[authentication],
         security=[{security_scheme: []}],
         tags=["stores"],
