@@ -19,6 +19,7 @@ class FakeCluster:
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.guard_rails: list[tuple[str, str]] = []
         self.fail: dict[str, ProvisioningError] = {}
+        self.revealed: set[tuple[str, str]] = set()
 
     def _maybe_fail(self, operation: str) -> None:
         if operation in self.fail:
@@ -52,6 +53,14 @@ class FakeCluster:
     async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
         self._maybe_fail("namespace_deletion")
         self.namespaces.pop(namespace, None)
+
+    async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
+        if self.namespaces.get(namespace, {}).get("storeplane.io/store-id") != store_id:
+            return "not_found"
+        if (namespace, name) in self.revealed:
+            return "already_revealed"
+        self.revealed.add((namespace, name))
+        return self.secrets[(namespace, name)]
 
 
 class FakeHelm:

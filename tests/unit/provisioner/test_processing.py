@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
 
 from storeplane_contracts import events
+from storeplane_contracts.queries import RevealCredentials
 from storeplane_provisioner.errors import PermanentError, TemporaryError
-from storeplane_provisioner.handlers import Provisioning
+from storeplane_provisioner.handlers import Provisioning, reveal_credentials
 from storeplane_provisioner.processing import Dependencies, Outcome, process_command
 
 from .fakes import FakeCluster, FakeHelm, Recorder, no_heartbeat
@@ -123,3 +125,19 @@ async def test_deletion_uninstalls_and_removes_the_namespace(deps: Dependencies)
     assert isinstance(recorder, Recorder) and isinstance(cluster, FakeCluster) and isinstance(helm, FakeHelm)
     assert recorder.types[-2:] == ["ReleaseUninstalled", "StoreDeleted"]
     assert cluster.namespaces == {} and helm.releases == {}
+
+
+async def test_credentials_are_revealed_once_and_only_for_the_store_itself(deps: Dependencies) -> None:
+    await run(deps, request())
+    ask = RevealCredentials(store_id=request().store_id, owner_id="u1", namespace="store-shop-0b4c43f4")
+    first = await reveal_credentials(ask, cluster=deps.cluster, publish=deps.publish)
+    assert first.credentials is not None and first.credentials.username == "admin"
+    assert len(first.credentials.password) >= 20
+    second = await reveal_credentials(ask, cluster=deps.cluster, publish=deps.publish)
+    assert (second.credentials, second.refused) == (None, "already_revealed")
+    elsewhere = RevealCredentials(store_id=str(uuid.uuid4()), owner_id="u1", namespace="store-shop-0b4c43f4")
+    assert (await reveal_credentials(elsewhere, cluster=deps.cluster, publish=deps.publish)).refused == "not_found"
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    assert recorder.types.count("CredentialsRevealed") == 1
+    assert first.credentials.password not in str([events.to_builtins(e) for e in recorder.events])
