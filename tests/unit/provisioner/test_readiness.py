@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kubernetes_asyncio import client
 
-from storeplane_provisioner.readiness import Workloads, unready_workloads
+from storeplane_provisioner.readiness import Workloads, pod_problems, unready_workloads
 
 
 def deployment(name: str, *, replicas: int = 1, ready: int = 1, failure: str | None = None) -> client.V1Deployment:
@@ -55,3 +55,54 @@ def test_a_change_not_yet_observed_is_not_ready() -> None:
     stale = deployment("web")
     stale.metadata.generation = 2
     assert unready_workloads(Workloads([stale], [], []))[0] == ["Deployment/web: not yet observed by its controller"]
+
+
+def pod(name: str, *, waiting: str | None = None, unschedulable: bool = False) -> client.V1Pod:
+    conditions = [client.V1PodCondition(type="Ready", status="False")]
+    if unschedulable:
+        conditions.append(
+            client.V1PodCondition(
+                type="PodScheduled", status="False", reason="Unschedulable", message="0/3 nodes are available"
+            )
+        )
+    statuses = (
+        [
+            client.V1ContainerStatus(
+                name="app",
+                image="shop:1",
+                image_id="",
+                ready=False,
+                restart_count=0,
+                state=client.V1ContainerState(
+                    waiting=client.V1ContainerStateWaiting(reason=waiting, message="details")
+                ),
+            )
+        ]
+        if waiting
+        else []
+    )
+    return client.V1Pod(
+        metadata=client.V1ObjectMeta(name=name),
+        status=client.V1PodStatus(phase="Pending", conditions=conditions, container_statuses=statuses),
+    )
+
+
+def test_pod_problems_name_the_object_and_the_kubernetes_reason() -> None:
+    claim = client.V1PersistentVolumeClaim(
+        metadata=client.V1ObjectMeta(name="data-db-0"), status=client.V1PersistentVolumeClaimStatus(phase="Pending")
+    )
+    problems, fatal = pod_problems(
+        [
+            pod("web-1", waiting="ImagePullBackOff"),
+            pod("db-0", unschedulable=True),
+            pod("api-1", waiting="CreateContainerConfigError"),
+        ],
+        [claim],
+    )
+    assert problems == [
+        "Pod/web-1 container app: ImagePullBackOff: details",
+        "Pod/db-0: Unschedulable: 0/3 nodes are available",
+        "Pod/api-1 container app: CreateContainerConfigError: details",
+        "PersistentVolumeClaim/data-db-0: Pending",
+    ]
+    assert fatal == ["Pod/api-1 container app: CreateContainerConfigError: details"]

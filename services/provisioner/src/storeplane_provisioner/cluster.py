@@ -21,7 +21,7 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from storeplane_provisioner.errors import PermanentError, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
-from storeplane_provisioner.readiness import Workloads, unready_workloads
+from storeplane_provisioner.readiness import Workloads, pod_problems, unready_workloads
 
 URLS_ANNOTATION = "storeplane.io/urls"
 REVEALED_ANNOTATION = "storeplane.io/revealed-at"
@@ -221,10 +221,19 @@ class KubernetesCluster:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def problems(self, namespace: str) -> tuple[list[str], list[str]]:
+        """What Kubernetes says holds the namespace's pods and claims back (and what of it is fatal)."""
+        pods, claims = await asyncio.gather(
+            self.core.list_namespaced_pod(namespace), self.core.list_namespaced_persistent_volume_claim(namespace)
+        )
+        return pod_problems(pods.items, claims.items)
+
     async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
         async def ready() -> bool:
             async with _api_errors("readiness", f"reading workloads in {namespace}"):
                 unready, failed = unready_workloads(await self.workloads(namespace))
+                if not failed and unready:
+                    failed = (await self.problems(namespace))[1]
             if failed:
                 message = "; ".join(failed)
                 reason = "quota_exceeded" if "exceeded quota" in message else "workload_failed"
@@ -233,7 +242,10 @@ class KubernetesCluster:
 
         async def timed_out() -> Exception:
             unready, _ = unready_workloads(await self.workloads(namespace))
-            return PermanentError("readiness", "timeout", "not ready before the deadline: " + "; ".join(unready))
+            held_back, _ = await self.problems(namespace)
+            return PermanentError(
+                "readiness", "timeout", "not ready before the deadline: " + "; ".join([*unready, *held_back])
+            )
 
         in_namespace = {"namespace": namespace}
         await self._wait_for(

@@ -69,3 +69,41 @@ def unready_workloads(workloads: Workloads) -> tuple[list[str], list[str]]:
         if failure:
             failed.append(failure)
     return unready, failed
+
+
+# Waiting reasons that no amount of waiting fixes: the store fails at once with them.
+FATAL_WAITING_REASONS = frozenset({"CreateContainerConfigError", "InvalidImageName", "ErrImageNeverPull"})
+
+
+def pod_problems(pods: list[Any], claims: list[Any]) -> tuple[list[str], list[str]]:
+    """(what Kubernetes says holds pods and claims back, the subset of those that is fatal).
+
+    Each entry names the object and Kubernetes' own reason, e.g.
+    `Pod/web-1 container wordpress: ImagePullBackOff: Back-off pulling image "wordpress:9"`.
+    """
+    problems: list[str] = []
+    fatal: list[str] = []
+    for pod in pods:
+        name = f"Pod/{pod.metadata.name}"
+        status = pod.status
+        if status is None or (status.phase in ("Succeeded", "Running") and _pod_ready(pod)):
+            continue
+        for condition in status.conditions or []:
+            if condition.type == "PodScheduled" and condition.status == "False":
+                problems.append(f"{name}: {condition.reason}: {condition.message or ''}".rstrip(": "))
+        for container in [*(status.init_container_statuses or []), *(status.container_statuses or [])]:
+            waiting = container.state.waiting if container.state else None
+            if waiting and waiting.reason and waiting.reason not in ("PodInitializing", "ContainerCreating"):
+                entry = f"{name} container {container.name}: {waiting.reason}: {waiting.message or ''}".rstrip(": ")
+                problems.append(entry)
+                if waiting.reason in FATAL_WAITING_REASONS:
+                    fatal.append(entry)
+    for claim in claims:
+        if claim.status is None or claim.status.phase != "Bound":
+            phase = claim.status.phase if claim.status else "Pending"
+            problems.append(f"PersistentVolumeClaim/{claim.metadata.name}: {phase}")
+    return problems, fatal
+
+
+def _pod_ready(pod: Any) -> bool:
+    return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
