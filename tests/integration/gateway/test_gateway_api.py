@@ -94,7 +94,7 @@ async def test_a_live_name_is_409_and_nothing_is_published(
     [
         ({"name": "ab", "engine": "woocommerce"}, 422, "invalid_name"),
         ({"name": "admin", "engine": "woocommerce"}, 422, "invalid_name"),
-        ({"name": "shop-one", "engine": "medusa"}, 422, "unsupported_engine"),
+        ({"name": "shop-one", "engine": "magento"}, 422, "unsupported_engine"),
         ({"name": "shop-one", "engine": "magento"}, 422, "unsupported_engine"),
         ({"name": "shop-one"}, 400, "invalid_body"),
         ({"name": "shop-one", "engine": "woocommerce", "replicas": 3}, 400, "invalid_body"),
@@ -123,7 +123,10 @@ async def test_reads_go_to_the_status_service_and_stay_private(
 
     mine = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "17"})
     assert mine.status_code == 200, mine.text
-    assert mine.json()["urls"] == {"storefront": "http://shop-one.stores.localhost"}
+    assert mine.json()["urls"] == {
+        "storefront": "http://shop-one.stores.localhost/",
+        "admin": "http://shop-one.stores.localhost/wp-admin/",
+    }
     assert GetStore(store_id=store.id, owner_id=ada.id, min_sequence=17) in status_responder.queries
 
     assert_error(await gateway.get(f"{STORES}/{store.id}", headers=bob.headers), 404, "store_not_found")

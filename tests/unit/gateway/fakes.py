@@ -75,6 +75,11 @@ class FakeBus:
         self.published.append(event)
         return len(self.published)
 
+    async def last_sequence(self) -> int:
+        if not self.connected:
+            raise BusUnavailable("fake bus is down")
+        return len(self.published)
+
 
 class FakeStatus:
     """`StatusQueries` over stores a test puts in; records the queries it was asked."""
@@ -84,6 +89,8 @@ class FakeStatus:
         self.timelines: dict[str, list[TimelineEntry]] = {}
         self.available = True
         self.min_sequences: list[int] = []
+        # store id -> the stream sequence the projection must reach before the store shows up
+        self.projected_from: dict[str, int] = {}
 
     def _check(self) -> None:
         if not self.available:
@@ -120,6 +127,8 @@ class FakeStatus:
     async def get_store(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> StoreView | None:
         self._check()
         self.min_sequences.append(min_sequence)
+        if min_sequence < self.projected_from.get(store_id, 0):
+            return None  # the projection has not reached the store's first event yet
         store = self.stores.get(store_id)
         return store if store is not None and store.owner_id == owner_id else None
 

@@ -244,3 +244,16 @@ async def test_credentials_wait_for_a_ready_store(client: AsyncTestClient[Litest
     store = fakes.status.add_store(owner_id=owner.id, name="shop-two", status="provisioning")
     response = await client.get(f"/api/v1/stores/{store.id}/credentials", headers=owner.headers)
     assert response.status_code == 409 and response.json()["error"]["code"] == "store_not_ready"
+
+
+async def test_a_store_not_yet_projected_is_read_once_the_projection_catches_up(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    ada = await sign_up(client)
+    created = await client.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=ada.headers)
+    sequence = int(created.headers["x-stream-sequence"])
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status="requested")
+    fakes.status.projected_from[store.id] = sequence
+    response = await client.get(f"{STORES}/{store.id}", headers=ada.headers)  # no X-Min-Sequence
+    assert response.status_code == 200, response.text
+    assert fakes.status.min_sequences == [0, sequence]

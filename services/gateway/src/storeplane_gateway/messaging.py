@@ -101,6 +101,15 @@ class NatsBus:
                 raise BusUnavailable(f"publish failed: {exc!r}") from exc
         raise BusUnavailable(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
 
+    async def last_sequence(self) -> int:
+        if not self.connected:
+            raise BusUnavailable("not connected to NATS")
+        try:
+            info = await self._broker.connection.jetstream(timeout=self._probe_timeout).stream_info(subjects.STREAM)
+        except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
+            raise BusUnavailable(f"stream {subjects.STREAM} not available: {exc!r}") from exc
+        return int(info.state.last_seq)
+
     async def request(self, subject: str, payload: bytes, *, max_wait: float) -> bytes:
         """Send a request and return the reply's body; raises BusUnavailable or NoReply."""
         if not self.nats_connected:

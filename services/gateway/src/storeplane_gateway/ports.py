@@ -79,6 +79,10 @@ class Bus(Protocol):
         """Return the stream sequence once JetStream stored the event; raises BusUnavailable."""
         ...
 
+    async def last_sequence(self) -> int:
+        """The stream's newest sequence: every accepted event is at or below it."""
+        ...
+
 
 @runtime_checkable  # Litestar checks injected dependencies with isinstance
 class StatusQueries(Protocol):

@@ -22,7 +22,7 @@ class GatewaySettings(CommonSettings):
     jwt_secret: str = Field(default=DEVELOPMENT_JWT_SECRET, min_length=32)
     token_ttl_seconds: int = Field(default=3600, gt=0)
     # Engines users may order now; the others are known (they have a chart) but not offered yet.
-    installable_engines: tuple[Engine, ...] = ("woocommerce",)
+    installable_engines: tuple[Engine, ...] = ("woocommerce", "medusa")
     # Seconds a client is told to wait before retrying after a 503.
     retry_after_seconds: int = 5
     # A publish whose ack times out is repeated with the same message id (deduplicated by the server).

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
 from faststream.nats import NatsBroker
 from kubernetes_asyncio.client import ApiClient
 
-from storeplane_contracts.events import Event
+from storeplane_contracts.events import Engine, Event
 from storeplane_provisioner.cluster import KubernetesCluster, connect
 from storeplane_provisioner.handlers import Provisioning
 from storeplane_provisioner.helm import HelmCli
@@ -36,6 +37,7 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
         quota=settings.quota(),
         deadline_seconds=settings.deadline_seconds,
         ingress_class=settings.ingress_class,
+        installable=frozenset(e for e in get_args(Engine) if (settings.charts_dir / e / "Chart.yaml").is_file()),
     )
 
 

@@ -87,8 +87,17 @@ def _parsed_store_id(raw: str) -> str:
         raise _store_not_found(raw) from None
 
 
-async def _owned_store(status_queries: StatusQueries, raw_id: str, user: User, min_sequence: int) -> StoreView:
-    store = await status_queries.get_store(_parsed_store_id(raw_id), user.id, min_sequence=min_sequence)
+async def _owned_store(
+    status_queries: StatusQueries, bus: Bus, raw_id: str, user: User, min_sequence: int
+) -> StoreView:
+    store_id = _parsed_store_id(raw_id)
+    store = await status_queries.get_store(store_id, user.id, min_sequence=min_sequence)
+    if store is None:
+        # Perhaps accepted a moment ago and not projected yet: ask again once the read model has
+        # caught up with everything on the stream, so nobody sees a 404 for a store they just made.
+        newest = await bus.last_sequence()
+        if newest > min_sequence:
+            store = await status_queries.get_store(store_id, user.id, min_sequence=newest)
     if store is None or store.owner_id != user.id:
         raise _store_not_found(raw_id)
     return store
@@ -152,9 +161,10 @@ async def get_store(
     request: Request[User, Token, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
+    bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> StoreBody:
-    return StoreBody.from_view(await _owned_store(status_queries, store_id, request.user, min_sequence))
+    return StoreBody.from_view(await _owned_store(status_queries, bus, store_id, request.user, min_sequence))
 
 
 @get("/{store_id:str}/events", summary="A store's timeline, oldest first", responses=documented(_READ_ERRORS))
@@ -162,9 +172,13 @@ async def store_events(
     request: Request[User, Token, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
+    bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> EventListBody:
-    events = await status_queries.store_events(_parsed_store_id(store_id), request.user.id, min_sequence=min_sequence)
+    parsed = _parsed_store_id(store_id)
+    events = await status_queries.store_events(parsed, request.user.id, min_sequence=min_sequence)
+    if events is None and (newest := await bus.last_sequence()) > min_sequence:
+        events = await status_queries.store_events(parsed, request.user.id, min_sequence=newest)  # as in _owned_store
     if events is None:
         raise _store_not_found(store_id)
     return EventListBody(events=sorted(events, key=lambda entry: entry.sequence))
@@ -184,7 +198,7 @@ async def delete_store(
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> Response[StoreBody]:
-    store = await _owned_store(status_queries, store_id, request.user, min_sequence)
+    store = await _owned_store(status_queries, bus, store_id, request.user, min_sequence)
     if store.status in GONE_OR_GOING:
         raise ApiError(409, "already_deleting", f"store {store.name!r} is already {store.status}")
     event = StoreDeletionRequested(
@@ -212,8 +226,9 @@ async def store_credentials(
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
     store_secrets: NamedDependency[StoreSecrets],
+    bus: NamedDependency[Bus],
 ) -> Response[CredentialsBody]:
-    store = await _owned_store(status_queries, store_id, request.user, 0)
+    store = await _owned_store(status_queries, bus, store_id, request.user, 0)
     if store.status != "ready":
         raise ApiError(409, "store_not_ready", f"store {store.name!r} is {store.status}; credentials come when ready")
     reply = await store_secrets.reveal_credentials(store.id, request.user.id, store.namespace)

@@ -1,0 +1,71 @@
+"""Each engine, provisioned through the API to ready on the local cluster: the objects its
+chart promises exist in the store's namespace, the URLs come from its Ingress, and the
+owner can read the generated admin login once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+from kubernetes_asyncio import client, config
+
+from tests.e2e.test_store_lifecycle import register, wait_for_store
+
+pytestmark = pytest.mark.e2e
+
+EXPECTED = {
+    "woocommerce": {
+        "urls": {"storefront": "/", "admin": "/wp-admin/"},
+        "statefulsets": {"store-woocommerce-mysql"},
+        "deployments": {"store-woocommerce-wordpress"},
+        "login": "admin",
+    },
+    "medusa": {
+        "urls": {"storefront": "/", "api": "/store", "admin": "/app"},
+        "statefulsets": {"store-medusa-postgresql"},
+        "deployments": {"store-medusa-redis", "store-medusa-server", "store-medusa-worker"},
+        "login": "admin",
+    },
+}
+
+
+@pytest.fixture
+async def kube(kubeconfig: Path) -> AsyncIterator[client.ApiClient]:
+    configuration = client.Configuration()
+    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    async with client.ApiClient(configuration) as api:
+        yield api
+
+
+@pytest.mark.parametrize("engine", sorted(EXPECTED))
+async def test_each_engine_reaches_ready_with_its_objects_urls_and_credentials(
+    http: httpx.AsyncClient, kube: client.ApiClient, engine: str
+) -> None:
+    expected = EXPECTED[engine]
+    auth = await register(http)
+    name = f"{engine[:5]}-shop"
+    created = await http.post("/api/v1/stores", json={"name": name, "engine": engine}, headers=auth)
+    assert created.status_code == 202, created.text
+    location, namespace = created.headers["location"], created.json()["namespace"]
+
+    store = await wait_for_store(http, location, auth, lambda s: s.get("status") in ("ready", "failed"))
+    assert store["status"] == "ready", store.get("error")
+    host = f"http://{name}.stores.localhost"
+    assert store["urls"] == {key: host + path for key, path in expected["urls"].items()}
+
+    apps = client.AppsV1Api(kube)
+    statefulsets = {s.metadata.name for s in (await apps.list_namespaced_stateful_set(namespace)).items}
+    deployments = {d.metadata.name for d in (await apps.list_namespaced_deployment(namespace)).items}
+    assert statefulsets == expected["statefulsets"]
+    assert deployments == expected["deployments"]
+    claims = (await client.CoreV1Api(kube).list_namespaced_persistent_volume_claim(namespace)).items
+    assert claims and all(c.status.phase == "Bound" for c in claims)
+
+    login = await http.get(f"{location}/credentials", headers=auth)
+    assert login.status_code == 200, login.text
+    assert login.json()["username"] == expected["login"] and login.json()["admin_url"] == store["urls"]["admin"]
+
+    assert (await http.delete(location, headers=auth)).status_code == 202
+    await wait_for_store(http, location, auth, lambda s: s.get("status") == "deleted")
