@@ -20,12 +20,14 @@ EXPECTED = {
         "urls": {"storefront": "/", "admin": "/wp-admin/"},
         "statefulsets": {"store-woocommerce-mysql"},
         "deployments": {"store-woocommerce-wordpress"},
+        "jobs": ["store-woocommerce-setup-"],  # WordPress + WooCommerce installed by WP-CLI
         "login": "admin",
     },
     "medusa": {
         "urls": {"storefront": "/", "api": "/store", "admin": "/app"},
         "statefulsets": {"store-medusa-postgresql"},
         "deployments": {"store-medusa-redis", "store-medusa-server", "store-medusa-worker"},
+        "jobs": [],  # demo products are seeded only when asked for
         "login": "admin",
     },
 }
@@ -60,6 +62,9 @@ async def test_each_engine_reaches_ready_with_its_objects_urls_and_credentials(
     deployments = {d.metadata.name for d in (await apps.list_namespaced_deployment(namespace)).items}
     assert statefulsets == expected["statefulsets"]
     assert deployments == expected["deployments"]
+    jobs = (await client.BatchV1Api(kube).list_namespaced_job(namespace)).items
+    assert [j.metadata.name[: len(p)] for j, p in zip(jobs, expected["jobs"], strict=True)] == expected["jobs"]
+    assert all(j.status.succeeded == 1 for j in jobs)
     claims = (await client.CoreV1Api(kube).list_namespaced_persistent_volume_claim(namespace)).items
     assert claims and all(c.status.phase == "Bound" for c in claims)
 

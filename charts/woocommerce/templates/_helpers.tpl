@@ -73,3 +73,16 @@ storeplane.io/store-id: {{ .root.Values.store.id | quote }}
       name: {{ .Values.credentials.secretName }}
       key: db-password
 {{- end }}
+
+{{/* The set-up Job's script (WP-CLI); every step is skipped when already done. */}}
+{{- define "woocommerce.setupScript" -}}
+cd /var/www/html
+if ! wp core is-installed; then
+  wp core install --url="$WP_URL" --title="$WP_TITLE" --skip-email \
+    --admin_user="$WP_ADMIN_USER" --admin_password="$WP_ADMIN_PASSWORD" --admin_email="$WP_ADMIN_EMAIL"
+fi
+if [ -n "$WC_VERSION" ]; then
+  wp plugin is-installed woocommerce || wp plugin install woocommerce --version="$WC_VERSION"
+  wp plugin is-active woocommerce || wp plugin activate woocommerce
+fi
+{{- end }}

@@ -37,6 +37,7 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
         quota=settings.quota(),
         deadline_seconds=settings.deadline_seconds,
         ingress_class=settings.ingress_class,
+        storage_class=settings.storage_class,
         installable=frozenset(e for e in get_args(Engine) if (settings.charts_dir / e / "Chart.yaml").is_file()),
     )
 

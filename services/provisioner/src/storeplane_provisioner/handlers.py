@@ -46,6 +46,7 @@ class Provisioning:
     quota: dict[str, str]
     deadline_seconds: float
     ingress_class: str = ""
+    storage_class: str = ""
     labels_prefix: str = "storeplane.io"
     installable: frozenset[str] = field(default_factory=lambda: frozenset({"woocommerce"}))
 
@@ -78,6 +79,7 @@ def chart_values(request: StoreRequested, config: Provisioning) -> dict[str, obj
     return {
         "store": {"id": request.store_id, "name": request.name, "host": host},
         "ingress": {"className": config.ingress_class},
+        "storage": {"className": config.storage_class},
         "credentials": {"secretName": CREDENTIALS_SECRET},
     }
 

@@ -14,7 +14,9 @@ class ProvisionerSettings(CommonSettings):
     charts_dir: Path = ROOT / "charts"
     helm_bin: str = "helm"
     base_domain: str = "stores.localhost"
+    # Passed to every chart: empty means the cluster's defaults.
     ingress_class: str = ""
+    storage_class: str = ""
     # Stores provisioned at the same time by one provisioner process.
     concurrency: int = 4
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
