@@ -38,6 +38,8 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
         deadline_seconds=settings.deadline_seconds,
         ingress_class=settings.ingress_class,
         storage_class=settings.storage_class,
+        ingress_tls=settings.ingress_tls,
+        ingress_annotations=settings.ingress_annotations,
         installable=frozenset(e for e in get_args(Engine) if (settings.charts_dir / e / "Chart.yaml").is_file()),
     )
 

@@ -47,6 +47,8 @@ class Provisioning:
     deadline_seconds: float
     ingress_class: str = ""
     storage_class: str = ""
+    ingress_tls: bool = False
+    ingress_annotations: dict[str, str] = field(default_factory=dict)
     labels_prefix: str = "storeplane.io"
     installable: frozenset[str] = field(default_factory=lambda: frozenset({"woocommerce"}))
 
@@ -78,7 +80,11 @@ def chart_values(request: StoreRequested, config: Provisioning) -> dict[str, obj
     host = f"{request.name}.{config.base_domain}"
     return {
         "store": {"id": request.store_id, "name": request.name, "host": host},
-        "ingress": {"className": config.ingress_class},
+        "ingress": {
+            "className": config.ingress_class,
+            "tls": config.ingress_tls,
+            "annotations": config.ingress_annotations,
+        },
         "storage": {"className": config.storage_class},
         "credentials": {"secretName": CREDENTIALS_SECRET},
     }

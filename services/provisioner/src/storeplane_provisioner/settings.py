@@ -17,6 +17,9 @@ class ProvisionerSettings(CommonSettings):
     # Passed to every chart: empty means the cluster's defaults.
     ingress_class: str = ""
     storage_class: str = ""
+    # Production: serve stores over TLS, e.g. with {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}.
+    ingress_tls: bool = False
+    ingress_annotations: dict[str, str] = {}
     # Stores provisioned at the same time by one provisioner process.
     concurrency: int = 4
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
