@@ -94,6 +94,8 @@ async def test_store_is_provisioned_then_deleted(
             ns = await core.read_namespace(namespace)
             assert ns.metadata.labels["storeplane.io/store-id"] == store_id
             assert ns.metadata.labels["storeplane.io/engine"] == "woocommerce"
+            # The chart's pods were admitted under the restricted Pod Security Standard.
+            assert ns.metadata.labels["pod-security.kubernetes.io/enforce"] == "restricted"
             quota = await core.read_namespaced_resource_quota("store-quota", namespace)
             assert quota.spec.hard["requests.cpu"] == "2"
             assert (await core.list_namespaced_limit_range(namespace)).items

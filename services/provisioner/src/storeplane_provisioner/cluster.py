@@ -86,8 +86,8 @@ class KubernetesCluster:
                 name=name,
                 labels={
                     **labels,
-                    # Pod Security admission: the store's pods may not escalate (baseline), warn on restricted.
-                    "pod-security.kubernetes.io/enforce": "baseline",
+                    # Pod Security admission: the store's pods run non-root, without privileges or host access.
+                    "pod-security.kubernetes.io/enforce": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                 },
             )

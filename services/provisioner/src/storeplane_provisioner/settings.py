@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
+
 from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
 
 
@@ -19,7 +21,7 @@ class ProvisionerSettings(CommonSettings):
     storage_class: str = ""
     # Production: serve stores over TLS, e.g. with {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}.
     ingress_tls: bool = False
-    ingress_annotations: dict[str, str] = {}
+    ingress_annotations: dict[str, str] = Field(default_factory=dict)
     # Stores provisioned at the same time by one provisioner process.
     concurrency: int = 4
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
