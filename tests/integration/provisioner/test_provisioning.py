@@ -4,58 +4,21 @@ one event per step; a deletion request removes it all."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import nats
 import pytest
 from faststream.nats import NatsBroker
 from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
-from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from storeplane_contracts import events, naming
 from storeplane_provisioner.bootstrap import start
 from storeplane_provisioner.settings import ProvisionerSettings
-from storeplane_runtime.bus import ensure_stream, make_broker, publish_event
+from storeplane_runtime.bus import publish_event
+from tests.integration.provisioner.support import events_of
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def provisioner_settings(clean_stream: str, kubeconfig: Path, cluster_bin: Path) -> ProvisionerSettings:
-    return ProvisionerSettings(
-        nats_url=clean_stream, kubeconfig=kubeconfig, helm_bin=str(cluster_bin / "helm"), concurrency=2
-    )
-
-
-@pytest.fixture
-async def broker(clean_stream: str) -> AsyncIterator[NatsBroker]:
-    broker = make_broker(clean_stream, service="test")
-    await broker.connect()
-    await ensure_stream(broker.connection.jetstream())
-    yield broker
-    await broker.stop()
-
-
-async def events_of(nats_url: str, store_id: str, until: type[events.Event], timeout: float = 120) -> list:  # type: ignore[type-arg]
-    """Every event of one store, in stream order, up to and including the first `until`."""
-    nc = await nats.connect(nats_url)
-    try:
-        sub = await nc.jetstream().subscribe(
-            f"stores.{store_id}.*", ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
-        )
-        seen: list[events.Event] = []
-        async with asyncio.timeout(timeout):
-            async for msg in sub.messages:
-                seen.append(events.decode(msg.data))
-                if isinstance(seen[-1], until | events.ProvisioningFailed | events.DeletionFailed):
-                    return seen
-    finally:
-        await nc.close()
-    raise AssertionError("unreachable")
 
 
 async def test_store_is_provisioned_then_deleted(

@@ -13,8 +13,6 @@ import json
 import math
 import re
 import secrets
-import subprocess
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +23,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tests.unit.charts.conftest import run_helm
 
 ROOT = Path(__file__).resolve().parents[3]
 CHARTS = ROOT / "charts"
@@ -97,21 +97,6 @@ class Rendered:
         return [o for o in self.objects if o["kind"] in kinds]
 
 
-@pytest.fixture(scope="session")
-def helm() -> Path:
-    """The helm binary of the local cluster's cached toolchain."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "infra" / "cluster" / "cluster.py"), "bin"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"cluster.py bin failed: {result.stderr}"
-    binary = Path(result.stdout.strip().splitlines()[-1]) / "helm"
-    assert binary.is_file(), f"no helm in {binary.parent}"
-    return binary
-
-
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in extra.items():
@@ -145,10 +130,6 @@ def store_values(canary: str) -> dict[str, Any]:
         "ingress": {"className": "", "annotations": {}, "tls": False},
         "credentials": {"secretName": SECRET_NAME, **secret_material},
     }
-
-
-def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(helm), *args], capture_output=True, text=True, check=False, timeout=120)
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[c.id for c in CASES])

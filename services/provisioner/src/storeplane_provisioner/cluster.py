@@ -30,9 +30,18 @@ STORE_LABEL = "storeplane.io/store-id"
 Watched = tuple[Callable[..., Any], dict[str, Any]]
 
 
+def existing_file(path: Path) -> Path | None:
+    return path if path.is_file() else None
+
+
 async def connect(kubeconfig: Path) -> client.ApiClient:
+    """From the kubeconfig file if there is one, else the pod's service account (in-cluster)."""
     configuration = client.Configuration()
-    await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    if existing_file(kubeconfig):
+        await config.load_kube_config(config_file=str(kubeconfig), client_configuration=configuration)
+    else:
+        # kubernetes-asyncio ships this function without annotations.
+        config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
     return client.ApiClient(configuration)
 
 

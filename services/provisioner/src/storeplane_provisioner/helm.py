@@ -50,7 +50,8 @@ class HelmCli:
         self.timeout = timeout
 
     async def _run(self, step: str, *args: str) -> str:
-        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        # Without a kubeconfig file Helm uses the pod's service account, as the Python client does.
+        env = {**os.environ, **({"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig.is_file() else {})}
         try:
             process = await asyncio.create_subprocess_exec(
                 self.binary, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env

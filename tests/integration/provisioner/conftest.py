@@ -1,0 +1,28 @@
+"""Fixtures for provisioner tests against real NATS and the local Kubernetes API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from faststream.nats import NatsBroker
+
+from storeplane_provisioner.settings import ProvisionerSettings
+from storeplane_runtime.bus import ensure_stream, make_broker
+
+
+@pytest.fixture
+async def provisioner_settings(clean_stream: str, kubeconfig: Path, cluster_bin: Path) -> ProvisionerSettings:
+    return ProvisionerSettings(
+        nats_url=clean_stream, kubeconfig=kubeconfig, helm_bin=str(cluster_bin / "helm"), concurrency=2
+    )
+
+
+@pytest.fixture
+async def broker(clean_stream: str) -> AsyncIterator[NatsBroker]:
+    broker = make_broker(clean_stream, service="test")
+    await broker.connect()
+    await ensure_stream(broker.connection.jetstream())
+    yield broker
+    await broker.stop()

@@ -1,0 +1,28 @@
+"""Helpers for provisioner tests: read a store's events back from JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+
+import nats
+from nats.js.api import ConsumerConfig, DeliverPolicy
+
+from storeplane_contracts import events
+
+
+async def events_of(nats_url: str, store_id: str, until: type[events.Event], timeout: float = 120) -> list:  # type: ignore[type-arg]
+    """Every event of one store, in stream order, up to and including the first `until`."""
+    nc = await nats.connect(nats_url)
+    try:
+        sub = await nc.jetstream().subscribe(
+            f"stores.{store_id}.*", ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+        )
+        seen: list[events.Event] = []
+        async with asyncio.timeout(timeout):
+            async for msg in sub.messages:
+                seen.append(events.decode(msg.data))
+                if isinstance(seen[-1], until | events.ProvisioningFailed | events.DeletionFailed):
+                    return seen
+    finally:
+        await nc.close()
+    raise AssertionError("unreachable")

@@ -1,0 +1,68 @@
+"""The platform chart (charts/storeplane): lints, runs every service hardened, and grants the
+provisioner no wildcard and nothing beyond the resources store charts use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.unit.charts.conftest import run_helm
+
+CHART = Path(__file__).resolve().parents[3] / "charts" / "storeplane"
+
+
+@pytest.fixture(scope="module")
+def objects(helm: Path) -> list[dict[str, Any]]:
+    result = run_helm(
+        helm, "template", "sp", str(CHART), "--namespace", "storeplane", "--set", "gateway.ingress.enabled=true"
+    )
+    assert result.returncode == 0, result.stderr
+    return [o for o in yaml.safe_load_all(result.stdout) if o]
+
+
+def test_lints(helm: Path) -> None:
+    result = run_helm(helm, "lint", "--strict", str(CHART))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_service_runs_hardened(objects: list[dict[str, Any]]) -> None:
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    assert set(deployments) == {"sp-gateway", "sp-status", "sp-provisioner"}
+    for name, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        for container in pod["containers"]:
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True, name
+            assert container["securityContext"]["capabilities"]["drop"] == ["ALL"], name
+            assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name
+        # Only the provisioner talks to the Kubernetes API.
+        assert pod.get("automountServiceAccountToken", True) is (name == "sp-provisioner"), name
+
+
+def test_the_gateway_signing_key_is_generated_not_written_down(objects: list[dict[str, Any]]) -> None:
+    [secret] = [o for o in objects if o["kind"] == "Secret"]
+    assert secret["metadata"]["name"] == "storeplane-jwt" and len(secret["data"]["jwt-secret"]) >= 64
+
+
+def test_the_provisioner_role_is_least_privilege(objects: list[dict[str, Any]]) -> None:
+    [role] = [o for o in objects if o["kind"] == "ClusterRole"]
+    granted = {
+        (group, resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"]
+    }
+    assert all("*" not in rule["verbs"] and "*" not in rule["resources"] for rule in role["rules"])
+    assert not {r for _, r in granted} & {
+        "nodes",
+        "clusterroles",
+        "clusterrolebindings",
+        "roles",
+        "rolebindings",
+        "customresourcedefinitions",
+        "serviceaccounts",
+        "pods/exec",
+    }
+    assert ("", "namespaces") in granted and ("apps", "deployments") in granted
+    pods = next(rule for rule in role["rules"] if "pods" in rule["resources"])
+    assert set(pods["verbs"]) == {"get", "list", "watch"}  # reads readiness, never runs anything
