@@ -14,7 +14,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
+
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
+
+log = structlog.get_logger("storeplane.provisioner.helm")
 
 # Messages of failures that a later attempt can get past.
 _TEMPORARY_MARKERS = (
@@ -68,7 +72,39 @@ class HelmCli:
             raise classify(step, stderr.decode(errors="replace"))
         return stdout.decode()
 
+    async def history(self, release: str, namespace: str) -> list[dict[str, Any]]:
+        """The release's revisions, oldest first; empty when there is no such release."""
+        try:
+            output = await self._run("chart", "history", release, "--namespace", namespace, "--output", "json")
+        except PermanentError as exc:
+            if "not found" in exc.message:
+                return []
+            raise
+        revisions: list[dict[str, Any]] = json.loads(output)
+        return revisions
+
+    async def recover_pending(self, release: str, namespace: str) -> str | None:
+        """Unlock a release left `pending-*` by a Helm that died mid-operation; say what was done.
+
+        Helm refuses any operation on such a release ("another operation is in progress"), so a
+        crash there would block the store for good. A pending first install is uninstalled (the
+        retry installs it afresh); a pending upgrade or rollback is rolled back to the last
+        deployed revision.
+        """
+        revisions = await self.history(release, namespace)
+        if not revisions or not str(revisions[-1]["status"]).startswith("pending-"):
+            return None
+        deployed = [r for r in revisions if r["status"] in ("deployed", "superseded")]
+        if not deployed:
+            await self._run("chart", "uninstall", release, "--namespace", namespace, "--no-hooks", "--wait")
+            return f"uninstalled the interrupted first install of {release}"
+        target = str(deployed[-1]["revision"])
+        await self._run("chart", "rollback", release, target, "--namespace", namespace, "--wait")
+        return f"rolled {release} back to revision {target} after an interrupted {revisions[-1]['status']}"
+
     async def upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        if recovered := await self.recover_pending(release, namespace):
+            log.warning("helm release recovered", namespace=namespace, action=recovered)
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="values-") as values_file:
             json.dump(values, values_file)  # JSON is YAML
             values_file.flush()
