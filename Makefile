@@ -7,11 +7,12 @@ UV_VERSION := 0.13.9
 UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 PY := $(UV) run --locked python
 
-.PHONY: help deps up test lint unit integration cluster-up cluster-down cluster-status cluster-bin
+.PHONY: help deps up test lint unit integration replay cluster-up cluster-down cluster-status cluster-bin
 
 help:
 	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
 	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
+	@echo "make replay         rebuild the read models from the stream (beside the live ones) and compare"
 	@echo "make cluster-up     start (building once) the local Kubernetes control plane"
 	@echo "make cluster-down   stop it and remove its state"
 	@echo "make cluster-status what runs"
@@ -39,6 +40,12 @@ cluster-bin:
 
 up: deps
 	$(PY) -m infra.local.up
+
+# With `make up` running: replay the STORES stream into a second database and compare.
+REPLAY_PG := postgresql://storeplane@127.0.0.1:$(or $(STOREPLANE_POSTGRES_PORT),5433)
+replay: deps
+	$(PY) -m storeplane_status.replaying --nats-url nats://127.0.0.1:$(or $(STOREPLANE_NATS_PORT),4222) \
+	  --into $(REPLAY_PG)/storeplane_replay --compare-with $(REPLAY_PG)/storeplane
 
 lint: deps
 	$(UV) run --locked ruff check .

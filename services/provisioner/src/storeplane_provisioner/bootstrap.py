@@ -52,7 +52,7 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         return await publish_event(broker, event)
 
     deps = Dependencies(
-        cluster=KubernetesCluster(api),
+        cluster=KubernetesCluster(api, heartbeat_seconds=settings.heartbeat_seconds),
         helm=HelmCli(settings.helm_bin, settings.kubeconfig),
         publish=publish,
         config=provisioning_config(settings),

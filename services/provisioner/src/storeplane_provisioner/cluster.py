@@ -81,8 +81,10 @@ async def _create(create: Callable[[], Awaitable[object]]) -> bool:
 class KubernetesCluster:
     """The real cluster behind the `Cluster` port."""
 
-    def __init__(self, api: client.ApiClient, *, watch_seconds: int = 30) -> None:
+    def __init__(self, api: client.ApiClient, *, watch_seconds: int = 30, heartbeat_seconds: float = 10.0) -> None:
         self.api = api
+        # Long waits signal progress this often, so JetStream does not redeliver a live request.
+        self.heartbeat_seconds = heartbeat_seconds
         self.core = client.CoreV1Api(api)
         self.apps = client.AppsV1Api(api)
         self.batch = client.BatchV1Api(api)
@@ -210,7 +212,6 @@ class KubernetesCluster:
         deadline: float,
         heartbeat: Heartbeat,
         on_timeout: Callable[[], Awaitable[Exception]],
-        heartbeat_seconds: float = 10.0,
     ) -> None:
         changed = asyncio.Event()
         tasks = [asyncio.create_task(self._watch_changes(watched, changed)) for watched in watches]
@@ -223,7 +224,7 @@ class KubernetesCluster:
                 if remaining <= 0:
                     raise await on_timeout()
                 with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(changed.wait(), timeout=min(heartbeat_seconds, remaining))
+                    await asyncio.wait_for(changed.wait(), timeout=min(self.heartbeat_seconds, remaining))
                 await heartbeat()
         finally:
             for task in tasks:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
 
@@ -39,6 +39,15 @@ class ProvisionerSettings(CommonSettings):
     quota_pods: str = "20"
     quota_pvcs: str = "5"
     quota_storage: str = "20Gi"
+
+    @model_validator(mode="after")
+    def _heartbeat_within_ack_wait(self) -> ProvisionerSettings:
+        if self.heartbeat_seconds >= self.ack_wait_seconds:
+            raise ValueError(
+                f"STOREPLANE_HEARTBEAT_SECONDS ({self.heartbeat_seconds}) must be below "
+                f"STOREPLANE_ACK_WAIT_SECONDS ({self.ack_wait_seconds}), or live requests get redelivered"
+            )
+        return self
 
     def quota(self) -> dict[str, str]:
         return {
