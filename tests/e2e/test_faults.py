@@ -1,0 +1,227 @@
+"""Nothing lost, nothing doubled, whatever crashes: stores are requested through the API while
+the provisioner and the status service are SIGKILLed at random moments and NATS and Postgres
+restart. Afterwards every accepted store is `ready` (or `failed` with a reason), has exactly
+one namespace and one Helm release, a timeline without duplicates, and read models equal to a
+replay of the stream. The counts are printed at the end."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from infra.local.platform import SERVICES, ServiceProcess, service_env, start_service, wait_http
+from infra.local.servers import Server, free_port, start_nats, start_postgres
+from storeplane_status.replaying import differences, ensure_database, replay, snapshot
+
+pytestmark = pytest.mark.e2e
+
+STORES = 6
+FAULTS = [
+    "kill provisioner",
+    "kill status",
+    "kill provisioner",
+    "restart nats",
+    "kill provisioner",
+    "restart postgres",
+    "kill status",
+    "kill provisioner",
+]
+SEED = random.randrange(1 << 30)
+
+
+@dataclass
+class Platform:
+    """Servers and services of one isolated platform, which the test breaks on purpose."""
+
+    root: Path
+    nats: Server
+    postgres: Server
+    env: dict[str, str]
+    services: dict[str, ServiceProcess] = field(default_factory=dict)
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def api(self) -> str:
+        return f"http://127.0.0.1:{self.env['STOREPLANE_HTTP_PORT']}"
+
+    def start(self, name: str) -> None:
+        self.services[name] = start_service(name, self.env, self.root / "logs")
+
+    def kill(self, name: str) -> None:
+        self.services[name].kill()
+        self.counts[f"{name} kills"] += 1
+        self.start(name)
+
+    def restart_nats(self) -> None:
+        self.nats.stop()
+        self.nats = start_nats(self.root / "nats", self.nats.port)
+        self.counts["nats restarts"] += 1
+
+    def restart_postgres(self) -> None:
+        self.postgres.stop()
+        self.postgres = start_postgres(self.root / "postgres", self.postgres.port)
+        self.counts["postgres restarts"] += 1
+
+
+@pytest.fixture
+def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[Platform]:
+    root = servers_dir / f"faults-{uuid.uuid4().hex[:6]}"  # readable by Postgres' own user
+    nats = start_nats(root / "nats", free_port())
+    try:
+        postgres = start_postgres(root / "postgres")
+    except BaseException:
+        nats.stop()
+        raise
+    env = service_env(
+        nats_url=nats.url,
+        database_url=postgres.url,
+        kubeconfig=kubeconfig,
+        helm_bin=cluster_bin / "helm",
+        http_port=free_port(),
+        extra={
+            "STOREPLANE_JWT_SECRET": "faults-signing-key-that-is-long-enough-for-hs256",
+            # Redeliver a killed provisioner's work quickly; never give up on a store for outages.
+            "STOREPLANE_ACK_WAIT_SECONDS": "8",
+            "STOREPLANE_HEARTBEAT_SECONDS": "2",
+            "STOREPLANE_MAX_ATTEMPTS": "50",
+            "STOREPLANE_CONCURRENCY": "3",
+        },
+    )
+    running = Platform(root, nats, postgres, env)
+    for name in SERVICES:
+        running.start(name)
+    wait_http(f"{running.api}/ready", timeout=60, processes=list(running.services.values()))
+    yield running
+    for service in running.services.values():
+        service.stop()
+    running.nats.stop()
+    running.postgres.stop()
+
+
+async def retrying(call: Any, *args: Any, **kwargs: Any) -> httpx.Response:
+    """Call the API until it answers with something other than a 503 (a dependency restarting)."""
+    async with asyncio.timeout(120):
+        while True:
+            try:
+                response: httpx.Response = await call(*args, **kwargs)
+            except httpx.TransportError:
+                response = httpx.Response(599)
+            if response.status_code not in (503, 599):
+                return response
+            await asyncio.sleep(0.5)
+
+
+async def inject_faults(platform: Platform, done: asyncio.Event) -> None:
+    rng = random.Random(SEED)
+    for fault in FAULTS:
+        await asyncio.sleep(rng.uniform(1.5, 4.0))
+        if fault == "kill provisioner":
+            platform.kill("provisioner")
+        elif fault == "kill status":
+            platform.kill("status")
+        elif fault == "restart nats":
+            await asyncio.to_thread(platform.restart_nats)
+        else:
+            await asyncio.to_thread(platform.restart_postgres)
+    done.set()
+
+
+async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
+    platform: Platform, kubeconfig: Path, cluster_bin: Path
+) -> None:
+    async with httpx.AsyncClient(base_url=platform.api, timeout=30) as http:
+        email = f"faults-{uuid.uuid4().hex[:6]}@example.com"
+        registered = await retrying(
+            http.post, "/api/v1/auth/register", json={"email": email, "password": "correct horse battery"}
+        )
+        auth = {"Authorization": f"Bearer {registered.json()['token']}"}
+
+        faults_done = asyncio.Event()
+        faults = asyncio.create_task(inject_faults(platform, faults_done))
+        accepted: dict[str, str] = {}
+        for index in range(STORES):
+            created = await retrying(
+                http.post, "/api/v1/stores", headers=auth, json={"name": f"fault-shop-{index}", "engine": "woocommerce"}
+            )
+            assert created.status_code == 202, created.text
+            accepted[created.json()["id"]] = created.json()["namespace"]
+            platform.counts["stores accepted"] += 1
+            await asyncio.sleep(1.0)
+        await faults
+
+        async def settled(store_id: str) -> dict[str, Any]:
+            async with asyncio.timeout(300):
+                while True:
+                    response = await retrying(http.get, f"/api/v1/stores/{store_id}", headers=auth)
+                    assert response.status_code == 200, response.text
+                    if response.json()["status"] in ("ready", "failed"):
+                        return dict(response.json())
+                    await asyncio.sleep(1.0)
+
+        final = {store_id: await settled(store_id) for store_id in accepted}
+        timelines = {
+            store_id: (await retrying(http.get, f"/api/v1/stores/{store_id}/events", headers=auth)).json()["events"]
+            for store_id in accepted
+        }
+
+    violations: list[str] = []
+    for store_id, store in final.items():
+        if store["status"] != "ready":
+            violations.append(f"{store['name']} {store['status']}: {store['error']}")
+        events = timelines[store_id]
+        ids = [e["event_id"] for e in events]
+        if len(ids) != len(set(ids)):
+            violations.append(f"{store['name']}: duplicate timeline entries")
+        steps = [e["type"] for e in events if e["type"] != "ProvisioningStarted"]
+        if steps != sorted(set(steps), key=steps.index) or steps[0] != "StoreRequested":
+            violations.append(f"{store['name']}: steps repeated or out of order: {steps}")
+    releases = await helm_releases(cluster_bin, kubeconfig, list(accepted.values()))
+    for namespace, found in releases.items():
+        if [r["status"] for r in found] != ["deployed"]:
+            violations.append(f"{namespace}: releases {found}")
+
+    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
+    await ensure_database(replay_url)
+    await replay(platform.nats.url, replay_url)
+    diff = differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
+    violations += diff
+
+    platform.counts["stores ready"] = sum(s["status"] == "ready" for s in final.values())
+    # Stores whose provisioning was interrupted and resumed on redelivery.
+    platform.counts["stores resumed"] = sum(
+        [e["type"] for e in events].count("ProvisioningStarted") > 1 for events in timelines.values()
+    )
+    platform.counts["violations"] = len(violations)
+    print(f"\nfault injection (seed {SEED}): " + ", ".join(f"{k}: {v}" for k, v in sorted(platform.counts.items())))
+    assert not violations, violations
+    assert platform.counts["stores accepted"] == STORES
+
+
+async def helm_releases(cluster_bin: Path, kubeconfig: Path, namespaces: list[str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for namespace in namespaces:
+        process = await asyncio.create_subprocess_exec(
+            str(cluster_bin / "helm"),
+            "list",
+            "--all",
+            "--namespace",
+            namespace,
+            "--output",
+            "json",
+            "--kubeconfig",
+            str(kubeconfig),
+            stdout=asyncio.subprocess.PIPE,
+        )
+        output, _ = await process.communicate()
+        found[namespace] = json.loads(output or b"[]")
+    return found
