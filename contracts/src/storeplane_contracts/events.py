@@ -118,6 +118,16 @@ class ProvisioningFailed(Event, frozen=True, kw_only=True):
     retryable: bool
 
 
+class StoreRetryRequested(Event, frozen=True, kw_only=True):
+    """The owner asked to provision a failed store again; steps already done are kept."""
+
+    name: str
+    engine: Engine
+    namespace: str
+    failed_step: str = ""
+    trace_id: str = ""
+
+
 class CredentialsRevealed(Event, frozen=True, kw_only=True):
     """The owner read the store's admin credentials (once); the secret itself is not here."""
 
@@ -163,6 +173,7 @@ AnyEvent: TypeAlias = (
     | StoreReady
     | CredentialsRevealed
     | ProvisioningFailed
+    | StoreRetryRequested
     | StoreDeletionRequested
     | ReleaseUninstalled
     | StoreDeleted

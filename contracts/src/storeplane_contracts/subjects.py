@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from storeplane_contracts.events import Event, StoreDeletionRequested, StoreRequested
+from storeplane_contracts.events import Event, StoreDeletionRequested, StoreRequested, StoreRetryRequested
 
 STREAM = "STORES"
 STREAM_SUBJECTS = ("stores.>",)
@@ -42,5 +42,6 @@ def subject_for(event: Event) -> str:
 # What the provisioner works on: commands phrased as the events that requested them.
 PROVISIONER_SUBJECTS = (
     f"stores.*.{event_token(StoreRequested)}",
+    f"stores.*.{event_token(StoreRetryRequested)}",
     f"stores.*.{event_token(StoreDeletionRequested)}",
 )

@@ -141,3 +141,25 @@ async def test_credentials_are_revealed_once_and_only_for_the_store_itself(deps:
     assert isinstance(recorder, Recorder)
     assert recorder.types.count("CredentialsRevealed") == 1
     assert first.credentials.password not in str([events.to_builtins(e) for e in recorder.events])
+
+
+async def test_a_retry_reruns_the_steps_under_its_own_event_ids(deps: Dependencies) -> None:
+    cluster, recorder = deps.cluster, deps.publish
+    assert isinstance(cluster, FakeCluster) and isinstance(recorder, Recorder)
+    cluster.fail["readiness"] = PermanentError("readiness", "timeout", "Deployment/web: 0/1 replicas ready")
+    original = request()
+    await run(deps, original)
+    del cluster.fail["readiness"]
+    retry = events.StoreRetryRequested(
+        store_id=original.store_id,
+        owner_id="u1",
+        name="shop",
+        engine="woocommerce",
+        namespace=original.namespace,
+        failed_step="readiness",
+    )
+    assert await run(deps, retry) is Outcome.ACK
+    after = recorder.types[recorder.types.index("ProvisioningFailed") + 1 :]
+    assert after[0] == "ProvisioningStarted" and after[-1] == "StoreReady"
+    assert "NamespaceCreated" in after  # this attempt's own events, not deduplicated away
+    assert len(cluster.secrets) == 1  # the credentials were kept

@@ -199,3 +199,22 @@ def test_the_timeline_keeps_the_event_minus_the_common_fields() -> None:
         T0,
     )
     assert entry.data == {"namespace": NS, "release": "shop", "chart": "medusa", "revision": 2}
+
+
+def retry(minutes: int = 9) -> events.StoreRetryRequested:
+    return events.StoreRetryRequested(
+        **IDS, occurred_at=at(minutes), name="shop", engine="woocommerce", namespace=NS, failed_step="readiness"
+    )
+
+
+def test_a_retry_moves_a_failed_store_back_to_provisioning_and_clears_the_error() -> None:
+    current = project(failed(), 7, row("provisioning"))
+    assert current is not None and current.error is not None
+    retried = project(retry(), 8, current)
+    assert retried is not None
+    assert (retried.status, retried.error, retried.last_sequence) == ("provisioning", None, 8)
+
+
+@pytest.mark.parametrize("status", ["requested", "provisioning", "ready", "deleting", "deleted"])
+def test_a_retry_changes_nothing_unless_the_store_failed(status: str) -> None:
+    assert project(retry(), 8, row(status)) is None

@@ -8,13 +8,14 @@ from typing import get_args
 from faststream.nats import NatsBroker
 from kubernetes_asyncio.client import ApiClient
 
+from storeplane_contracts import subjects
 from storeplane_contracts.events import Engine, Event
 from storeplane_provisioner.cluster import KubernetesCluster, connect
 from storeplane_provisioner.handlers import Provisioning
 from storeplane_provisioner.helm import HelmCli
 from storeplane_provisioner.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
-from storeplane_provisioner.subscribers import register
+from storeplane_provisioner.subscribers import register, work_queue_consumer
 from storeplane_runtime.bus import ensure_stream, make_broker, publish_event
 
 
@@ -60,6 +61,13 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
     )
     register(broker, deps, concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds)
     await broker.connect()
-    await ensure_stream(broker.connection.jetstream())
+    js = broker.connection.jetstream()
+    await ensure_stream(js)
+    # Create the durable, or bring an existing one up to date (new command subjects, limits):
+    # the subscriber alone would reuse an existing consumer as it is.
+    await js.add_consumer(
+        subjects.STREAM,
+        work_queue_consumer(concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds),
+    )
     await broker.start()
     return Provisioner(broker, api)

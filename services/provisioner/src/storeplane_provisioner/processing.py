@@ -20,6 +20,7 @@ from storeplane_contracts.events import (
     ProvisioningFailed,
     StoreDeletionRequested,
     StoreRequested,
+    StoreRetryRequested,
     decode,
     now,
 )
@@ -71,6 +72,19 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
         log.error("undecodable command dropped", error=str(exc))
         return Decision(Outcome.DROP)
     run: Callable[[], Awaitable[object]]
+    if isinstance(command, StoreRetryRequested):
+        # A retry is the request once more under the retry's own id: steps that are done converge
+        # at once, the failed one runs again, and the timeline gets this attempt's events.
+        command = StoreRequested(
+            store_id=command.store_id,
+            owner_id=command.owner_id,
+            name=command.name,
+            engine=command.engine,
+            namespace=command.namespace,
+            event_id=command.event_id,
+            occurred_at=command.occurred_at,
+            trace_id=command.trace_id,
+        )
     if isinstance(command, StoreRequested):
 
         async def run() -> object:

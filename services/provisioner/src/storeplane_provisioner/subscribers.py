@@ -20,6 +20,19 @@ from storeplane_provisioner.processing import Dependencies, Outcome, process_com
 from storeplane_runtime.bus import STORES_STREAM
 
 
+def work_queue_consumer(*, concurrency: int, ack_wait: float) -> ConsumerConfig:
+    """The provisioners' shared durable consumer: every command, at most `concurrency` in flight."""
+    return ConsumerConfig(
+        durable_name=subjects.PROVISIONER_DURABLE,
+        filter_subjects=list(subjects.PROVISIONER_SUBJECTS),
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=JsAckPolicy.EXPLICIT,
+        ack_wait=ack_wait,
+        max_ack_pending=concurrency,
+        max_deliver=-1,
+    )
+
+
 def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wait: float) -> None:
     @broker.subscriber(subjects.REVEAL_CREDENTIALS, queue="provisioner")
     async def on_reveal_credentials(msg: NatsMessage) -> bytes:
@@ -35,14 +48,7 @@ def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wa
         stream=STORES_STREAM,
         durable=subjects.PROVISIONER_DURABLE,
         pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=ConsumerConfig(
-            filter_subjects=list(subjects.PROVISIONER_SUBJECTS),
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=JsAckPolicy.EXPLICIT,
-            ack_wait=ack_wait,
-            max_ack_pending=concurrency,
-            max_deliver=-1,
-        ),
+        config=work_queue_consumer(concurrency=concurrency, ack_wait=ack_wait),
         ack_policy=AckPolicy.MANUAL,
         max_workers=concurrency,
     )

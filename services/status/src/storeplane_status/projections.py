@@ -39,6 +39,7 @@ STATUS_AFTER: dict[type[events.Event], StoreStatus | None] = {
     events.StoreReady: "ready",
     events.CredentialsRevealed: None,
     events.ProvisioningFailed: "failed",
+    events.StoreRetryRequested: "provisioning",  # only from `failed`: see `project`
     events.StoreDeletionRequested: "deleting",
     events.ReleaseUninstalled: "deleting",
     events.DeletionFailed: "deleting",
@@ -129,6 +130,17 @@ def project(event: events.AnyEvent, sequence: int, current: StoreRow | None) -> 
     if current is None:
         return None
     status = STATUS_AFTER[type(event)]
+    if isinstance(event, events.StoreRetryRequested):
+        # The one step back the lifecycle allows: a failed store provisions again.
+        if current.status != "failed":
+            return None
+        return dataclasses.replace(
+            current,
+            status="provisioning",
+            error=None,
+            updated_at=max(current.updated_at, event.occurred_at),
+            last_sequence=max(current.last_sequence, sequence),
+        )
     if status is None or STATUS_RANK[status] < STATUS_RANK[current.status]:
         return None
     changes: dict[str, Any] = {
