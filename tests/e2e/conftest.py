@@ -24,7 +24,10 @@ def platform(postgres_server: Server, kubeconfig: Path, cluster_bin: Path, serve
         kubeconfig=kubeconfig,
         helm_bin=cluster_bin / "helm",
         http_port=port,
-        extra={"STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256"},
+        extra={
+            "STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256",
+            "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
+        },
     )
     services: list[ServiceProcess] = start_services(env, servers_dir / "logs")
     yield f"http://127.0.0.1:{port}"

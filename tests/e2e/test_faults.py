@@ -90,6 +90,8 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
         http_port=free_port(),
         extra={
             "STOREPLANE_JWT_SECRET": "faults-signing-key-that-is-long-enough-for-hs256",
+            # One user orders all the stores, more than the default quota of live stores allows.
+            "STOREPLANE_MAX_STORES_PER_USER": str(STORES),
             # Redeliver a killed provisioner's work quickly; never give up on a store for outages.
             "STOREPLANE_ACK_WAIT_SECONDS": "8",
             "STOREPLANE_HEARTBEAT_SECONDS": "2",

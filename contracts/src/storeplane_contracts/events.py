@@ -128,6 +128,18 @@ class StoreRetryRequested(Event, frozen=True, kw_only=True):
     trace_id: str = ""
 
 
+class StoreDegraded(Event, frozen=True, kw_only=True):
+    """A ready store no longer matches the cluster (changed outside Storeplane); a repair follows
+    when the platform is configured to repair drift."""
+
+    name: str
+    engine: Engine
+    namespace: str
+    reason: str
+    message: str
+    repair: bool = True
+
+
 class CredentialsRevealed(Event, frozen=True, kw_only=True):
     """The owner read the store's admin credentials (once); the secret itself is not here."""
 
@@ -174,6 +186,7 @@ AnyEvent: TypeAlias = (
     | CredentialsRevealed
     | ProvisioningFailed
     | StoreRetryRequested
+    | StoreDegraded
     | StoreDeletionRequested
     | ReleaseUninstalled
     | StoreDeleted

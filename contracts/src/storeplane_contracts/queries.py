@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeAlias
 
 import msgspec
 
-StoreStatus: TypeAlias = Literal["requested", "provisioning", "ready", "failed", "deleting", "deleted"]
+StoreStatus: TypeAlias = Literal["requested", "provisioning", "ready", "degraded", "failed", "deleting", "deleted"]
 
 
 class StoreError(msgspec.Struct, frozen=True):
@@ -45,21 +45,36 @@ class TimelineEntry(msgspec.Struct, frozen=True):
 
 
 class ListStores(msgspec.Struct, frozen=True):
+    """An owner's stores, newest first; `all_owners` (asked for by admins only) lists everyone's."""
+
     owner_id: str
     include_deleted: bool = False
+    all_owners: bool = False
 
 
 class GetStore(msgspec.Struct, frozen=True):
+    """One store of `owner_id`; with `any_owner` (asked for by admins only) of whoever owns it."""
+
     store_id: str
     owner_id: str
     # Read-your-writes: wait until the projection has applied this stream sequence.
     min_sequence: int = 0
+    any_owner: bool = False
 
 
 class GetStoreEvents(msgspec.Struct, frozen=True):
+    """A store's timeline; scoped to `owner_id` unless `any_owner` (asked for by admins only)."""
+
     store_id: str
     owner_id: str
     min_sequence: int = 0
+    any_owner: bool = False
+
+
+class ListStoresInStatus(msgspec.Struct, frozen=True):
+    """Every owner's stores in these states: for the provisioner's drift check, never for users."""
+
+    statuses: list[StoreStatus]
 
 
 class FindLiveStoreByName(msgspec.Struct, frozen=True):

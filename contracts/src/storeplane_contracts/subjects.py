@@ -1,14 +1,22 @@
-"""Where events and queries travel: one stream for every store event.
+"""Where events and queries travel: one stream for every store event, one for the audit trail.
 
 Subjects are `stores.<store_id>.<event>` so ordering and replay are per store and a
-consumer can filter on the event type, the last token.
+consumer can filter on the event type, the last token. Audit records go to their own
+stream, `audit.<action>.<actor id>`, so that they never mix with a store's timeline.
 """
 
 from __future__ import annotations
 
 import re
 
-from storeplane_contracts.events import Event, StoreDeletionRequested, StoreRequested, StoreRetryRequested
+from storeplane_contracts.events import (
+    Event,
+    StoreDegraded,
+    StoreDeleted,
+    StoreDeletionRequested,
+    StoreRequested,
+    StoreRetryRequested,
+)
 
 STREAM = "STORES"
 STREAM_SUBJECTS = ("stores.>",)
@@ -26,6 +34,7 @@ QUERY_LIST_STORES = "storeplane.queries.stores.list"
 QUERY_GET_STORE = "storeplane.queries.stores.get"
 QUERY_STORE_EVENTS = "storeplane.queries.stores.events"
 QUERY_FIND_LIVE_BY_NAME = "storeplane.queries.stores.find_live_by_name"  # replies StoreReply
+QUERY_LIST_IN_STATUS = "storeplane.queries.stores.list_in_status"  # internal: replies StoreList
 # Answered by the provisioner, which alone talks to Kubernetes (request-reply, never stored).
 REVEAL_CREDENTIALS = "storeplane.commands.stores.reveal_credentials"
 
@@ -43,5 +52,27 @@ def subject_for(event: Event) -> str:
 PROVISIONER_SUBJECTS = (
     f"stores.*.{event_token(StoreRequested)}",
     f"stores.*.{event_token(StoreRetryRequested)}",
+    f"stores.*.{event_token(StoreDegraded)}",
     f"stores.*.{event_token(StoreDeletionRequested)}",
 )
+
+# The gateway frees a store's quota slot (and its name) once the store is gone.
+GATEWAY_SLOTS_DURABLE = "gateway-slots"
+STORE_DELETED_EVENTS = f"stores.*.{event_token(StoreDeleted)}"
+
+# The audit trail: every command given through the API (storeplane_contracts.audit).
+AUDIT_STREAM = "AUDIT"
+AUDIT_STREAM_SUBJECTS = ("audit.>",)
+# Audit records are kept a year unless the gateway is configured otherwise.
+AUDIT_RETENTION_SECONDS = 365 * 24 * 3600.0
+ANONYMOUS_ACTOR = "anonymous"
+
+
+def audit_subject(action: str, actor_id: str) -> str:
+    """`audit.<action>.<actor id>`; `anonymous` when nobody was authenticated."""
+    return f"audit.{action}.{actor_id or ANONYMOUS_ACTOR}"
+
+
+def audit_filter(*, action: str | None = None, actor_id: str | None = None) -> str:
+    """The subject filter for an action, an actor, both or neither."""
+    return f"audit.{action or '*'}.{actor_id or '*'}"

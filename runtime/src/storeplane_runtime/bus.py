@@ -1,7 +1,8 @@
-"""The connection to NATS JetStream: one broker per service, and the STORES stream declared once.
+"""The connection to NATS JetStream: one broker per service, and the streams declared once.
 
 Every service builds its broker here so that tracing (context in message headers) and the
-stream's definition cannot differ between them.
+streams' definitions cannot differ between them: STORES (every store event) and AUDIT (every
+command given through the API, kept for `audit_retention_seconds`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError
 from opentelemetry import trace
 
-from storeplane_contracts import subjects
+from storeplane_contracts import audit, subjects
 from storeplane_contracts.events import Event, encode
 
 # Subscribers refer to the stream through this object; they do not redeclare it.
@@ -37,7 +38,28 @@ def stream_config() -> StreamConfig:
 
 async def ensure_stream(js: JetStreamContext) -> None:
     """Create the stream, or bring an existing one to the declared configuration."""
-    config = stream_config()
+    await _ensure(js, stream_config())
+
+
+def audit_stream_config(max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS) -> StreamConfig:
+    """The audit trail: append-only, file-backed, deduplicated by record id, aged out after `max_age_seconds`."""
+    return StreamConfig(
+        name=subjects.AUDIT_STREAM,
+        subjects=list(subjects.AUDIT_STREAM_SUBJECTS),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        duplicate_window=subjects.DUPLICATE_WINDOW_SECONDS,
+        max_age=max_age_seconds,
+    )
+
+
+async def ensure_audit_stream(
+    js: JetStreamContext, *, max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS
+) -> None:
+    await _ensure(js, audit_stream_config(max_age_seconds))
+
+
+async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
     try:
         await js.add_stream(config)
     except BadRequestError:
@@ -66,5 +88,16 @@ async def publish_event(broker: NatsBroker, event: Event) -> int:
         subjects.subject_for(event),
         headers={"Nats-Msg-Id": event.event_id, "content-type": "application/json"},
         stream=subjects.STREAM,
+    )
+    return int(ack.seq)
+
+
+async def publish_audit(broker: NatsBroker, entry: audit.CommandAudited) -> int:
+    """Store an audit record durably (deduplicated by its id) and return its AUDIT stream sequence."""
+    ack = await broker.publish(
+        audit.encode(entry),
+        subjects.audit_subject(entry.action, entry.actor_id),
+        headers={"Nats-Msg-Id": entry.event_id, "content-type": "application/json"},
+        stream=subjects.AUDIT_STREAM,
     )
     return int(ack.seq)

@@ -6,18 +6,23 @@ NATS server by `StatusResponder`, which serves a `FakeStatus` and records every 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 
+import nats
 import pytest
 from anyio.from_thread import start_blocking_portal
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from nats.js.errors import NotFoundError
 
+from storeplane_contracts import subjects
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import setup_tracing
 from tests.integration.gateway.support import StatusResponder, wait_until_ready
 from tests.unit.gateway.fakes import FakeStatus
+from tests.unit.gateway.helpers import ADMIN_EMAIL
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +32,24 @@ def tracing() -> None:
 
 
 @pytest.fixture
-def gateway_settings(clean_stream: str, database_url: str) -> GatewaySettings:
-    return GatewaySettings(nats_url=clean_stream, database_url=database_url, query_timeout=1.0, retry_after_seconds=3)
+async def clean_audit(clean_stream: str) -> str:
+    """The NATS URL, with the AUDIT stream (and the STORES stream) removed before the test."""
+    nc = await nats.connect(clean_stream)
+    with contextlib.suppress(NotFoundError):
+        await nc.jetstream().delete_stream(subjects.AUDIT_STREAM)
+    await nc.close()
+    return clean_stream
+
+
+@pytest.fixture
+def gateway_settings(clean_audit: str, database_url: str) -> GatewaySettings:
+    return GatewaySettings(
+        nats_url=clean_audit,
+        database_url=database_url,
+        query_timeout=1.0,
+        retry_after_seconds=3,
+        admin_emails=(ADMIN_EMAIL,),
+    )
 
 
 @pytest.fixture

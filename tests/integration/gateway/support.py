@@ -61,18 +61,25 @@ class StatusResponder:
     async def _list(self, data: bytes) -> bytes:
         query = msgspec.json.decode(data, type=ListStores)
         self.queries.append(query)
-        return msgspec.json.encode(StoreList(stores=await self.status.list_stores(query.owner_id)))
+        stores = await self.status.list_stores(
+            query.owner_id, all_owners=query.all_owners, include_deleted=query.include_deleted
+        )
+        return msgspec.json.encode(StoreList(stores=stores))
 
     async def _get(self, data: bytes) -> bytes:
         query = msgspec.json.decode(data, type=GetStore)
         self.queries.append(query)
-        store = await self.status.get_store(query.store_id, query.owner_id, min_sequence=query.min_sequence)
+        store = await self.status.get_store(
+            query.store_id, query.owner_id, min_sequence=query.min_sequence, any_owner=query.any_owner
+        )
         return msgspec.json.encode(StoreReply(store=store))
 
     async def _events(self, data: bytes) -> bytes:
         query = msgspec.json.decode(data, type=GetStoreEvents)
         self.queries.append(query)
-        events = await self.status.store_events(query.store_id, query.owner_id, min_sequence=query.min_sequence)
+        events = await self.status.store_events(
+            query.store_id, query.owner_id, min_sequence=query.min_sequence, any_owner=query.any_owner
+        )
         return msgspec.json.encode(TimelineReply(events=events))
 
     async def _find(self, data: bytes) -> bytes:

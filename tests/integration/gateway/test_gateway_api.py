@@ -13,7 +13,7 @@ from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
 from storeplane_contracts.queries import GetStore, GetStoreEvents
 from storeplane_gateway.settings import GatewaySettings
 from tests.integration.gateway.support import StatusResponder, stored_events, stream_size
-from tests.unit.gateway.helpers import assert_error, sign_up
+from tests.unit.gateway.helpers import assert_error, order_store, sign_up
 
 pytestmark = pytest.mark.integration
 
@@ -24,7 +24,7 @@ async def test_register_and_login_against_postgres(gateway: AsyncTestClient[Lite
     account = await sign_up(gateway, "Ada@Example.com", "correct horse")
     login = await gateway.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "correct horse"})
     assert login.status_code == 200, login.text
-    assert login.json()["user"] == {"id": account.id, "email": "ada@example.com"}
+    assert login.json()["user"] == {"id": account.id, "email": "ada@example.com", "role": "user"}
     wrong = await gateway.post("/api/v1/auth/login", json={"email": "ada@example.com", "password": "wrong horse"})
     assert_error(wrong, 401, "invalid_credentials")
     again = await gateway.post("/api/v1/auth/register", json={"email": "ADA@example.com", "password": "whatever1"})
@@ -37,6 +37,13 @@ async def test_register_and_login_against_postgres(gateway: AsyncTestClient[Lite
         await conn.close()
     assert [(row["id"], row["email"]) for row in rows] == [(account.id, "ada@example.com")]
     assert rows[0]["password_hash"].startswith("$argon2id$")
+
+
+async def test_text_postgres_cannot_hold_is_a_400_not_a_500(gateway: AsyncTestClient[Litestar]) -> None:
+    """Found by the fuzzer: a NUL character in an email reached Postgres and failed there."""
+    for path in ("/api/v1/auth/register", "/api/v1/auth/login"):
+        response = await gateway.post(path, json={"email": "a\x00@example.com", "password": "correct horse"})
+        assert_error(response, 400, "invalid_body")
 
 
 async def test_stores_need_a_bearer_token(gateway: AsyncTestClient[Litestar]) -> None:
@@ -120,14 +127,16 @@ async def test_reads_go_to_the_status_service_and_stay_private(
     ada = await sign_up(gateway, "ada@example.com")
     bob = await sign_up(gateway, "bob@example.com")
     store = status_responder.status.add_store(owner_id=ada.id, name="shop-one")
+    for n in range(3):  # the stream holds sequences 1 to 3
+        assert (await order_store(gateway, ada, f"other-shop-{n}")).status_code == 202
 
-    mine = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "17"})
+    mine = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "2"})
     assert mine.status_code == 200, mine.text
     assert mine.json()["urls"] == {
         "storefront": "http://shop-one.stores.localhost/",
         "admin": "http://shop-one.stores.localhost/wp-admin/",
     }
-    assert GetStore(store_id=store.id, owner_id=ada.id, min_sequence=17) in status_responder.queries
+    assert GetStore(store_id=store.id, owner_id=ada.id, min_sequence=2) in status_responder.queries
 
     assert_error(await gateway.get(f"{STORES}/{store.id}", headers=bob.headers), 404, "store_not_found")
     assert_error(await gateway.get(f"{STORES}/{store.id}/events", headers=bob.headers), 404, "store_not_found")
@@ -138,6 +147,10 @@ async def test_reads_go_to_the_status_service_and_stay_private(
     events = await gateway.get(f"{STORES}/{store.id}/events", headers={**ada.headers, "X-Min-Sequence": "3"})
     assert events.status_code == 200 and events.json() == {"events": []}
     assert GetStoreEvents(store_id=store.id, owner_id=ada.id, min_sequence=3) in status_responder.queries
+    # A sequence the stream has not reached names no write: it is not waited for.
+    future = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "999999"})
+    assert future.status_code == 200
+    assert GetStore(store_id=store.id, owner_id=ada.id, min_sequence=3) in status_responder.queries
 
 
 async def test_delete_lands_deletion_requested_in_jetstream(

@@ -61,3 +61,12 @@ async def test_the_gateway_runs_as_a_process(
     output = log.read_text()
     assert returncode == 0, output
     assert "Traceback" not in output, output
+
+
+def test_production_mode_refuses_to_start_with_the_development_key(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STOREPLANE_")}
+    env["STOREPLANE_ENV"] = "production"
+    result = subprocess.run(gateway_command(), env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode != 0
+    assert "refusing to start" in result.stderr and "STOREPLANE_JWT_SECRET" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr

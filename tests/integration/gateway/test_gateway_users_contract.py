@@ -1,4 +1,6 @@
-"""One contract for the users store: the Postgres adapter and the in-memory fake must both pass it."""
+"""One contract for the users store: the Postgres adapter and the in-memory fake must both pass it.
+
+(The other Postgres adapters and their twins: test_gateway_adapters_contract.py.)"""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ import asyncpg
 import pytest
 
 from infra.local.servers import free_port
+from storeplane_gateway.database import ensure_schema
 from storeplane_gateway.ports import DatabaseUnavailable, EmailTaken, Users
-from storeplane_gateway.users import PostgresUsers, ensure_schema
+from storeplane_gateway.users import PostgresUsers
 from tests.unit.gateway.fakes import InMemoryUsers
 
 pytestmark = pytest.mark.integration
@@ -50,6 +53,31 @@ async def test_a_password_hash_can_be_replaced(users: Users) -> None:
     await users.replace_password_hash(user.id, "new")
     stored = await users.by_email("ada@example.com")
     assert stored is not None and stored.password_hash == "new"
+
+
+async def test_a_user_is_found_by_id_with_role_and_limit(users: Users) -> None:
+    user = await users.add("root@example.com", "hash", role="admin")
+    assert user.role == "admin"
+    stored = await users.by_id(user.id)
+    assert stored is not None
+    assert (stored.email, stored.role, stored.store_limit) == ("root@example.com", "admin", None)
+    assert await users.by_id("5d1c7c55-0d8e-4d0a-8a53-3c8a3f3e8b6e") is None
+    assert await users.by_id("not-a-user-id") is None
+    plain = await users.add("ada@example.com", "hash")
+    assert plain.role == "user"
+
+
+async def test_role_and_store_limit_can_be_changed(users: Users) -> None:
+    user = await users.add("ada@example.com", "hash")
+    await users.set_role(user.id, "admin")
+    limited = await users.set_store_limit(user.id, 7)
+    assert limited is not None and (limited.role, limited.store_limit) == ("admin", 7)
+    cleared = await users.set_store_limit(user.id, None)
+    assert cleared is not None and cleared.store_limit is None
+    assert await users.set_store_limit("5d1c7c55-0d8e-4d0a-8a53-3c8a3f3e8b6e", 3) is None
+    assert await users.set_store_limit("nope", 3) is None
+    by_email = await users.by_email("ada@example.com")
+    assert by_email is not None and by_email.role == "admin"
 
 
 async def test_ping_answers(users: Users) -> None:

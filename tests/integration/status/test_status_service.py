@@ -196,6 +196,27 @@ async def test_another_owner_sees_nothing(status: StatusService, bus: NatsBroker
     assert await timeline(bus, new_id()) is None
 
 
+async def test_only_all_owners_and_any_owner_queries_read_across_owners(status: StatusService, bus: NatsBroker) -> None:
+    mine, theirs = requested("my-shop"), requested("their-shop", owner_id="owner-2")
+    await publish_event(bus, mine)
+    last = await publish_event(bus, theirs)
+    await projected(status, last)
+
+    everyone = ListStores(owner_id="", all_owners=True)
+    listed = (await ask(bus, subjects.QUERY_LIST_STORES, everyone, StoreList)).stores
+    assert [s.id for s in listed] == [theirs.store_id, mine.store_id]
+    assert [s.id for s in await list_stores(bus)] == [mine.store_id]
+
+    assert await get_store(bus, theirs.store_id) is None
+    query = GetStore(store_id=theirs.store_id, owner_id=OWNER, any_owner=True)
+    found = (await ask(bus, subjects.QUERY_GET_STORE, query, StoreReply)).store
+    assert found is not None and found.owner_id == "owner-2"
+    assert await timeline(bus, theirs.store_id) is None
+    events_query = GetStoreEvents(store_id=theirs.store_id, owner_id=OWNER, any_owner=True)
+    entries = (await ask(bus, subjects.QUERY_STORE_EVENTS, events_query, TimelineReply)).events
+    assert entries is not None and [e.type for e in entries] == ["StoreRequested"]
+
+
 async def test_a_query_with_min_sequence_reads_the_write_it_names(status: StatusService, bus: NatsBroker) -> None:
     for n in range(5):
         request = requested(f"fresh-shop-{n}")

@@ -6,54 +6,90 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+import msgspec
+
+from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
 from storeplane_gateway.app import AdapterFactory
+from storeplane_gateway.logins import FORGET_AFTER, delay_after
 from storeplane_gateway.ports import (
     Adapters,
+    ApiToken,
     BusUnavailable,
     DatabaseUnavailable,
     EmailTaken,
+    NameTaken,
+    Principal,
+    QuotaExceeded,
+    Role,
+    Session,
     StatusUnavailable,
     StoredUser,
+    StoreSlot,
+    TokenNameTaken,
     User,
 )
 from storeplane_gateway.settings import GatewaySettings
+
+
+def _is_uuid(raw: str) -> bool:
+    try:
+        uuid.UUID(raw)
+    except ValueError:
+        return False
+    return True
 
 
 class InMemoryUsers:
     """`Users` in a dict."""
 
     def __init__(self) -> None:
-        self.by_id: dict[str, StoredUser] = {}
+        self.accounts: dict[str, StoredUser] = {}
         self.down = False
 
     def _check(self) -> None:
         if self.down:
             raise DatabaseUnavailable("fake database is down")
 
-    async def add(self, email: str, password_hash: str) -> User:
+    async def add(self, email: str, password_hash: str, *, role: Role = "user") -> User:
         self._check()
-        if any(user.email == email for user in self.by_id.values()):
+        if any(user.email == email for user in self.accounts.values()):
             raise EmailTaken(email)
-        user = StoredUser(id=str(uuid.uuid4()), email=email, password_hash=password_hash)
-        self.by_id[user.id] = user
-        return User(id=user.id, email=user.email)
+        user = StoredUser(id=str(uuid.uuid4()), email=email, password_hash=password_hash, role=role)
+        self.accounts[user.id] = user
+        return User(id=user.id, email=user.email, role=role)
 
     async def by_email(self, email: str) -> StoredUser | None:
         self._check()
-        return next((user for user in self.by_id.values() if user.email == email), None)
+        return next((user for user in self.accounts.values() if user.email == email), None)
+
+    async def by_id(self, user_id: str) -> StoredUser | None:
+        self._check()
+        return self.accounts.get(user_id)
 
     async def replace_password_hash(self, user_id: str, password_hash: str) -> None:
         self._check()
-        user = self.by_id[user_id]
-        self.by_id[user_id] = StoredUser(id=user.id, email=user.email, password_hash=password_hash)
+        self.accounts[user_id] = msgspec.structs.replace(self.accounts[user_id], password_hash=password_hash)
+
+    async def set_role(self, user_id: str, role: Role) -> None:
+        self._check()
+        self.accounts[user_id] = msgspec.structs.replace(self.accounts[user_id], role=role)
+
+    async def set_store_limit(self, user_id: str, limit: int | None) -> StoredUser | None:
+        self._check()
+        if user_id not in self.accounts:
+            return None
+        self.accounts[user_id] = msgspec.structs.replace(self.accounts[user_id], store_limit=limit)
+        return self.accounts[user_id]
 
     async def ping(self) -> None:
         self._check()
@@ -65,6 +101,10 @@ class FakeBus:
     def __init__(self) -> None:
         self.published: list[Event] = []
         self.connected = True
+        self.by_others = 0  # events other services put on the stream before ours
+
+    def _sequence(self) -> int:
+        return self.by_others + len(self.published)
 
     async def problem(self) -> str | None:
         return None if self.connected else "not connected"
@@ -73,12 +113,12 @@ class FakeBus:
         if not self.connected:
             raise BusUnavailable("fake bus is down")
         self.published.append(event)
-        return len(self.published)
+        return self._sequence()
 
     async def last_sequence(self) -> int:
         if not self.connected:
             raise BusUnavailable("fake bus is down")
-        return len(self.published)
+        return self._sequence()
 
 
 class FakeStatus:
@@ -97,9 +137,15 @@ class FakeStatus:
             raise StatusUnavailable("fake status service is not answering")
 
     def add_store(
-        self, *, owner_id: str, name: str, status: StoreStatus = "ready", engine: str = "woocommerce"
+        self,
+        *,
+        owner_id: str,
+        name: str,
+        status: StoreStatus = "ready",
+        engine: str = "woocommerce",
+        store_id: str | None = None,
     ) -> StoreView:
-        store_id = str(uuid.uuid4())
+        store_id = store_id or str(uuid.uuid4())
         now = datetime.now(UTC)
         store = StoreView(
             id=store_id,
@@ -120,23 +166,36 @@ class FakeStatus:
         self.timelines[store_id] = []
         return store
 
-    async def list_stores(self, owner_id: str) -> list[StoreView]:
-        self._check()
-        return [store for store in self.stores.values() if store.owner_id == owner_id]
+    def set_status(self, store_id: str, status: StoreStatus) -> None:
+        self.stores[store_id] = msgspec.structs.replace(self.stores[store_id], status=status)
 
-    async def get_store(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> StoreView | None:
+    async def list_stores(
+        self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
+    ) -> list[StoreView]:
+        self._check()
+        return [
+            store
+            for store in self.stores.values()
+            if (all_owners or store.owner_id == owner_id) and (include_deleted or store.status != "deleted")
+        ]
+
+    async def get_store(
+        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+    ) -> StoreView | None:
         self._check()
         self.min_sequences.append(min_sequence)
         if min_sequence < self.projected_from.get(store_id, 0):
             return None  # the projection has not reached the store's first event yet
         store = self.stores.get(store_id)
-        return store if store is not None and store.owner_id == owner_id else None
+        return store if store is not None and (any_owner or store.owner_id == owner_id) else None
 
-    async def store_events(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> list[TimelineEntry] | None:
+    async def store_events(
+        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+    ) -> list[TimelineEntry] | None:
         self._check()
         self.min_sequences.append(min_sequence)
         store = self.stores.get(store_id)
-        if store is None or store.owner_id != owner_id:
+        if store is None or not (any_owner or store.owner_id == owner_id):
             return None
         return self.timelines[store_id]
 
@@ -158,6 +217,166 @@ class FakeSecrets:
         return CredentialsReply(credentials=StoreCredentials(username="admin", password="s3cret", email="a@b.c"))
 
 
+class InMemorySessions:
+    """`Sessions` in a dict."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Session] = {}
+        self.revoked: set[str] = set()
+
+    def _active(self, session_id: str, user_id: str) -> Session | None:
+        session = self.rows.get(session_id)
+        if session is None or session.user_id != user_id or session_id in self.revoked:
+            return None
+        return session if session.expires_at > datetime.now(UTC) else None
+
+    async def start(self, session: Session) -> None:
+        self.rows[session.id] = session
+
+    async def is_active(self, session_id: str, user_id: str) -> bool:
+        return self._active(session_id, user_id) is not None
+
+    async def rotate(
+        self, session_id: str, user_id: str, *, used_jti: str, next_jti: str, expires_at: datetime
+    ) -> bool:
+        session = self._active(session_id, user_id)
+        if session is None or session.refresh_jti != used_jti:
+            if session_id in self.rows and self.rows[session_id].user_id == user_id:
+                self.revoked.add(session_id)
+            return False
+        self.rows[session_id] = msgspec.structs.replace(session, refresh_jti=next_jti, expires_at=expires_at)
+        return True
+
+    async def end(self, session_id: str, user_id: str) -> bool:
+        if self._active(session_id, user_id) is None:
+            return False
+        self.revoked.add(session_id)
+        return True
+
+    async def end_all(self, user_id: str) -> int:
+        ended = [s.id for s in self.rows.values() if self._active(s.id, user_id) is not None]
+        self.revoked.update(ended)
+        return len(ended)
+
+
+class InMemoryApiTokens:
+    """`ApiTokens` in a dict, owners looked up in `users`."""
+
+    def __init__(self, users: InMemoryUsers) -> None:
+        self.users = users
+        self.rows: dict[str, tuple[ApiToken, str]] = {}
+
+    async def add(self, token: ApiToken, secret_hash: str) -> None:
+        if any(t.user_id == token.user_id and t.name == token.name for t, _ in self.rows.values()):
+            raise TokenNameTaken(token.name)
+        self.rows[token.id] = (token, secret_hash)
+
+    async def of_user(self, user_id: str) -> list[ApiToken]:
+        mine = [token for token, _ in self.rows.values() if token.user_id == user_id]
+        return sorted(mine, key=lambda token: (token.created_at, token.id), reverse=True)
+
+    async def revoke(self, user_id: str, token_id: str) -> bool:
+        row = self.rows.get(token_id)
+        if row is None or row[0].user_id != user_id:
+            return False
+        del self.rows[token_id]
+        return True
+
+    async def authenticate(self, secret_hash: str) -> Principal | None:
+        for token_id, (token, stored_hash) in self.rows.items():
+            if stored_hash == secret_hash and (user := self.users.accounts.get(token.user_id)) is not None:
+                used = msgspec.structs.replace(token, last_used_at=datetime.now(UTC))
+                self.rows[token_id] = (used, stored_hash)
+                return Principal(
+                    id=user.id, email=user.email, role=user.role, scopes=frozenset(token.scopes), api_token_id=token.id
+                )
+        return None
+
+
+class InMemoryStoreSlots:
+    """`StoreSlots` in a dict; one lock makes reservations atomic."""
+
+    def __init__(self) -> None:
+        self.slots: dict[str, StoreSlot] = {}
+        self._lock = asyncio.Lock()
+        self.down = False
+
+    async def reserve(self, slot: StoreSlot, *, limit: int) -> None:
+        if self.down:
+            raise DatabaseUnavailable("fake database is down")
+        async with self._lock:
+            in_use = len([s for s in self.slots.values() if s.owner_id == slot.owner_id])
+            if in_use >= limit:
+                raise QuotaExceeded(limit=limit, in_use=in_use)
+            holder = next((s for s in self.slots.values() if s.name == slot.name), None)
+            if holder is not None:
+                raise NameTaken(holder)
+            await asyncio.sleep(0)  # let concurrent reservations interleave, as they would on a database
+            self.slots[slot.store_id] = slot
+
+    async def release(self, store_id: str) -> bool:
+        return self.slots.pop(store_id, None) is not None
+
+    async def of_owner(self, owner_id: str) -> list[StoreSlot]:
+        return [slot for slot in self.slots.values() if slot.owner_id == owner_id]
+
+
+class InMemoryLoginThrottle:
+    """`LoginThrottle` in a dict, on a clock the tests may move."""
+
+    def __init__(self, *, free_failures: int, max_delay: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self._free_failures = free_failures
+        self._max_delay = max_delay
+        self._clock = clock
+        # email -> (failures, blocked until, last failure), in clock seconds
+        self.rows: dict[str, tuple[int, float, float]] = {}
+
+    async def blocked_for(self, email: str) -> float:
+        row = self.rows.get(email)
+        return max(0.0, row[1] - self._clock()) if row else 0.0
+
+    async def failed(self, email: str) -> float:
+        now = self._clock()
+        failures, _, last = self.rows.get(email, (0, 0.0, now))
+        if now - last > FORGET_AFTER / timedelta(seconds=1):
+            failures = 0
+        failures += 1
+        delay = delay_after(failures, free_failures=self._free_failures, max_delay=self._max_delay)
+        self.rows[email] = (failures, now + delay, now)
+        return delay
+
+    async def succeeded(self, email: str) -> None:
+        self.rows.pop(email, None)
+
+
+class FakeAuditLog:
+    """`AuditLog` in a list."""
+
+    def __init__(self) -> None:
+        self.entries: list[CommandAudited] = []
+        self.available = True
+
+    async def record(self, entry: CommandAudited) -> None:
+        if not self.available:
+            raise BusUnavailable("fake bus is down")
+        self.entries.append(entry)
+
+    async def recent(
+        self, *, limit: int, action: str | None = None, actor_id: str | None = None
+    ) -> list[CommandAudited]:
+        if not self.available:
+            raise BusUnavailable("fake bus is down")
+        wanted = [
+            entry
+            for entry in reversed(self.entries)
+            if action in (None, entry.action) and actor_id in (None, entry.actor_id or "anonymous")
+        ]
+        return wanted[:limit]
+
+    def actions(self) -> list[str]:
+        return [entry.action for entry in self.entries]
+
+
 @dataclass
 class Fakes:
     """One set of fakes for one app."""
@@ -166,10 +385,30 @@ class Fakes:
     bus: FakeBus = field(default_factory=FakeBus)
     status: FakeStatus = field(default_factory=FakeStatus)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
+    sessions: InMemorySessions = field(default_factory=InMemorySessions)
+    slots: InMemoryStoreSlots = field(default_factory=InMemoryStoreSlots)
+    audit: FakeAuditLog = field(default_factory=FakeAuditLog)
+    api_tokens: InMemoryApiTokens = field(init=False)
+    logins: InMemoryLoginThrottle = field(init=False)
+    clock: float = 1_000_000.0  # the login throttle's time; tests move it
+
+    def __post_init__(self) -> None:
+        self.api_tokens = InMemoryApiTokens(self.users)
+        self.logins = InMemoryLoginThrottle(free_failures=3, max_delay=900, clock=lambda: self.clock)
 
     def factory(self) -> AdapterFactory:
         @asynccontextmanager
         async def adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]:
-            yield Adapters(users=self.users, bus=self.bus, status=self.status, secrets=self.secrets)
+            yield Adapters(
+                users=self.users,
+                bus=self.bus,
+                status=self.status,
+                secrets=self.secrets,
+                sessions=self.sessions,
+                api_tokens=self.api_tokens,
+                slots=self.slots,
+                logins=self.logins,
+                audit=self.audit,
+            )
 
         return adapters

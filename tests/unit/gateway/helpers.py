@@ -7,14 +7,20 @@ from typing import Any
 
 import httpx
 
+# The unit tests' settings make this account an admin.
+ADMIN_EMAIL = "root@example.com"
+STORES = "/api/v1/stores"
+
 
 @dataclass(frozen=True)
 class Account:
-    """A registered user and the headers that authenticate as them."""
+    """A registered user, their session's tokens, and the headers that authenticate as them."""
 
     id: str
     email: str
     token: str
+    refresh_token: str = ""
+    role: str = "user"
 
     @property
     def headers(self) -> dict[str, str]:
@@ -26,7 +32,27 @@ async def sign_up(client: Any, email: str = "ada@example.com", password: str = "
     response = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
     body = response.json()
-    return Account(id=body["user"]["id"], email=body["user"]["email"], token=body["token"])
+    return Account(
+        id=body["user"]["id"],
+        email=body["user"]["email"],
+        token=body["token"],
+        refresh_token=body["refresh_token"],
+        role=body["user"]["role"],
+    )
+
+
+async def log_in(client: Any, email: str = "ada@example.com", password: str = "correct horse") -> Account:
+    """A new session for a registered user."""
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return Account(
+        id=body["user"]["id"],
+        email=body["user"]["email"],
+        token=body["token"],
+        refresh_token=body["refresh_token"],
+        role=body["user"]["role"],
+    )
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> str:
@@ -40,3 +66,9 @@ def assert_error(response: httpx.Response, status: int, code: str) -> str:
     message: str = body["error"]["message"]
     assert message
     return message
+
+
+async def order_store(client: Any, account: Account, name: str, engine: str = "woocommerce") -> httpx.Response:
+    """POST /api/v1/stores as `account`."""
+    response: httpx.Response = await client.post(STORES, json={"name": name, "engine": engine}, headers=account.headers)
+    return response

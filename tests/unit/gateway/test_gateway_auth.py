@@ -22,15 +22,26 @@ async def test_register_returns_a_token_for_the_new_user(
     response = await client.post(REGISTER, json={"email": "  Ada@Example.COM ", "password": "correct horse"})
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"token", "token_type", "expires_in", "user"}
+    assert set(body) == {"token", "token_type", "expires_in", "refresh_token", "refresh_expires_in", "user"}
     assert body["token_type"] == "Bearer"
     assert body["expires_in"] == settings.token_ttl_seconds
-    assert body["user"]["email"] == "ada@example.com"
+    assert body["refresh_expires_in"] == settings.refresh_token_ttl_seconds
+    assert body["user"]["email"] == "ada@example.com" and body["user"]["role"] == "user"
     claims = jwt.decode(body["token"], settings.jwt_secret, algorithms=["HS256"], issuer=TOKEN_ISSUER)
     assert claims["sub"] == body["user"]["id"]
-    assert claims["extras"]["email"] == "ada@example.com"
+    assert claims["extras"] == {
+        "typ": "access",
+        "email": "ada@example.com",
+        "role": "user",
+        "sid": claims["extras"]["sid"],
+    }
     assert claims["exp"] - claims["iat"] == settings.token_ttl_seconds
-    stored = fakes.users.by_id[body["user"]["id"]]
+    assert claims["jti"]
+    refresh = jwt.decode(body["refresh_token"], settings.jwt_secret, algorithms=["HS256"], issuer=TOKEN_ISSUER)
+    assert refresh["extras"] == {"typ": "refresh", "sid": claims["extras"]["sid"]}
+    assert refresh["exp"] - refresh["iat"] == settings.refresh_token_ttl_seconds
+    assert await fakes.sessions.is_active(claims["extras"]["sid"], body["user"]["id"])
+    stored = fakes.users.accounts[body["user"]["id"]]
     assert stored.password_hash.startswith("$argon2id$")
     assert "correct horse" not in stored.password_hash
 
@@ -44,7 +55,9 @@ async def test_the_token_lifetime_follows_the_setting(fakes: Fakes) -> None:
     assert response.json()["expires_in"] == 60
 
 
-@pytest.mark.parametrize("email", ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.io"])
+@pytest.mark.parametrize(
+    "email", ["", "ada", "ada@", "@example.com", "ada@example", "a da@example.com", "a@b@c.io", "a\x07da@example.com"]
+)
 async def test_register_refuses_malformed_emails(client: AsyncTestClient[Litestar], email: str) -> None:
     response = await client.post(REGISTER, json={"email": email, "password": "correct horse"})
     assert "name@example.com" in assert_error(response, 422, "invalid_email")
@@ -53,7 +66,7 @@ async def test_register_refuses_malformed_emails(client: AsyncTestClient[Litesta
 async def test_register_refuses_short_passwords(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
     response = await client.post(REGISTER, json={"email": "ada@example.com", "password": "1234567"})
     assert "at least 8 characters" in assert_error(response, 422, "weak_password")
-    assert fakes.users.by_id == {}
+    assert fakes.users.accounts == {}
 
 
 async def test_register_twice_is_a_409(client: AsyncTestClient[Litestar]) -> None:
@@ -67,7 +80,7 @@ async def test_login_returns_a_token_for_the_same_user(client: AsyncTestClient[L
     response = await client.post(LOGIN, json={"email": "Ada@example.com", "password": "correct horse"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["user"] == {"id": account.id, "email": "ada@example.com"}
+    assert body["user"] == {"id": account.id, "email": "ada@example.com", "role": "user"}
     assert body["token_type"] == "Bearer"
     stores = await client.get("/api/v1/stores", headers={"Authorization": f"Bearer {body['token']}"})
     assert stores.status_code == 200

@@ -12,7 +12,7 @@ from litestar.testing import AsyncTestClient
 from storeplane_gateway.auth import TOKEN_ISSUER
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import assert_error, sign_up
+from tests.unit.gateway.helpers import Account, assert_error, sign_up
 
 STORES = "/api/v1/stores"
 
@@ -88,28 +88,39 @@ async def test_a_bad_token_is_401(client: AsyncTestClient[Litestar], header: str
     assert_error(await client.get(STORES, headers={"Authorization": header}), 401, "not_authenticated")
 
 
-def _token(secret: str, *, expires_in: timedelta, extras: dict[str, str] | None = None) -> str:
+def _token(secret: str, account: Account, *, expires_in: timedelta, **changes: str) -> str:
+    """An access token like the gateway's for `account`'s session, with `changes` to its extras."""
+    session = jwt.decode(account.token, options={"verify_signature": False})["extras"]["sid"]
     now = datetime.now(UTC)
     claims = {
-        "sub": "5d1c7c55-0d8e-4d0a-8a53-3c8a3f3e8b6e",
+        "sub": account.id,
         "iat": int((now - timedelta(hours=2)).timestamp()),
         "exp": int((now + expires_in).timestamp()),
         "iss": TOKEN_ISSUER,
-        "extras": {"email": "ada@example.com"} if extras is None else extras,
+        "jti": "a-token-id",
+        "extras": {"typ": "access", "email": account.email, "role": "user", "sid": session, **changes},
     }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-async def test_expired_foreign_or_emailless_tokens_are_401(
+async def test_expired_foreign_malformed_or_refresh_tokens_are_401(
     client: AsyncTestClient[Litestar], settings: GatewaySettings
 ) -> None:
-    expired = _token(settings.jwt_secret, expires_in=-timedelta(minutes=1))
-    foreign = _token("someone-else-s-secret-that-is-long-enough!", expires_in=timedelta(hours=1))
-    emailless = _token(settings.jwt_secret, expires_in=timedelta(hours=1), extras={})
-    for token in (expired, foreign, emailless):
+    account = await sign_up(client)
+    hour = timedelta(hours=1)
+    refused = [
+        _token(settings.jwt_secret, account, expires_in=-timedelta(minutes=1)),
+        _token("someone-else-s-secret-that-is-long-enough!", account, expires_in=hour),
+        _token(settings.jwt_secret, account, expires_in=hour, email=""),
+        _token(settings.jwt_secret, account, expires_in=hour, role="root"),
+        _token(settings.jwt_secret, account, expires_in=hour, typ="refresh"),
+        _token(settings.jwt_secret, account, expires_in=hour, sid="5d1c7c55-0d8e-4d0a-8a53-3c8a3f3e8b6e"),
+        account.refresh_token,
+    ]
+    for token in refused:
         response = await client.get(STORES, headers={"Authorization": f"Bearer {token}"})
         assert "invalid or expired" in assert_error(response, 401, "not_authenticated")
-    valid = _token(settings.jwt_secret, expires_in=timedelta(hours=1))
+    valid = _token(settings.jwt_secret, account, expires_in=hour)
     assert (await client.get(STORES, headers={"Authorization": f"Bearer {valid}"})).status_code == 200
 
 

@@ -53,7 +53,10 @@ async def test_the_openapi_schema_documents_bearer_auth_and_errors(client: Async
         "scheme": "Bearer",
         "name": "Authorization",
         "bearerFormat": "JWT",
-        "description": "A JWT from POST /api/v1/auth/register or /api/v1/auth/login.",
+        "description": (
+            "An access token (JWT) from POST /api/v1/auth/register, /login or /refresh, "
+            "or an API token (sp_...) from POST /api/v1/tokens."
+        ),
     }
     create = schema["paths"]["/api/v1/stores"]["post"]
     assert create["security"] == [{"BearerToken": []}]
@@ -73,3 +76,29 @@ async def test_the_swagger_ui_is_served(client: AsyncTestClient[Litestar]) -> No
         response = await client.get(path)
         assert response.status_code == 200
         assert "swagger" in response.text.lower()
+
+
+async def test_every_documented_error_has_the_error_shape(client: AsyncTestClient[Litestar]) -> None:
+    """Litestar documents its own 400 shape unless a route says otherwise; ours must win everywhere."""
+    schema = (await client.get("/schema/openapi.json")).json()
+    wrong = [
+        f"{method.upper()} {path} {status}"
+        for path, operations in schema["paths"].items()
+        for method, operation in operations.items()
+        for status, response in operation["responses"].items()
+        if int(status) >= 400
+        and path != "/ready"  # its 503 carries each dependency's state besides the error
+        and response.get("content", {}).get("application/json", {}).get("schema")
+        != {"$ref": "#/components/schemas/ErrorBody"}
+    ]
+    assert wrong == []
+
+
+async def test_created_resources_link_to_what_comes_next(client: AsyncTestClient[Litestar]) -> None:
+    schema = (await client.get("/schema/openapi.json")).json()
+    links = schema["paths"]["/api/v1/stores"]["post"]["responses"]["202"]["links"]
+    assert links["GetStore"] == {
+        "operationRef": "#/paths/~1api~1v1~1stores~1{store_id}/get",
+        "parameters": {"path.store_id": "$response.body#/id"},
+    }
+    assert set(schema["paths"]["/api/v1/tokens"]["post"]["responses"]["201"]["links"]) == {"RevokeToken"}

@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_contracts import naming
-from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
+from storeplane_contracts.events import StoreDeletionRequested, StoreRequested, StoreRetryRequested
 from storeplane_contracts.queries import TimelineEntry
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
@@ -142,10 +142,24 @@ async def test_list_shows_only_the_callers_stores(client: AsyncTestClient[Litest
 async def test_get_returns_the_store_and_passes_min_sequence(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
     ada = await sign_up(client)
     store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    fakes.bus.by_others = 50
     response = await client.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "42"})
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "ready"
     assert fakes.status.min_sequences == [42]
+
+
+async def test_a_min_sequence_beyond_the_stream_is_not_waited_for(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    """No write has that sequence yet: the status service must not wait for it until the query times out."""
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    fakes.bus.by_others = 7
+    for path in (f"{STORES}/{store.id}", f"{STORES}/{store.id}/events"):
+        response = await client.get(path, headers={**ada.headers, "X-Min-Sequence": "184556048"})
+        assert response.status_code == 200, response.text
+    assert fakes.status.min_sequences == [7, 7]
 
 
 async def test_another_users_store_looks_exactly_like_a_missing_one(
@@ -187,6 +201,7 @@ async def test_events_come_oldest_first(client: AsyncTestClient[Litestar], fakes
         for kind, sequence in (("StoreReady", 9), ("StoreRequested", 3), ("NamespaceCreated", 5))
     ]
     fakes.status.timelines[store.id] = entries
+    fakes.bus.by_others = 9
     response = await client.get(f"{STORES}/{store.id}/events", headers={**ada.headers, "X-Min-Sequence": "9"})
     assert response.status_code == 200, response.text
     assert [event["type"] for event in response.json()["events"]] == [
@@ -257,3 +272,18 @@ async def test_a_store_not_yet_projected_is_read_once_the_projection_catches_up(
     response = await client.get(f"{STORES}/{store.id}", headers=ada.headers)  # no X-Min-Sequence
     assert response.status_code == 200, response.text
     assert fakes.status.min_sequences == [0, sequence]
+
+
+async def test_a_failed_store_can_be_retried_and_nothing_else(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    owner = await sign_up(client)
+    failed = fakes.status.add_store(owner_id=owner.id, name="shop-one", status="failed")
+    response = await client.post(f"{STORES}/{failed.id}/retry", headers=owner.headers)
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "provisioning"
+    [event] = [e for e in fakes.bus.published if isinstance(e, StoreRetryRequested)]
+    assert (event.store_id, event.name, event.namespace) == (failed.id, "shop-one", failed.namespace)
+    ready = fakes.status.add_store(owner_id=owner.id, name="shop-two", status="ready")
+    refused = await client.post(f"{STORES}/{ready.id}/retry", headers=owner.headers)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_failed"
+    stranger = await sign_up(client, email="eve@example.com")
+    assert (await client.post(f"{STORES}/{failed.id}/retry", headers=stranger.headers)).status_code == 404

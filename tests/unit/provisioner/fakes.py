@@ -54,6 +54,9 @@ class FakeCluster:
         self._maybe_fail("namespace_deletion")
         self.namespaces.pop(namespace, None)
 
+    async def mark_deleting(self, namespace: str) -> None:
+        self.guard_rails.append(("deleting", namespace))
+
     async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
         if self.namespaces.get(namespace, {}).get("storeplane.io/store-id") != store_id:
             return "not_found"

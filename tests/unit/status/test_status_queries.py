@@ -49,18 +49,18 @@ class FakeReadModels:
         self.applied: list[tuple[str, int, str]] = []
         self.skipped: list[int] = []
 
-    async def list_stores(self, owner_id: str, *, include_deleted: bool) -> list[StoreView]:
+    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]:
         return [
             s
             for s in reversed(self.stores.values())
-            if s.owner_id == owner_id and (include_deleted or s.status != "deleted")
+            if owner_id in (None, s.owner_id) and (include_deleted or s.status != "deleted")
         ]
 
-    async def get_store(self, store_id: str, owner_id: str) -> StoreView | None:
+    async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None:
         store = self.stores.get(store_id)
-        return store if store and store.owner_id == owner_id else None
+        return store if store and owner_id in (None, store.owner_id) else None
 
-    async def timeline(self, store_id: str, owner_id: str) -> list[TimelineEntry] | None:
+    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None:
         if await self.get_store(store_id, owner_id) is None:
             return None
         return self.timelines.get(store_id, [])
@@ -178,3 +178,29 @@ async def test_the_position_never_goes_back() -> None:
 def test_redeliveries_back_off_up_to_a_limit() -> None:
     assert [retry_delay(n) for n in (1, 2, 3, 4)] == [1.0, 2.0, 4.0, 8.0]
     assert retry_delay(50) == MAX_RETRY_DELAY
+
+
+async def test_only_a_query_that_says_all_owners_reads_across_owners() -> None:
+    read_models = FakeReadModels(view("s-1", owner_id="o-1"), view("s-2", owner_id="o-2"))
+    position = ProjectionPosition()
+
+    mine = await queries.list_stores(ListStores(owner_id="o-1"), read_models=read_models)
+    everyone = await queries.list_stores(ListStores(owner_id="", all_owners=True), read_models=read_models)
+    foreign = await queries.get_store(
+        GetStore(store_id="s-2", owner_id="o-1"), read_models=read_models, position=position, wait=1
+    )
+    any_owner = await queries.get_store(
+        GetStore(store_id="s-2", owner_id="o-1", any_owner=True), read_models=read_models, position=position, wait=1
+    )
+    timeline = await queries.get_store_events(
+        GetStoreEvents(store_id="s-2", owner_id="o-1", any_owner=True),
+        read_models=read_models,
+        position=position,
+        wait=1,
+    )
+
+    assert [s.id for s in mine.stores] == ["s-1"]
+    assert sorted(s.id for s in everyone.stores) == ["s-1", "s-2"]
+    assert foreign.store is None
+    assert any_owner.store is not None and any_owner.store.owner_id == "o-2"
+    assert timeline.events == []

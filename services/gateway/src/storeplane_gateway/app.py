@@ -1,15 +1,16 @@
-"""The gateway's composition root: `create_app(settings)` wires routes, auth, errors and adapters.
+"""The gateway's composition root: `create_app(settings)` wires routes, auth, limits, errors and adapters.
 
 Nothing connects at import time or in `create_app`; the app's lifespan builds the adapters
-(the NATS broker, connected in the background, and the asyncpg pool with the users table)
-and closes them on shutdown. Tests pass their own `adapters` factory to swap in fakes.
+(the NATS broker, connected in the background, with the gateway's one subscriber registered on
+it, and the asyncpg pool with the gateway's tables) and closes them on shutdown. Tests pass
+their own `adapters` factory to swap in fakes. In production mode, `create_app` refuses settings
+that are only fit for development (`InsecureConfiguration`).
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import cast
 
 import asyncpg
 from litestar import Litestar
@@ -19,18 +20,43 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
+from storeplane_gateway.api_tokens import PostgresApiTokens
+from storeplane_gateway.audit_log import NatsAuditLog
+from storeplane_gateway.auditing import audit_hook
 from storeplane_gateway.auth import TokenIssuer, make_jwt_auth
+from storeplane_gateway.database import ensure_schema
 from storeplane_gateway.errors import exception_handlers
+from storeplane_gateway.hardening import cors_config, security_headers, strict_body
+from storeplane_gateway.limits import AUTH, STORE_CREATES, per_address, per_user, present
+from storeplane_gateway.logins import PostgresLoginThrottle
 from storeplane_gateway.messaging import NatsBus
 from storeplane_gateway.passwords import Passwords
-from storeplane_gateway.ports import Adapters, Bus, StatusQueries, StoreSecrets, Users
+from storeplane_gateway.ports import (
+    Adapters,
+    ApiTokens,
+    AuditLog,
+    Bus,
+    LoginThrottle,
+    Sessions,
+    StatusQueries,
+    StoreSecrets,
+    StoreSlots,
+    Users,
+    adapters_of,
+)
+from storeplane_gateway.releasing import register_slot_release
+from storeplane_gateway.routes.account import account_router
+from storeplane_gateway.routes.admin import admin_router
 from storeplane_gateway.routes.auth import auth_router
 from storeplane_gateway.routes.health import health_router
 from storeplane_gateway.routes.stores import stores_router
+from storeplane_gateway.routes.tokens import tokens_router
+from storeplane_gateway.sessions import PostgresSessions
 from storeplane_gateway.settings import GatewaySettings
+from storeplane_gateway.slots import PostgresStoreSlots
 from storeplane_gateway.status_client import NatsStatusClient, NatsStoreSecrets
 from storeplane_gateway.tracing import tracing_plugin
-from storeplane_gateway.users import PostgresUsers, ensure_schema
+from storeplane_gateway.users import PostgresUsers
 from storeplane_runtime.bus import make_broker
 
 AdapterFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[Adapters]]
@@ -42,11 +68,8 @@ DATABASE_TIMEOUT_SECONDS = 10.0
 
 @asynccontextmanager
 async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]:
-    """The real adapters: NATS (connecting in the background) and Postgres (ready before we serve)."""
+    """The real adapters: Postgres (ready before we serve) and NATS (connecting in the background)."""
     async with AsyncExitStack() as stack:
-        bus = NatsBus(make_broker(settings.nats_url, service="gateway"), publish_attempts=settings.publish_attempts)
-        bus.start()
-        stack.push_async_callback(bus.stop)
         pool = await asyncpg.create_pool(
             settings.database_url,
             min_size=1,
@@ -56,39 +79,87 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
         )
         stack.push_async_callback(pool.close)
         await ensure_schema(pool)
+        slots = PostgresStoreSlots(pool)
+        broker = make_broker(settings.nats_url, service="gateway")
+        register_slot_release(broker, slots=slots)
+        bus = NatsBus(
+            broker,
+            publish_attempts=settings.publish_attempts,
+            audit_retention_seconds=settings.audit_retention_seconds,
+        )
+        bus.start()
+        stack.push_async_callback(bus.stop)
         yield Adapters(
             users=PostgresUsers(pool),
             bus=bus,
             status=NatsStatusClient(bus, timeout=settings.query_timeout),
             secrets=NatsStoreSecrets(bus, timeout=settings.query_timeout),
+            sessions=PostgresSessions(pool),
+            api_tokens=PostgresApiTokens(pool),
+            slots=slots,
+            logins=PostgresLoginThrottle(
+                pool, free_failures=settings.login_free_failures, max_delay=settings.login_max_delay_seconds
+            ),
+            audit=NatsAuditLog(bus, fetch_timeout=settings.query_timeout),
         )
 
 
-def _adapters(state: State) -> Adapters:
-    return cast(Adapters, state.adapters)
-
-
 def provide_users(state: State) -> Users:
-    return _adapters(state).users
+    return adapters_of(state).users
 
 
 def provide_bus(state: State) -> Bus:
-    return _adapters(state).bus
+    return adapters_of(state).bus
 
 
 def provide_status_queries(state: State) -> StatusQueries:
-    return _adapters(state).status
+    return adapters_of(state).status
 
 
 def provide_store_secrets(state: State) -> StoreSecrets:
-    return _adapters(state).secrets
+    return adapters_of(state).secrets
+
+
+def provide_sessions(state: State) -> Sessions:
+    return adapters_of(state).sessions
+
+
+def provide_api_tokens(state: State) -> ApiTokens:
+    return adapters_of(state).api_tokens
+
+
+def provide_slots(state: State) -> StoreSlots:
+    return adapters_of(state).slots
+
+
+def provide_logins(state: State) -> LoginThrottle:
+    return adapters_of(state).logins
+
+
+def provide_audit_log(state: State) -> AuditLog:
+    return adapters_of(state).audit
+
+
+class MetricsController(PrometheusController):
+    """Prometheus' scrape endpoint: operations, not part of the API, so not in its OpenAPI schema."""
+
+    include_in_schema = False
 
 
 def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_adapters) -> Litestar:
+    settings.check_production()
     jwt_auth = make_jwt_auth(settings)
-    tokens = TokenIssuer(jwt_auth, ttl_seconds=settings.token_ttl_seconds)
+    authentication = jwt_auth.middleware
+    tokens = TokenIssuer(
+        jwt_auth, ttl_seconds=settings.token_ttl_seconds, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
+    )
     passwords = Passwords()
     prometheus = PrometheusConfig(app_name="storeplane-gateway", prefix="storeplane_gateway", group_path=True)
+    auth_limits = present(per_address(AUTH, settings.auth_requests_per_minute_per_address))
+    store_limits = present(
+        per_address(STORE_CREATES, settings.store_creates_per_minute_per_address),
+        per_user(STORE_CREATES, settings.store_creates_per_minute_per_user),
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -105,30 +176,47 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
     def provide_tokens() -> TokenIssuer:
         return tokens
 
+    def provided(function: Callable[..., object]) -> Provide:
+        return Provide(function, sync_to_thread=False)
+
     return Litestar(
         route_handlers=[
             health_router(),
-            auth_router(),
-            stores_router(jwt_auth.middleware, jwt_auth.openapi_security_scheme_name),
-            PrometheusController,
+            auth_router(authentication, auth_limits),
+            account_router(authentication),
+            stores_router([authentication, *store_limits], jwt_auth.openapi_security_scheme_name),
+            tokens_router(authentication),
+            admin_router(authentication),
+            MetricsController,
         ],
         dependencies={
-            "settings": Provide(provide_settings, sync_to_thread=False),
-            "passwords": Provide(provide_passwords, sync_to_thread=False),
-            "tokens": Provide(provide_tokens, sync_to_thread=False),
-            "users": Provide(provide_users, sync_to_thread=False),
-            "bus": Provide(provide_bus, sync_to_thread=False),
-            "status_queries": Provide(provide_status_queries, sync_to_thread=False),
-            "store_secrets": Provide(provide_store_secrets, sync_to_thread=False),
+            "settings": provided(provide_settings),
+            "passwords": provided(provide_passwords),
+            "tokens": provided(provide_tokens),
+            "users": provided(provide_users),
+            "bus": provided(provide_bus),
+            "status_queries": provided(provide_status_queries),
+            "store_secrets": provided(provide_store_secrets),
+            "sessions": provided(provide_sessions),
+            "api_tokens": provided(provide_api_tokens),
+            "slots": provided(provide_slots),
+            "logins": provided(provide_logins),
+            "audit_log": provided(provide_audit_log),
         },
         lifespan=[lifespan],
         middleware=[prometheus.middleware],
+        before_request=strict_body,
+        before_send=[security_headers(hsts_seconds=settings.hsts_seconds), audit_hook()],
+        cors_config=cors_config(settings),
         plugins=[tracing_plugin()],
         exception_handlers=exception_handlers(retry_after_seconds=settings.retry_after_seconds),
         openapi_config=OpenAPIConfig(
             title="Storeplane API",
             version="1.0.0",
-            description="Self-service e-commerce stores. Get a token at /api/v1/auth/register or /login.",
+            description=(
+                "Self-service e-commerce stores. Get a token at /api/v1/auth/register or /login; "
+                "integrations use API tokens from /api/v1/tokens."
+            ),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin()],
             components=[jwt_auth.openapi_components],

@@ -81,7 +81,7 @@ _CODES_BY_STATUS = {
 _UNAVAILABLE = {
     BusUnavailable: ("bus_unavailable", "the event bus (NATS) is unavailable"),
     StatusUnavailable: ("status_unavailable", "the status service did not answer"),
-    DatabaseUnavailable: ("database_unavailable", "the user database did not answer"),
+    DatabaseUnavailable: ("database_unavailable", "the gateway's database did not answer"),
 }
 
 
@@ -147,6 +147,8 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
         if allowed:
             message += f"; allowed: {allowed}"
         return error_response(405, "method_not_allowed", message, headers)
+    if status_code == 429:
+        return _too_many_requests(headers)
     if status_code >= 500:
         log.error("http.server_error", path=request.url.path, detail=exc.detail, exc_info=exc)
         return error_response(status_code, "internal_error", "the gateway failed; try again later", headers)
@@ -154,6 +156,16 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
     if detail.startswith("JSON is malformed"):
         return error_response(400, "invalid_body", f"the body is not valid JSON ({detail})", headers)
     return error_response(status_code, _CODES_BY_STATUS.get(status_code, "invalid_request"), detail, headers)
+
+
+def _too_many_requests(headers: dict[str, str]) -> Response[ErrorBody]:
+    """Litestar's rate limiter says when the window resets (`RateLimit-Reset`); clients read `Retry-After`."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    reset = lowered.get("ratelimit-reset", "")
+    retry_after = str(max(1, int(reset))) if reset.isdigit() else "60"
+    limit = lowered.get("ratelimit-limit", "")
+    message = f"rate limit reached{f' ({limit} requests per minute)' if limit else ''}; retry in {retry_after} seconds"
+    return error_response(429, "too_many_requests", message, {**headers, "Retry-After": retry_after})
 
 
 def _api_error_handler(request: Request[Any, Any, Any], exc: ApiError) -> Response[ErrorBody]:

@@ -2,7 +2,8 @@
 
 The broker from `storeplane_runtime.bus.make_broker` reconnects forever, so connecting is a
 background task: the gateway serves `/health` at once, `/ready` says 503 until NATS is
-connected and the STORES stream ensured, and requests that need the bus get a 503
+connected and the STORES and AUDIT streams ensured (and the gateway's own subscribers, such as
+the one that frees quota slots, started), and requests that need the bus get a 503
 `bus_unavailable` meanwhile instead of hanging. A publish is only reported as done once
 JetStream acknowledged it; an ack that times out is retried with the same message id, which
 the server deduplicates.
@@ -17,11 +18,18 @@ import nats.errors
 import structlog
 from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
+from nats.js.client import JetStreamContext
 
 from storeplane_contracts import subjects
+from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_gateway.ports import BusUnavailable
-from storeplane_runtime.bus import ensure_stream, publish_event
+from storeplane_runtime.bus import (
+    ensure_audit_stream,
+    ensure_stream,
+    publish_audit,
+    publish_event,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -34,9 +42,16 @@ class NatsBus:
     """`Bus` on a FastStream NATS broker, plus request-reply for the status client."""
 
     def __init__(
-        self, broker: NatsBroker, *, publish_attempts: int = 3, retry_delay: float = 1.0, probe_timeout: float = 2.0
+        self,
+        broker: NatsBroker,
+        *,
+        publish_attempts: int = 3,
+        retry_delay: float = 1.0,
+        probe_timeout: float = 2.0,
+        audit_retention_seconds: float = subjects.AUDIT_RETENTION_SECONDS,
     ) -> None:
         self._broker = broker
+        self._audit_retention_seconds = audit_retention_seconds
         self._probe_timeout = probe_timeout
         self._publish_attempts = publish_attempts
         self._retry_delay = retry_delay
@@ -101,6 +116,21 @@ class NatsBus:
                 raise BusUnavailable(f"publish failed: {exc!r}") from exc
         raise BusUnavailable(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
 
+    async def publish_audit(self, entry: CommandAudited) -> int:
+        """Store an audit record on the AUDIT stream; raises BusUnavailable."""
+        if not self.connected:
+            raise BusUnavailable("not connected to NATS")
+        try:
+            return await publish_audit(self._broker, entry)
+        except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
+            raise BusUnavailable(f"audit publish failed: {exc!r}") from exc
+
+    def jetstream(self) -> JetStreamContext:
+        """The JetStream context of the live connection; raises BusUnavailable while disconnected."""
+        if not self.connected:
+            raise BusUnavailable("not connected to NATS")
+        return self._broker.connection.jetstream(timeout=self._probe_timeout)
+
     async def last_sequence(self) -> int:
         if not self.connected:
             raise BusUnavailable("not connected to NATS")
@@ -127,7 +157,10 @@ class NatsBus:
             await self._broker.connect()
             while True:
                 try:
-                    await ensure_stream(self._broker.connection.jetstream())
+                    js = self._broker.connection.jetstream()
+                    await ensure_stream(js)
+                    await ensure_audit_stream(js, max_age_seconds=self._audit_retention_seconds)
+                    await self._broker.start()  # the subscribers registered by the composition root
                     break
                 except (nats.errors.Error, TimeoutError) as exc:
                     log.warning("bus.ensure_stream_failed", error=repr(exc))

@@ -1,29 +1,102 @@
-"""The gateway's settings: the shared ones plus its HTTP socket, its users' database and its tokens."""
+"""The gateway's settings: the shared ones plus its HTTP socket, its users' database, its tokens
+and the limits it enforces. `production_problems()` says what a production deployment must not keep."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
 
 from storeplane_contracts.events import Engine
+from storeplane_contracts.subjects import AUDIT_RETENTION_SECONDS
 from storeplane_runtime.settings import CommonSettings
 
 # Only for local development; every deployment sets STOREPLANE_JWT_SECRET.
 DEVELOPMENT_JWT_SECRET = "storeplane-development-only-jwt-secret-change-me"
 
+# A list from the environment: JSON (`["a@example.com"]`) or comma-separated (`a@example.com,b@example.com`).
+ListFromEnv = Annotated[tuple[str, ...], NoDecode]
+
+
+class InsecureConfiguration(Exception):
+    """Production mode with a setting that is only fit for a developer's machine."""
+
 
 class GatewaySettings(CommonSettings):
     """Settings for the gateway, from `STOREPLANE_*` environment variables."""
 
+    # `production` refuses to start with development defaults (see `production_problems`).
+    env: Literal["development", "production"] = "development"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # Addresses of proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips), so that
+    # rate limits and the audit trail see the client's address, not the ingress controller's.
+    forwarded_allow_ips: str = "127.0.0.1"
     database_url: str = "postgresql://storeplane@127.0.0.1:5433/storeplane"
     database_pool_size: int = 10
     # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones.
     jwt_secret: str = Field(default=DEVELOPMENT_JWT_SECRET, min_length=32)
+    # Access tokens (the bearer token for API calls) and refresh tokens (to get new ones).
     token_ttl_seconds: int = Field(default=3600, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # Accounts with these emails are admins (made so when they register or log in).
+    admin_emails: ListFromEnv = ()
+    # Live stores (not yet deleted) per user, unless an admin set the user's own limit.
+    max_stores_per_user: int = Field(default=5, ge=0)
+    # Requests per minute; 0 turns a limit off. Store creation per user and per client address;
+    # register, log in and refresh together per client address.
+    store_creates_per_minute_per_user: int = Field(default=10, ge=0)
+    store_creates_per_minute_per_address: int = Field(default=30, ge=0)
+    auth_requests_per_minute_per_address: int = Field(default=30, ge=0)
+    # Failed logins for one email: this many are free, then each further one doubles the wait
+    # before the next attempt (1 s, 2 s, 4 s, ...), up to `login_max_delay_seconds`.
+    login_free_failures: int = Field(default=3, ge=0)
+    login_max_delay_seconds: int = Field(default=900, ge=1)
+    # Browser origins allowed to call the API (CORS); none by default: CORS closed.
+    cors_origins: ListFromEnv = ()
+    # Strict-Transport-Security max-age; 0 sends none (set it when TLS ends in front of the gateway).
+    hsts_seconds: int = Field(default=0, ge=0)
+    # How long the AUDIT stream keeps records.
+    audit_retention_seconds: float = Field(default=AUDIT_RETENTION_SECONDS, gt=0)
     # Engines users may order now; the others are known (they have a chart) but not offered yet.
     installable_engines: tuple[Engine, ...] = ("woocommerce", "medusa")
     # Seconds a client is told to wait before retrying after a 503.
     retry_after_seconds: int = 5
     # A publish whose ack times out is repeated with the same message id (deduplicated by the server).
     publish_attempts: int = Field(default=3, ge=1)
+
+    @field_validator("admin_emails", "cors_origins", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return tuple(json.loads(text))
+            return tuple(part.strip() for part in text.split(",") if part.strip())
+        return value
+
+    @field_validator("admin_emails", mode="after")
+    @classmethod
+    def _normalize_emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(email.strip().lower() for email in value)
+
+    def production_problems(self) -> list[str]:
+        """What production mode refuses; empty in development or when every setting is fit."""
+        if self.env != "production":
+            return []
+        problems = []
+        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
+            problems.append(
+                "STOREPLANE_JWT_SECRET is the development default; set a random key of at least 32 characters "
+                "(for example `openssl rand -hex 32`)"
+            )
+        if "*" in self.cors_origins:
+            problems.append("STOREPLANE_CORS_ORIGINS contains '*'; list the browser origins allowed to call the API")
+        return problems
+
+    def check_production(self) -> None:
+        """Raise InsecureConfiguration naming every problem, in production mode."""
+        if problems := self.production_problems():
+            raise InsecureConfiguration("STOREPLANE_ENV=production but " + "; ".join(problems))

@@ -45,17 +45,24 @@ class NatsStatusClient:
         self._requester = requester
         self._timeout = timeout
 
-    async def list_stores(self, owner_id: str) -> list[StoreView]:
-        reply = await self._ask(subjects.QUERY_LIST_STORES, ListStores(owner_id=owner_id), StoreList)
+    async def list_stores(
+        self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
+    ) -> list[StoreView]:
+        query = ListStores(owner_id=owner_id, all_owners=all_owners, include_deleted=include_deleted)
+        reply = await self._ask(subjects.QUERY_LIST_STORES, query, StoreList)
         return reply.stores
 
-    async def get_store(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> StoreView | None:
-        query = GetStore(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence)
+    async def get_store(
+        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+    ) -> StoreView | None:
+        query = GetStore(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence, any_owner=any_owner)
         reply = await self._ask(subjects.QUERY_GET_STORE, query, StoreReply)
         return reply.store
 
-    async def store_events(self, store_id: str, owner_id: str, *, min_sequence: int = 0) -> list[TimelineEntry] | None:
-        query = GetStoreEvents(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence)
+    async def store_events(
+        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+    ) -> list[TimelineEntry] | None:
+        query = GetStoreEvents(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence, any_owner=any_owner)
         reply = await self._ask(subjects.QUERY_STORE_EVENTS, query, TimelineReply)
         return reply.events
 

@@ -1,50 +1,37 @@
 """The gateway's user accounts in its own Postgres table (asyncpg).
 
-The table is created idempotently at start-up, under an advisory lock so that replicas
-starting together do not race on `CREATE TABLE IF NOT EXISTS`. Emails are stored normalized
-(lower case), and their uniqueness is the database's job, not a read-then-write check.
+Emails are stored normalized (lower case), and their uniqueness is the database's job, not a
+read-then-write check. The table is created by `database.ensure_schema`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import asyncpg
 
-from storeplane_gateway.ports import DatabaseUnavailable, EmailTaken, StoredUser, User
+from storeplane_gateway.database import unavailable_when_down
+from storeplane_gateway.ports import EmailTaken, Role, StoredUser, User
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS gateway_users (
-    id uuid PRIMARY KEY,
-    email text NOT NULL UNIQUE,
-    password_hash text NOT NULL,
-    created_at timestamptz NOT NULL DEFAULT now()
-)
-"""
+_COLUMNS = "id, email, password_hash, role, store_limit"
 
 
-@contextmanager
-def _unavailable_when_down() -> Iterator[None]:
-    """Connection trouble becomes DatabaseUnavailable (a 503), not an unhandled 500."""
+def _uuid(raw: str) -> uuid.UUID | None:
     try:
-        yield
-    except (
-        OSError,
-        TimeoutError,
-        asyncpg.PostgresConnectionError,
-        asyncpg.InterfaceError,
-        asyncpg.exceptions.OperatorInterventionError,
-    ) as exc:
-        raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
 
 
-async def ensure_schema(pool: asyncpg.Pool) -> None:
-    async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('storeplane-gateway-schema'))")
-        await conn.execute(SCHEMA)
+def _stored_user(row: asyncpg.Record) -> StoredUser:
+    return StoredUser(
+        id=str(row["id"]),
+        email=row["email"],
+        password_hash=row["password_hash"],
+        role=row["role"],
+        store_limit=row["store_limit"],
+    )
 
 
 class PostgresUsers:
@@ -54,36 +41,53 @@ class PostgresUsers:
         self._pool = pool
         self._ping_timeout = ping_timeout
 
-    async def add(self, email: str, password_hash: str) -> User:
+    async def add(self, email: str, password_hash: str, *, role: Role = "user") -> User:
         user_id = str(uuid.uuid4())
-        with _unavailable_when_down():
+        with unavailable_when_down():
             try:
                 await self._pool.execute(
-                    "INSERT INTO gateway_users (id, email, password_hash) VALUES ($1, $2, $3)",
+                    "INSERT INTO gateway_users (id, email, password_hash, role) VALUES ($1, $2, $3, $4)",
                     uuid.UUID(user_id),
                     email,
                     password_hash,
+                    role,
                 )
             except asyncpg.UniqueViolationError as exc:
                 raise EmailTaken(email) from exc
-        return User(id=user_id, email=email)
+        return User(id=user_id, email=email, role=role)
 
     async def by_email(self, email: str) -> StoredUser | None:
-        with _unavailable_when_down():
-            row = await self._pool.fetchrow(
-                "SELECT id, email, password_hash FROM gateway_users WHERE email = $1", email
-            )
-        if row is None:
+        with unavailable_when_down():
+            row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM gateway_users WHERE email = $1", email)
+        return None if row is None else _stored_user(row)
+
+    async def by_id(self, user_id: str) -> StoredUser | None:
+        if (parsed := _uuid(user_id)) is None:
             return None
-        return StoredUser(id=str(row["id"]), email=row["email"], password_hash=row["password_hash"])
+        with unavailable_when_down():
+            row = await self._pool.fetchrow(f"SELECT {_COLUMNS} FROM gateway_users WHERE id = $1", parsed)
+        return None if row is None else _stored_user(row)
 
     async def replace_password_hash(self, user_id: str, password_hash: str) -> None:
-        with _unavailable_when_down():
+        with unavailable_when_down():
             await self._pool.execute(
                 "UPDATE gateway_users SET password_hash = $2 WHERE id = $1", uuid.UUID(user_id), password_hash
             )
 
+    async def set_role(self, user_id: str, role: Role) -> None:
+        with unavailable_when_down():
+            await self._pool.execute("UPDATE gateway_users SET role = $2 WHERE id = $1", uuid.UUID(user_id), role)
+
+    async def set_store_limit(self, user_id: str, limit: int | None) -> StoredUser | None:
+        if (parsed := _uuid(user_id)) is None:
+            return None
+        with unavailable_when_down():
+            row = await self._pool.fetchrow(
+                f"UPDATE gateway_users SET store_limit = $2 WHERE id = $1 RETURNING {_COLUMNS}", parsed, limit
+            )
+        return None if row is None else _stored_user(row)
+
     async def ping(self) -> None:
-        with _unavailable_when_down():
+        with unavailable_when_down():
             async with asyncio.timeout(self._ping_timeout):
                 await self._pool.fetchval("SELECT 1")

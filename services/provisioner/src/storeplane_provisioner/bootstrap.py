@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import get_args
 
@@ -10,8 +11,10 @@ from kubernetes_asyncio.client import ApiClient
 
 from storeplane_contracts import subjects
 from storeplane_contracts.events import Engine, Event
-from storeplane_provisioner.cluster import KubernetesCluster, connect
-from storeplane_provisioner.handlers import Provisioning
+from storeplane_provisioner.cluster import ClusterDrift, KubernetesCluster, connect
+from storeplane_provisioner.directory import StatusDirectory
+from storeplane_provisioner.drifting import reconcile_forever
+from storeplane_provisioner.handlers import RELEASE, Provisioning
 from storeplane_provisioner.helm import HelmCli
 from storeplane_provisioner.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
@@ -25,8 +28,12 @@ class Provisioner:
 
     broker: NatsBroker
     api: ApiClient
+    background: list[asyncio.Task[None]]
 
     async def stop(self) -> None:
+        for task in self.background:
+            task.cancel()
+        await asyncio.gather(*self.background, return_exceptions=True)
         await self.broker.stop()
         await self.api.close()
 
@@ -52,11 +59,15 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
     async def publish(event: Event) -> int:
         return await publish_event(broker, event)
 
+    cluster = KubernetesCluster(api, heartbeat_seconds=settings.heartbeat_seconds)
+    helm = HelmCli(settings.helm_bin, settings.kubeconfig)
+    directory = StatusDirectory(broker, timeout=settings.query_timeout)
     deps = Dependencies(
-        cluster=KubernetesCluster(api, heartbeat_seconds=settings.heartbeat_seconds),
-        helm=HelmCli(settings.helm_bin, settings.kubeconfig),
+        cluster=cluster,
+        helm=helm,
         publish=publish,
         config=provisioning_config(settings),
+        directory=directory,
         max_attempts=settings.max_attempts,
     )
     register(broker, deps, concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds)
@@ -70,4 +81,21 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         work_queue_consumer(concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds),
     )
     await broker.start()
-    return Provisioner(broker, api)
+    background: list[asyncio.Task[None]] = []
+    if settings.drift_check_seconds > 0:
+        vanished = asyncio.Event()
+        background.append(asyncio.create_task(cluster.watch_store_namespaces(vanished)))
+        background.append(
+            asyncio.create_task(
+                reconcile_forever(
+                    directory=directory,
+                    drift=ClusterDrift(cluster, helm.manifest),
+                    publish=publish,
+                    release=RELEASE,
+                    repair=settings.repair_drift,
+                    interval=settings.drift_check_seconds,
+                    wake=vanished,
+                )
+            )
+        )
+    return Provisioner(broker, api, background)

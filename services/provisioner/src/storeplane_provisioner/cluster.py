@@ -19,6 +19,7 @@ from typing import Any
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from storeplane_provisioner.drifting import expected_objects, objects_missing
 from storeplane_provisioner.errors import PermanentError, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
 from storeplane_provisioner.readiness import Workloads, pod_problems, unready_workloads
@@ -26,6 +27,8 @@ from storeplane_provisioner.readiness import Workloads, pod_problems, unready_wo
 URLS_ANNOTATION = "storeplane.io/urls"
 REVEALED_ANNOTATION = "storeplane.io/revealed-at"
 STORE_LABEL = "storeplane.io/store-id"
+MANAGED_BY = "app.kubernetes.io/managed-by=storeplane"
+DELETING_LABEL = "storeplane.io/deleting"
 # A list call to watch and its keyword arguments.
 Watched = tuple[Callable[..., Any], dict[str, Any]]
 
@@ -321,6 +324,28 @@ class KubernetesCluster:
             on_timeout=stuck,
         )
 
+    async def mark_deleting(self, namespace: str) -> None:
+        patch = {"metadata": {"labels": {DELETING_LABEL: "true"}}}
+        async with _api_errors("uninstall", f"labelling namespace {namespace}"):
+            try:
+                await self.core.patch_namespace(namespace, patch)
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+
+    async def watch_store_namespaces(self, vanished: asyncio.Event) -> None:
+        """Set `vanished` whenever a store namespace is deleted (by anyone), for the drift check."""
+        while True:
+            try:
+                async with watch.Watch(return_type="object") as w:
+                    async for event in w.stream(
+                        self.core.list_namespace, label_selector=MANAGED_BY, timeout_seconds=self.watch_seconds
+                    ):
+                        if event["type"] == "DELETED":
+                            vanished.set()
+            except (TimeoutError, ApiException, OSError):
+                await asyncio.sleep(1)  # the API server is restarting: back off, then watch again
+
     async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
         try:
             ns = await self.core.read_namespace(namespace)
@@ -343,3 +368,57 @@ class KubernetesCluster:
                 return "already_revealed"
             raise _temporary_or_permanent(exc, "credentials", f"marking secret {name}") from exc
         return {key: base64.b64decode(value).decode() for key, value in (secret.data or {}).items()}
+
+
+class ClusterDrift:
+    """The `Drift` port: the namespace, the Helm release and its objects, as the cluster has them."""
+
+    def __init__(self, cluster: KubernetesCluster, manifest: Callable[[str, str], Awaitable[str | None]]) -> None:
+        self.cluster = cluster
+        self.manifest = manifest
+        # Namespaces whose workloads were unready at the last pass: unready twice in a row is drift.
+        self._unready_before: set[str] = set()
+
+    async def drift(self, namespace: str, release: str) -> tuple[str, str] | None:
+        core = self.cluster.core
+        try:
+            ns = await core.read_namespace(namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return "namespace_missing", f"namespace {namespace} was deleted outside Storeplane"
+            raise
+        if ns.status.phase == "Terminating" or DELETING_LABEL in (ns.metadata.labels or {}):
+            return None  # being deleted: not drift
+        manifest = await self.manifest(release, namespace)
+        if manifest is None:
+            return "release_missing", f"Helm release {release} in {namespace} is missing or not deployed"
+        missing = objects_missing(expected_objects(manifest), await self._present(namespace))
+        if missing:
+            return "objects_missing", "deleted outside Storeplane: " + ", ".join(missing)
+        unready, failed = unready_workloads(await self.cluster.workloads(namespace))
+        if failed or unready:
+            seen_before = namespace in self._unready_before
+            self._unready_before.add(namespace)
+            if seen_before:
+                return "workloads_unready", "; ".join([*failed, *unready])
+            return None
+        self._unready_before.discard(namespace)
+        return None
+
+    async def _present(self, namespace: str) -> set[tuple[str, str]]:
+        c = self.cluster
+        deployments, statefulsets, services, ingresses, claims = await asyncio.gather(
+            c.apps.list_namespaced_deployment(namespace),
+            c.apps.list_namespaced_stateful_set(namespace),
+            c.core.list_namespaced_service(namespace),
+            c.networking.list_namespaced_ingress(namespace),
+            c.core.list_namespaced_persistent_volume_claim(namespace),
+        )
+        listings: list[tuple[str, Any]] = [
+            ("Deployment", deployments),
+            ("StatefulSet", statefulsets),
+            ("Service", services),
+            ("Ingress", ingresses),
+            ("PersistentVolumeClaim", claims),
+        ]
+        return {(kind, item.metadata.name) for kind, listing in listings for item in listing.items}

@@ -172,6 +172,7 @@ async def delete_store(
     """Uninstall the release, delete the namespace, wait until it is gone."""
     sid, oid = request.store_id, request.owner_id
     ns = request.namespace
+    await cluster.mark_deleting(ns)
     await helm.uninstall(RELEASE, ns)
     await publish(
         ReleaseUninstalled(

@@ -137,3 +137,9 @@ class HelmCli:
             "--timeout",
             f"{int(self.timeout)}s",
         )
+
+    async def manifest(self, release: str, namespace: str) -> str | None:
+        revisions = await self.history(release, namespace)
+        if not revisions or revisions[-1]["status"] != "deployed":
+            return None
+        return await self._run("chart", "get", "manifest", release, "--namespace", namespace)

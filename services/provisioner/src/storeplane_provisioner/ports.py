@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from storeplane_contracts.events import Event
+from storeplane_contracts.queries import StoreStatus, StoreView
 
 Publish = Callable[[Event], Awaitable[int]]
 Heartbeat = Callable[[], Awaitable[None]]
@@ -41,12 +42,30 @@ class Cluster(Protocol):
         """Delete the namespace and return once it is gone."""
         ...
 
+    async def mark_deleting(self, namespace: str) -> None:
+        """Label the namespace as being deleted, so the drift check leaves it alone."""
+        ...
+
     async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
         """The Secret's data the first time it is asked for; afterwards `already_revealed`.
 
         `not_found` when the namespace is not this store's or the Secret does not exist.
         """
         ...
+
+
+class Drift(Protocol):
+    """Compares what a ready store should have with what the cluster has."""
+
+    async def drift(self, namespace: str, release: str) -> tuple[str, str] | None:
+        """None when the store matches its release; else (reason, what is wrong)."""
+        ...
+
+
+class StoreDirectory(Protocol):
+    """The platform's record of stores (the status service's read models)."""
+
+    async def stores_in_status(self, statuses: list[StoreStatus]) -> list[StoreView]: ...
 
 
 class Helm(Protocol):
@@ -57,3 +76,7 @@ class Helm(Protocol):
         ...
 
     async def uninstall(self, release: str, namespace: str) -> None: ...
+
+    async def manifest(self, release: str, namespace: str) -> str | None:
+        """The release's rendered objects (YAML), or None when it is not deployed."""
+        ...

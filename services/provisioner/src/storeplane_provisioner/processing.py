@@ -18,6 +18,7 @@ import structlog
 from storeplane_contracts.events import (
     DeletionFailed,
     ProvisioningFailed,
+    StoreDegraded,
     StoreDeletionRequested,
     StoreRequested,
     StoreRetryRequested,
@@ -26,7 +27,7 @@ from storeplane_contracts.events import (
 )
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
 from storeplane_provisioner.handlers import Provisioning, delete_store, provision_store, step_id
-from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish
+from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish, StoreDirectory
 
 log = structlog.get_logger("storeplane.provisioner")
 
@@ -55,6 +56,7 @@ class Dependencies:
     helm: Helm
     publish: Publish
     config: Provisioning
+    directory: StoreDirectory | None = None
     max_attempts: int = 5
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
@@ -72,9 +74,17 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
         log.error("undecodable command dropped", error=str(exc))
         return Decision(Outcome.DROP)
     run: Callable[[], Awaitable[object]]
-    if isinstance(command, StoreRetryRequested):
-        # A retry is the request once more under the retry's own id: steps that are done converge
-        # at once, the failed one runs again, and the timeline gets this attempt's events.
+    if isinstance(command, StoreDegraded):
+        try:
+            wanted = command.repair and await _still_degraded(command, deps)
+        except Exception as exc:  # the status service did not answer: ask again later
+            log.info("repair postponed", store_id=command.store_id, error=repr(exc))
+            return Decision(Outcome.RETRY, backoff(attempt, deps.backoff_base, deps.backoff_cap))
+        if not wanted:
+            return Decision(Outcome.ACK)  # reported only, or deleted or repaired meanwhile
+    if isinstance(command, StoreRetryRequested | StoreDegraded):
+        # A retry (or a drift repair) is the request once more under its own event id: steps that
+        # are done converge at once, the rest run again, and the timeline gets this attempt's events.
         command = StoreRequested(
             store_id=command.store_id,
             owner_id=command.owner_id,
@@ -83,7 +93,7 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
             namespace=command.namespace,
             event_id=command.event_id,
             occurred_at=command.occurred_at,
-            trace_id=command.trace_id,
+            trace_id=command.trace_id if isinstance(command, StoreRetryRequested) else "",
         )
     if isinstance(command, StoreRequested):
 
@@ -146,3 +156,14 @@ async def _report(
         retryable=retryable,
     )
     await deps.publish(failure)
+
+
+async def _still_degraded(event: StoreDegraded, deps: Dependencies) -> bool:
+    """Repair only a store that is still live: never one being deleted (or deleted) meanwhile.
+
+    `ready` counts too: the status service may not have projected the `StoreDegraded` yet.
+    """
+    if deps.directory is None:
+        return False
+    live = await deps.directory.stores_in_status(["ready", "degraded"])
+    return any(store.id == event.store_id for store in live)

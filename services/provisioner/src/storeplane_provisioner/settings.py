@@ -31,6 +31,10 @@ class ProvisionerSettings(CommonSettings):
     # Seconds between `in progress` signals to JetStream during long waits (below ack_wait).
     heartbeat_seconds: float = 10.0
     ack_wait_seconds: float = 60.0
+    # Drift: how often ready stores are compared with the cluster (0: never), and whether a
+    # store found changed outside Storeplane is repaired or only marked `degraded`.
+    drift_check_seconds: float = 60.0
+    repair_drift: bool = True
     # Per-store namespace quota (ResourceQuota .spec.hard).
     quota_requests_cpu: str = "2"
     quota_requests_memory: str = "4Gi"

@@ -60,6 +60,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "stores can be degraded (drift found by the provisioner)",
+        """
+        ALTER TABLE stores DROP CONSTRAINT stores_status_check;
+        ALTER TABLE stores ADD CONSTRAINT stores_status_check CHECK (status IN
+            ('requested', 'provisioning', 'ready', 'degraded', 'failed', 'deleting', 'deleted'));
+        """,
+    ),
 )
 
 # Any constant shared by the instances; it names this schema's migration lock.

@@ -21,6 +21,7 @@ STATUS_RANK: dict[StoreStatus, int] = {
     "requested": 0,
     "provisioning": 1,
     "ready": 2,
+    "degraded": 2,
     "failed": 2,
     "deleting": 3,
     "deleted": 4,
@@ -40,6 +41,7 @@ STATUS_AFTER: dict[type[events.Event], StoreStatus | None] = {
     events.CredentialsRevealed: None,
     events.ProvisioningFailed: "failed",
     events.StoreRetryRequested: "provisioning",  # only from `failed`: see `project`
+    events.StoreDegraded: "degraded",
     events.StoreDeletionRequested: "deleting",
     events.ReleaseUninstalled: "deleting",
     events.DeletionFailed: "deleting",
@@ -150,6 +152,8 @@ def project(event: events.AnyEvent, sequence: int, current: StoreRow | None) -> 
     }
     if isinstance(event, events.StoreReady):
         changes.update(urls=dict(event.urls), error=None)
+    elif isinstance(event, events.StoreDegraded):
+        changes["error"] = StoreError(step="drift", reason=event.reason, message=event.message, retryable=True)
     elif isinstance(event, events.ProvisioningFailed | events.DeletionFailed):
         changes["error"] = StoreError(
             step=event.step, reason=event.reason, message=event.message, retryable=event.retryable

@@ -1,7 +1,8 @@
 """The answers to the gateway's queries, read from the read models.
 
 Owner scoping lives here and in the SQL: a store of another owner is answered exactly
-like a store that does not exist. A query carrying `min_sequence` first waits (briefly)
+like a store that does not exist. Only a query that says `all_owners` or `any_owner` (the
+gateway sends them for admins alone) reads across owners. A query carrying `min_sequence` first waits (briefly)
 for the projection to reach that sequence, so a client reads its own writes.
 """
 
@@ -18,6 +19,7 @@ from storeplane_contracts.queries import (
     GetStore,
     GetStoreEvents,
     ListStores,
+    ListStoresInStatus,
     StoreList,
     StoreReply,
     StoreView,
@@ -32,13 +34,16 @@ log: FilteringBoundLogger = structlog.get_logger(__name__)
 class StoreReadModels(Protocol):
     """Where the queries read: the `stores` rows and their timelines."""
 
-    async def list_stores(self, owner_id: str, *, include_deleted: bool) -> list[StoreView]: ...
+    # `owner_id=None` reads every owner's stores: only for a query that says `all_owners`/`any_owner`.
+    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]: ...
 
-    async def get_store(self, store_id: str, owner_id: str) -> StoreView | None: ...
+    async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None: ...
 
-    async def timeline(self, store_id: str, owner_id: str) -> list[TimelineEntry] | None: ...
+    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None: ...
 
     async def find_live_by_name(self, name: str) -> StoreView | None: ...
+
+    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]: ...
 
 
 async def caught_up(position: ProjectionPosition, min_sequence: int, *, wait: float) -> bool:
@@ -63,8 +68,9 @@ async def caught_up(position: ProjectionPosition, min_sequence: int, *, wait: fl
 
 
 async def list_stores(query: ListStores, *, read_models: StoreReadModels) -> StoreList:
-    """The owner's stores, newest first; deleted ones only when asked for."""
-    stores = await read_models.list_stores(query.owner_id, include_deleted=query.include_deleted)
+    """The owner's stores (every owner's with `all_owners`), newest first; deleted ones only when asked for."""
+    owner_id = None if query.all_owners else query.owner_id
+    stores = await read_models.list_stores(owner_id, include_deleted=query.include_deleted)
     return StoreList(stores=stores)
 
 
@@ -72,7 +78,8 @@ async def get_store(
     query: GetStore, *, read_models: StoreReadModels, position: ProjectionPosition, wait: float
 ) -> StoreReply:
     await caught_up(position, query.min_sequence, wait=wait)
-    return StoreReply(store=await read_models.get_store(query.store_id, query.owner_id))
+    owner_id = None if query.any_owner else query.owner_id
+    return StoreReply(store=await read_models.get_store(query.store_id, owner_id))
 
 
 async def get_store_events(
@@ -80,9 +87,15 @@ async def get_store_events(
 ) -> TimelineReply:
     """The store's timeline, oldest first; None when the owner has no such store."""
     await caught_up(position, query.min_sequence, wait=wait)
-    return TimelineReply(events=await read_models.timeline(query.store_id, query.owner_id))
+    owner_id = None if query.any_owner else query.owner_id
+    return TimelineReply(events=await read_models.timeline(query.store_id, owner_id))
 
 
 async def find_live_store_by_name(query: FindLiveStoreByName, *, read_models: StoreReadModels) -> StoreReply:
     """Any owner's store of that name that is not deleted: names are hosts, so they are global."""
     return StoreReply(store=await read_models.find_live_by_name(query.name))
+
+
+async def list_stores_in_status(query: ListStoresInStatus, *, read_models: StoreReadModels) -> StoreList:
+    """All owners' stores in the given states (the provisioner's drift check asks this)."""
+    return StoreList(stores=await read_models.stores_in_status(list(query.statuses)))

@@ -34,7 +34,7 @@ from nats.js.errors import NotFoundError
 from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts import events, subjects
-from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores
+from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores, ListStoresInStatus
 from storeplane_runtime.bus import STORES_STREAM
 from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
@@ -95,7 +95,11 @@ def register_subscribers(
     async def find_live_store_by_name(query: FindLiveStoreByName) -> msgspec.Struct:
         return await queries.find_live_store_by_name(query, read_models=read_models)
 
+    async def list_stores_in_status(query: ListStoresInStatus) -> msgspec.Struct:
+        return await queries.list_stores_in_status(query, read_models=read_models)
+
     register_query(broker, subjects.QUERY_LIST_STORES, ListStores, list_stores, workers=workers)
+    register_query(broker, subjects.QUERY_LIST_IN_STATUS, ListStoresInStatus, list_stores_in_status, workers=workers)
     register_query(broker, subjects.QUERY_GET_STORE, GetStore, get_store, workers=workers)
     register_query(broker, subjects.QUERY_STORE_EVENTS, GetStoreEvents, get_store_events, workers=workers)
     register_query(

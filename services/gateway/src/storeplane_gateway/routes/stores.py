@@ -3,7 +3,9 @@
 Writes are events: a create or delete is answered 202 only after JetStream acknowledged the
 event, with the stream sequence in `X-Stream-Sequence`. Reads are queries to the status
 service; a client that sends that sequence back as `X-Min-Sequence` reads its own writes.
-Another user's store and a missing one get the same 404.
+Another user's store and a missing one get the same 404; only an admin's session reads and acts
+on every store. Each route names the scope an API token needs. A create first reserves a slot of
+the owner's quota (released again if the bus does not take the request).
 """
 
 from __future__ import annotations
@@ -16,15 +18,31 @@ from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
 from litestar.middleware import DefineMiddleware
-from litestar.params import FromPath, HeaderParameter, JSONBody
-from litestar.security.jwt import Token
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from storeplane_contracts import naming
-from storeplane_contracts.events import Engine, StoreDeletionRequested, StoreRequested, new_id
+from storeplane_contracts.events import Engine, StoreDeletionRequested, StoreRequested, StoreRetryRequested, new_id
 from storeplane_contracts.queries import StoreView
+from storeplane_gateway.auditing import AUDIT, note
+from storeplane_gateway.auth import caller, require_scope
 from storeplane_gateway.bodies import CreateStoreBody, CredentialsBody, EventListBody, StoreBody, StoreListBody
 from storeplane_gateway.errors import ApiError, documented
-from storeplane_gateway.ports import Bus, StatusQueries, StoreSecrets, User
+from storeplane_gateway.limits import RATE_LIMIT, STORE_CREATES
+from storeplane_gateway.links import links_from
+from storeplane_gateway.ports import (
+    STORES_CREDENTIALS,
+    STORES_READ,
+    STORES_WRITE,
+    Bus,
+    DependencyUnavailable,
+    Principal,
+    StatusQueries,
+    StoreSecrets,
+    StoreSlot,
+    StoreSlots,
+    Users,
+)
+from storeplane_gateway.quotas import name_taken, reserve_slot, store_limit
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import current_trace_id
 
@@ -53,6 +71,7 @@ _WRITE_HEADERS = [
 _READ_ERRORS = {
     400: "`invalid_request`: a malformed `X-Min-Sequence`",
     401: "`not_authenticated`",
+    403: "`insufficient_scope`: an API token without this route's scope",
     404: "`store_not_found`",
     503: "`status_unavailable` or `bus_unavailable`; retry after `Retry-After` seconds",
 }
@@ -87,18 +106,26 @@ def _parsed_store_id(raw: str) -> str:
         raise _store_not_found(raw) from None
 
 
+async def _reached(bus: Bus, min_sequence: int) -> int:
+    """`min_sequence`, but no further than the stream: a sequence from the future names no write of the
+    client's, and would only keep the status service waiting for it until the query times out."""
+    return min(min_sequence, await bus.last_sequence()) if min_sequence > 0 else 0
+
+
 async def _owned_store(
-    status_queries: StatusQueries, bus: Bus, raw_id: str, user: User, min_sequence: int
+    status_queries: StatusQueries, bus: Bus, raw_id: str, user: Principal, min_sequence: int, *, any_owner: bool
 ) -> StoreView:
+    """The caller's store (any user's with `any_owner`, which only admins get), or the same 404 for both."""
     store_id = _parsed_store_id(raw_id)
-    store = await status_queries.get_store(store_id, user.id, min_sequence=min_sequence)
+    min_sequence = await _reached(bus, min_sequence)
+    store = await status_queries.get_store(store_id, user.id, min_sequence=min_sequence, any_owner=any_owner)
     if store is None:
         # Perhaps accepted a moment ago and not projected yet: ask again once the read model has
         # caught up with everything on the stream, so nobody sees a 404 for a store they just made.
         newest = await bus.last_sequence()
         if newest > min_sequence:
-            store = await status_queries.get_store(store_id, user.id, min_sequence=newest)
-    if store is None or store.owner_id != user.id:
+            store = await status_queries.get_store(store_id, user.id, min_sequence=newest, any_owner=any_owner)
+    if store is None or (store.owner_id != user.id and not any_owner):
         raise _store_not_found(raw_id)
     return store
 
@@ -113,72 +140,131 @@ def _write_headers(sequence: int) -> dict[str, str]:
     summary="Order a store",
     description="Accepted once the request is durably on the bus; provisioning continues in the background.",
     response_headers=[_documented_header("Location", "The new store"), *_WRITE_HEADERS],
+    operation_class=links_from(
+        202,
+        {
+            "GetStore": ("/api/v1/stores/{store_id}", "GET", {"path.store_id": "$response.body#/id"}),
+            "GetStoreEvents": ("/api/v1/stores/{store_id}/events", "GET", {"path.store_id": "$response.body#/id"}),
+            "DeleteStore": ("/api/v1/stores/{store_id}", "DELETE", {"path.store_id": "$response.body#/id"}),
+        },
+    ),
+    guards=[require_scope(STORES_WRITE)],
+    opt={AUDIT: "create_store", RATE_LIMIT: STORE_CREATES},
     responses=documented(
         {
             400: "`invalid_body`: not a JSON object with exactly `name` and `engine` as strings",
             401: "`not_authenticated`",
+            403: "`store_quota_exceeded` (the message says the limit and how many are in use) or `insufficient_scope`",
             409: "`name_taken`",
             422: "`invalid_name` or `unsupported_engine`",
-            503: "`bus_unavailable` or `status_unavailable`; retry after `Retry-After` seconds",
+            429: "`too_many_requests`; retry after `Retry-After` seconds",
+            503: "`bus_unavailable`, `status_unavailable` or `database_unavailable`; retry after `Retry-After` seconds",
         }
     ),
 )
 async def create_store(
-    request: Request[User, Token, Any],
+    request: Request[Principal, Any, Any],
     data: JSONBody[CreateStoreBody],
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     settings: NamedDependency[GatewaySettings],
+    users: NamedDependency[Users],
+    slots: NamedDependency[StoreSlots],
 ) -> Response[StoreBody]:
+    owner = caller(request)
     name = checked_name(data.name)
     engine = checked_engine(data.engine, settings.installable_engines)
     if await status_queries.find_live_store_by_name(name) is not None:
-        raise ApiError(409, "name_taken", f"a store named {name!r} already exists; choose another name")
+        raise name_taken(name)  # a store from before the slot table, or one the slots do not know
     store_id = new_id()
+    note(request, target=store_id)
+    limit = await store_limit(users, owner.id, settings.max_stores_per_user)
+    slot = StoreSlot(store_id=store_id, owner_id=owner.id, name=name)
+    await reserve_slot(slot, limit=limit, slots=slots, status=status_queries)
     event = StoreRequested(
         store_id=store_id,
-        owner_id=request.user.id,
+        owner_id=owner.id,
         name=name,
         engine=engine,
         namespace=naming.namespace_for(name, store_id),
         trace_id=current_trace_id(),
     )
-    sequence = await bus.publish(event)
+    try:
+        sequence = await bus.publish(event)
+    except DependencyUnavailable:
+        await slots.release(store_id)  # not accepted: the quota and the name are free again
+        raise
     headers = {"Location": f"/api/v1/stores/{store_id}", **_write_headers(sequence)}
     return Response(StoreBody.from_request(event), status_code=202, headers=headers)
 
 
-@get("/", summary="List your stores", responses=documented({401: "`not_authenticated`", 503: _READ_ERRORS[503]}))
+AllOwners = Annotated[
+    bool, QueryParameter(name="all", description="Admins only: every user's stores, each with its `owner_id`.")
+]
+
+
+@get(
+    "/",
+    summary="List your stores",
+    guards=[require_scope(STORES_READ)],
+    responses=documented(
+        {
+            400: "`invalid_request`: `all` is not `true` or `false`",
+            401: "`not_authenticated`",
+            403: "`admin_only` (for `all`) or `insufficient_scope`",
+            503: _READ_ERRORS[503],
+        }
+    ),
+)
 async def list_stores(
-    request: Request[User, Token, Any], status_queries: NamedDependency[StatusQueries]
+    request: Request[Principal, Any, Any], status_queries: NamedDependency[StatusQueries], all_owners: AllOwners = False
 ) -> StoreListBody:
-    stores = await status_queries.list_stores(request.user.id)
-    return StoreListBody(stores=[StoreBody.from_view(store) for store in stores if store.owner_id == request.user.id])
+    user = caller(request)
+    if all_owners and not user.is_admin:
+        raise ApiError(403, "admin_only", "only an admin's session may list every user's stores")
+    stores = await status_queries.list_stores(user.id, all_owners=all_owners)
+    return StoreListBody(
+        stores=[
+            StoreBody.from_view(store, with_owner=all_owners)
+            for store in stores
+            if all_owners or store.owner_id == user.id
+        ]
+    )
 
 
-@get("/{store_id:str}", summary="Read a store", responses=documented(_READ_ERRORS))
+@get("/{store_id:str}", summary="Read a store", guards=[require_scope(STORES_READ)], responses=documented(_READ_ERRORS))
 async def get_store(
-    request: Request[User, Token, Any],
+    request: Request[Principal, Any, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> StoreBody:
-    return StoreBody.from_view(await _owned_store(status_queries, bus, store_id, request.user, min_sequence))
+    user = caller(request)
+    store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
+    return StoreBody.from_view(store)
 
 
-@get("/{store_id:str}/events", summary="A store's timeline, oldest first", responses=documented(_READ_ERRORS))
+@get(
+    "/{store_id:str}/events",
+    summary="A store's timeline, oldest first",
+    guards=[require_scope(STORES_READ)],
+    responses=documented(_READ_ERRORS),
+)
 async def store_events(
-    request: Request[User, Token, Any],
+    request: Request[Principal, Any, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> EventListBody:
+    user = caller(request)
     parsed = _parsed_store_id(store_id)
-    events = await status_queries.store_events(parsed, request.user.id, min_sequence=min_sequence)
-    if events is None and (newest := await bus.last_sequence()) > min_sequence:
-        events = await status_queries.store_events(parsed, request.user.id, min_sequence=newest)  # as in _owned_store
+    min_sequence = await _reached(bus, min_sequence)
+    any_owner = user.is_admin
+    events = await status_queries.store_events(parsed, user.id, min_sequence=min_sequence, any_owner=any_owner)
+    if events is None and (newest := await bus.last_sequence()) > min_sequence:  # as in _owned_store
+        events = await status_queries.store_events(parsed, user.id, min_sequence=newest, any_owner=any_owner)
     if events is None:
         raise _store_not_found(store_id)
     return EventListBody(events=sorted(events, key=lambda entry: entry.sequence))
@@ -189,23 +275,61 @@ async def store_events(
     status_code=202,
     summary="Delete a store",
     response_headers=_WRITE_HEADERS,
+    guards=[require_scope(STORES_WRITE)],
+    opt={AUDIT: "delete_store"},
     responses=documented({**_READ_ERRORS, 409: "`already_deleting`"}),
 )
 async def delete_store(
-    request: Request[User, Token, Any],
+    request: Request[Principal, Any, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
 ) -> Response[StoreBody]:
-    store = await _owned_store(status_queries, bus, store_id, request.user, min_sequence)
+    user = caller(request)
+    store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
     if store.status in GONE_OR_GOING:
         raise ApiError(409, "already_deleting", f"store {store.name!r} is already {store.status}")
     event = StoreDeletionRequested(
-        store_id=store.id, owner_id=request.user.id, namespace=store.namespace, trace_id=current_trace_id()
+        store_id=store.id, owner_id=store.owner_id, namespace=store.namespace, trace_id=current_trace_id()
     )
     sequence = await bus.publish(event)
     return Response(StoreBody.from_view(store, status="deleting"), status_code=202, headers=_write_headers(sequence))
+
+
+@post(
+    "/{store_id:str}/retry",
+    status_code=202,
+    summary="Provision a failed store again",
+    description="Steps that were done are kept; the failed one and those after it run again.",
+    response_headers=_WRITE_HEADERS,
+    guards=[require_scope(STORES_WRITE)],
+    opt={AUDIT: "retry_store"},
+    responses=documented({**_READ_ERRORS, 409: "`not_failed`: only a failed store can be retried"}),
+)
+async def retry_store(
+    request: Request[Principal, Any, Any],
+    store_id: FromPath[str],
+    status_queries: NamedDependency[StatusQueries],
+    bus: NamedDependency[Bus],
+    min_sequence: MinSequence = 0,
+) -> Response[StoreBody]:
+    user = caller(request)
+    store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
+    if store.status != "failed":
+        raise ApiError(409, "not_failed", f"store {store.name!r} is {store.status}; only a failed store is retried")
+    event = StoreRetryRequested(
+        store_id=store.id,
+        owner_id=store.owner_id,
+        name=store.name,
+        engine=cast(Engine, store.engine),
+        namespace=store.namespace,
+        failed_step=store.error.step if store.error else "",
+        trace_id=current_trace_id(),
+    )
+    sequence = await bus.publish(event)
+    body = StoreBody.from_view(store, status="provisioning")
+    return Response(body, status_code=202, headers=_write_headers(sequence))
 
 
 @get(
@@ -213,6 +337,8 @@ async def delete_store(
     summary="Your store's admin login, shown once",
     description="The password is generated for the store and can be read exactly once; keep it safe.",
     response_headers=[_documented_header("Cache-Control", "no-store")],
+    guards=[require_scope(STORES_CREDENTIALS)],
+    opt={AUDIT: "read_credentials"},
     responses=documented(
         {
             **_READ_ERRORS,
@@ -222,16 +348,17 @@ async def delete_store(
     ),
 )
 async def store_credentials(
-    request: Request[User, Token, Any],
+    request: Request[Principal, Any, Any],
     store_id: FromPath[str],
     status_queries: NamedDependency[StatusQueries],
     store_secrets: NamedDependency[StoreSecrets],
     bus: NamedDependency[Bus],
 ) -> Response[CredentialsBody]:
-    store = await _owned_store(status_queries, bus, store_id, request.user, 0)
+    # Owners only, admins included: revealing is once, so nobody else may spend the owner's one read.
+    store = await _owned_store(status_queries, bus, store_id, caller(request), 0, any_owner=False)
     if store.status != "ready":
         raise ApiError(409, "store_not_ready", f"store {store.name!r} is {store.status}; credentials come when ready")
-    reply = await store_secrets.reveal_credentials(store.id, request.user.id, store.namespace)
+    reply = await store_secrets.reveal_credentials(store.id, store.owner_id, store.namespace)
     if reply.refused == "already_revealed":
         raise ApiError(
             410,
@@ -249,12 +376,20 @@ async def store_credentials(
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
-def stores_router(authentication: DefineMiddleware, security_scheme: str) -> Router:
-    """Every route here needs a bearer token; `authentication` is Litestar's JWT middleware."""
+def stores_router(middleware: Sequence[DefineMiddleware], security_scheme: str) -> Router:
+    """Every route here needs a bearer token: `middleware` is the authentication, then the rate limits."""
     return Router(
         path="/api/v1/stores",
-        route_handlers=[create_store, list_stores, get_store, store_events, delete_store, store_credentials],
-        middleware=[authentication],
+        route_handlers=[
+            create_store,
+            list_stores,
+            get_store,
+            store_events,
+            delete_store,
+            retry_store,
+            store_credentials,
+        ],
+        middleware=list(middleware),
         security=[{security_scheme: []}],
         tags=["stores"],
     )

@@ -1,0 +1,92 @@
+"""The gateway's own tables in Postgres, and how a database outage reaches the API.
+
+The schema is created (and brought up to date) idempotently at start-up, under an advisory lock
+so that replicas starting together do not race. The tables:
+
+- `gateway_users`: accounts, with their role and their own store limit (if an admin set one);
+- `gateway_sessions`: one row per login, so that its tokens can be revoked before they expire;
+- `gateway_api_tokens`: API tokens by the SHA-256 hash of their secret;
+- `gateway_store_slots`: one row per live store, counted against its owner's quota; its UNIQUE
+  name makes two concurrent orders for one name end in one store;
+- `gateway_login_failures`: failed logins per email, which slow down password guessing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import asyncpg
+
+from storeplane_gateway.ports import DatabaseUnavailable
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS gateway_users (
+    id uuid PRIMARY KEY,
+    email text NOT NULL UNIQUE,
+    password_hash text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE gateway_users ADD COLUMN IF NOT EXISTS role text NOT NULL DEFAULT 'user'
+    CHECK (role IN ('user', 'admin'));
+ALTER TABLE gateway_users ADD COLUMN IF NOT EXISTS store_limit integer CHECK (store_limit >= 0);
+
+CREATE TABLE IF NOT EXISTS gateway_sessions (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES gateway_users (id) ON DELETE CASCADE,
+    refresh_jti text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    expires_at timestamptz NOT NULL,
+    revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS gateway_sessions_active_by_user ON gateway_sessions (user_id) WHERE revoked_at IS NULL;
+
+CREATE TABLE IF NOT EXISTS gateway_api_tokens (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES gateway_users (id) ON DELETE CASCADE,
+    name text NOT NULL,
+    scopes text[] NOT NULL,
+    prefix text NOT NULL,
+    secret_hash text NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    last_used_at timestamptz,
+    UNIQUE (user_id, name)
+);
+
+CREATE TABLE IF NOT EXISTS gateway_store_slots (
+    store_id uuid PRIMARY KEY,
+    owner_id text NOT NULL,
+    name text NOT NULL UNIQUE,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS gateway_store_slots_by_owner ON gateway_store_slots (owner_id);
+
+CREATE TABLE IF NOT EXISTS gateway_login_failures (
+    email text PRIMARY KEY,
+    failures integer NOT NULL,
+    blocked_until timestamptz,
+    last_failure_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS gateway_login_failures_by_age ON gateway_login_failures (last_failure_at);
+"""
+
+
+@contextmanager
+def unavailable_when_down() -> Iterator[None]:
+    """Connection trouble becomes DatabaseUnavailable (a 503), not an unhandled 500."""
+    try:
+        yield
+    except (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InterfaceError,
+        asyncpg.exceptions.OperatorInterventionError,
+    ) as exc:
+        raise DatabaseUnavailable(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def ensure_schema(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('storeplane-gateway-schema'))")
+        await conn.execute(SCHEMA)

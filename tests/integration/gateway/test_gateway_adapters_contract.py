@@ -1,0 +1,258 @@
+"""One contract per Postgres adapter of the gateway, passed by it and by its in-memory twin alike:
+sessions, API tokens, store slots (under concurrency) and the login throttle."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from storeplane_contracts.events import new_id
+from storeplane_gateway.api_tokens import PostgresApiTokens
+from storeplane_gateway.database import ensure_schema
+from storeplane_gateway.logins import PostgresLoginThrottle
+from storeplane_gateway.ports import (
+    ApiToken,
+    ApiTokens,
+    LoginThrottle,
+    NameTaken,
+    QuotaExceeded,
+    Session,
+    Sessions,
+    StoreSlot,
+    StoreSlots,
+    TokenNameTaken,
+    Users,
+)
+from storeplane_gateway.sessions import PostgresSessions
+from storeplane_gateway.slots import PostgresStoreSlots
+from storeplane_gateway.users import PostgresUsers
+from tests.unit.gateway.fakes import (
+    InMemoryApiTokens,
+    InMemoryLoginThrottle,
+    InMemorySessions,
+    InMemoryStoreSlots,
+    InMemoryUsers,
+)
+
+pytestmark = pytest.mark.integration
+
+FREE_FAILURES = 2
+MAX_DELAY = 3.0
+
+
+@dataclass
+class Backend:
+    """The adapters of one backend, sharing its users."""
+
+    users: Users
+    sessions: Sessions
+    api_tokens: ApiTokens
+    slots: StoreSlots
+    logins: LoginThrottle
+
+
+@pytest.fixture(params=["memory", "postgres"])
+async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        users = InMemoryUsers()
+        yield Backend(
+            users=users,
+            sessions=InMemorySessions(),
+            api_tokens=InMemoryApiTokens(users),
+            slots=InMemoryStoreSlots(),
+            logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
+        )
+        return
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=12)
+    try:
+        await ensure_schema(pool)
+        yield Backend(
+            users=PostgresUsers(pool),
+            sessions=PostgresSessions(pool),
+            api_tokens=PostgresApiTokens(pool),
+            slots=PostgresStoreSlots(pool),
+            logins=PostgresLoginThrottle(pool, free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
+        )
+    finally:
+        await pool.close()
+
+
+def _session(user_id: str, *, expires_in: timedelta = timedelta(hours=1)) -> Session:
+    return Session(id=new_id(), user_id=user_id, refresh_jti=new_id(), expires_at=datetime.now(UTC) + expires_in)
+
+
+# Sessions
+
+
+async def test_a_started_session_is_active_for_its_user_only(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    bob = await backend.users.add("bob@example.com", "h")
+    session = _session(ada.id)
+    await backend.sessions.start(session)
+    assert await backend.sessions.is_active(session.id, ada.id)
+    assert not await backend.sessions.is_active(session.id, bob.id)
+    assert not await backend.sessions.is_active(new_id(), ada.id)
+    assert not await backend.sessions.is_active("not-an-id", ada.id)
+
+
+async def test_an_expired_session_is_not_active(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    session = _session(ada.id, expires_in=-timedelta(seconds=1))
+    await backend.sessions.start(session)
+    assert not await backend.sessions.is_active(session.id, ada.id)
+    assert not await backend.sessions.end(session.id, ada.id)
+
+
+async def test_a_refresh_token_id_rotates_once(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    session = _session(ada.id)
+    await backend.sessions.start(session)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    second = new_id()
+    assert await backend.sessions.rotate(
+        session.id, ada.id, used_jti=session.refresh_jti, next_jti=second, expires_at=later
+    )
+    assert await backend.sessions.is_active(session.id, ada.id)
+    # The first refresh token again: copied, so the session ends, and the second one dies with it.
+    assert not await backend.sessions.rotate(
+        session.id, ada.id, used_jti=session.refresh_jti, next_jti=new_id(), expires_at=later
+    )
+    assert not await backend.sessions.is_active(session.id, ada.id)
+    assert not await backend.sessions.rotate(session.id, ada.id, used_jti=second, next_jti=new_id(), expires_at=later)
+
+
+async def test_sessions_end_one_or_all(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    bob = await backend.users.add("bob@example.com", "h")
+    laptop, phone, tablet, bobs = _session(ada.id), _session(ada.id), _session(ada.id), _session(bob.id)
+    for session in (laptop, phone, tablet, bobs):
+        await backend.sessions.start(session)
+    assert not await backend.sessions.end(laptop.id, bob.id)  # not Bob's to end
+    assert await backend.sessions.end(laptop.id, ada.id)
+    assert not await backend.sessions.end(laptop.id, ada.id)
+    assert not await backend.sessions.is_active(laptop.id, ada.id)
+    assert await backend.sessions.end_all(ada.id) == 2
+    assert not await backend.sessions.is_active(phone.id, ada.id)
+    assert not await backend.sessions.is_active(tablet.id, ada.id)
+    assert await backend.sessions.is_active(bobs.id, bob.id)
+    assert await backend.sessions.end_all(ada.id) == 0
+
+
+# API tokens
+
+
+def _token(user_id: str, name: str, *scopes: str, age: int = 0) -> ApiToken:
+    return ApiToken(
+        id=new_id(),
+        user_id=user_id,
+        name=name,
+        scopes=scopes,
+        prefix="sp_abcdefg",
+        created_at=datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=age),
+    )
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+async def test_a_token_authenticates_its_owner_with_its_scopes(backend: Backend) -> None:
+    root = await backend.users.add("root@example.com", "h", role="admin")
+    token = _token(root.id, "ci", "stores:read", "stores:write")
+    await backend.api_tokens.add(token, _hash("sp_secret"))
+    principal = await backend.api_tokens.authenticate(_hash("sp_secret"))
+    assert principal is not None
+    assert (principal.id, principal.email, principal.role) == (root.id, "root@example.com", "admin")
+    assert principal.scopes == frozenset({"stores:read", "stores:write"})
+    assert (principal.api_token_id, principal.session_id) == (token.id, "")
+    assert not principal.is_admin  # admin powers need a session
+    assert await backend.api_tokens.authenticate(_hash("sp_other")) is None
+    [listed] = await backend.api_tokens.of_user(root.id)
+    assert listed.last_used_at is not None and listed.scopes == ("stores:read", "stores:write")
+
+
+async def test_tokens_are_listed_newest_first_named_once_and_revoked_by_their_owner(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    bob = await backend.users.add("bob@example.com", "h")
+    old, new = _token(ada.id, "old", "stores:read", age=60), _token(ada.id, "new", "stores:read")
+    await backend.api_tokens.add(old, _hash("sp_old"))
+    await backend.api_tokens.add(new, _hash("sp_new"))
+    await backend.api_tokens.add(_token(bob.id, "old", "stores:read"), _hash("sp_bobs"))
+    with pytest.raises(TokenNameTaken):
+        await backend.api_tokens.add(_token(ada.id, "old", "stores:write"), _hash("sp_again"))
+    assert [t.name for t in await backend.api_tokens.of_user(ada.id)] == ["new", "old"]
+    assert await backend.api_tokens.of_user("not-an-id") == []
+
+    assert not await backend.api_tokens.revoke(bob.id, old.id)
+    assert await backend.api_tokens.revoke(ada.id, old.id)
+    assert not await backend.api_tokens.revoke(ada.id, old.id)
+    assert not await backend.api_tokens.revoke(ada.id, "not-an-id")
+    assert await backend.api_tokens.authenticate(_hash("sp_old")) is None
+    assert await backend.api_tokens.authenticate(_hash("sp_new")) is not None
+
+
+# Store slots
+
+
+def _slot(owner_id: str, name: str) -> StoreSlot:
+    return StoreSlot(store_id=new_id(), owner_id=owner_id, name=name)
+
+
+async def test_slots_count_against_their_owner_and_hold_their_name(backend: Backend) -> None:
+    first = _slot("ada", "shop-one")
+    await backend.slots.reserve(first, limit=2)
+    await backend.slots.reserve(_slot("ada", "shop-two"), limit=2)
+    with pytest.raises(QuotaExceeded) as exceeded:
+        await backend.slots.reserve(_slot("ada", "shop-three"), limit=2)
+    assert (exceeded.value.limit, exceeded.value.in_use) == (2, 2)
+    with pytest.raises(NameTaken) as taken:
+        await backend.slots.reserve(_slot("bob", "shop-one"), limit=2)
+    assert taken.value.holder == first
+    assert [s.name for s in await backend.slots.of_owner("ada")] == ["shop-one", "shop-two"]
+
+    assert await backend.slots.release(first.store_id)
+    assert not await backend.slots.release(first.store_id)
+    assert not await backend.slots.release("not-an-id")
+    await backend.slots.reserve(_slot("bob", "shop-one"), limit=2)  # the name is free again
+    await backend.slots.reserve(_slot("ada", "shop-three"), limit=2)  # and Ada has room
+
+
+async def test_concurrent_reservations_never_exceed_the_limit(backend: Backend) -> None:
+    results = await asyncio.gather(
+        *(backend.slots.reserve(_slot("ada", f"shop-{n}"), limit=5) for n in range(10)), return_exceptions=True
+    )
+    refused = [r for r in results if r is not None]
+    assert len(refused) == 5 and all(isinstance(r, QuotaExceeded) for r in refused)
+    assert len(await backend.slots.of_owner("ada")) == 5
+
+
+async def test_concurrent_reservations_of_one_name_make_one_slot(backend: Backend) -> None:
+    results = await asyncio.gather(
+        *(backend.slots.reserve(_slot(f"owner-{n}", "shop-one"), limit=5) for n in range(8)), return_exceptions=True
+    )
+    assert sum(r is None for r in results) == 1
+    assert all(isinstance(r, NameTaken) for r in results if r is not None)
+
+
+# The login throttle
+
+
+async def test_failures_beyond_the_free_ones_double_the_wait_up_to_the_cap(backend: Backend) -> None:
+    email = "ada@example.com"
+    assert await backend.logins.blocked_for(email) == 0
+    assert [await backend.logins.failed(email) for _ in range(FREE_FAILURES)] == [0.0, 0.0]
+    assert await backend.logins.blocked_for(email) == 0
+    assert await backend.logins.failed(email) == 1.0
+    assert 0 < await backend.logins.blocked_for(email) <= 1.0
+    assert await backend.logins.failed(email) == 2.0
+    assert await backend.logins.failed(email) == MAX_DELAY  # 4 s, capped
+    assert await backend.logins.blocked_for("bob@example.com") == 0
+    await backend.logins.succeeded(email)
+    assert await backend.logins.blocked_for(email) == 0
+    assert await backend.logins.failed(email) == 0.0  # counting starts again

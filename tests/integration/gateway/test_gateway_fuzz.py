@@ -1,0 +1,224 @@
+"""Schemathesis fuzzes the gateway through its own OpenAPI schema and finds no 5xx and no answer
+that breaks the schema.
+
+The gateway runs in-process under uvicorn on loopback, on the real NATS and Postgres, with the
+real status service beside it (so a store ordered by one case is read, listed and deleted by the
+next). Every operation gets positive and negative cases (valid and invalid input), then a
+stateful phase follows the schema's links (order a store, then read, list its events or delete
+it; make a token, then revoke it; register, then set the new user's quota). Requests carry an
+admin's real access token; logout routes get a fresh session each, so the fuzzer cannot log
+itself out. Checks: no server error, the response conforms to the schema (body and content
+type), and a route that requires a token refuses to answer without a valid one.
+
+The number of cases is printed; `STOREPLANE_FUZZ_EXAMPLES` (per operation and mode) and
+`STOREPLANE_FUZZ_SEED` change how many and which.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import hypothesis
+import pytest
+import requests
+import schemathesis
+import uvicorn
+from hypothesis import HealthCheck, Phase
+from schemathesis.generation.stateful import run_state_machine_as_test
+from schemathesis.specs.openapi.checks import content_type_conformance, ignored_auth, response_schema_conformance
+
+from infra.local.servers import free_port
+from storeplane_gateway.app import create_app
+from storeplane_gateway.settings import GatewaySettings
+from storeplane_status.bootstrap import bootstrap
+from storeplane_status.settings import StatusSettings
+from tests.integration.gateway.support import wait_until_ready
+from tests.unit.gateway.helpers import sign_up
+
+pytestmark = pytest.mark.integration
+
+EXAMPLES = int(os.environ.get("STOREPLANE_FUZZ_EXAMPLES", "25"))
+STATEFUL_SCENARIOS = max(1, EXAMPLES)
+SEED = int(os.environ.get("STOREPLANE_FUZZ_SEED", random.randrange(1 << 30)))
+ADMIN = "fuzz-admin@example.com"
+SESSIONS = "fuzz-sessions@example.com"
+PASSWORD = "fuzzing is fun"
+LOGOUT_PATHS = {"/api/v1/auth/logout", "/api/v1/auth/logout-all"}
+CHECKS = [schemathesis.checks.not_a_server_error, response_schema_conformance, content_type_conformance, ignored_auth]
+
+
+@pytest.fixture
+async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> AsyncIterator[str]:
+    """The gateway's base URL: uvicorn on loopback in this process, the status service beside it."""
+    settings = GatewaySettings(
+        nats_url=clean_audit,
+        database_url=database_url,
+        admin_emails=(ADMIN,),
+        # The fuzzer is one client on one address: limits would only turn its cases into 429s.
+        auth_requests_per_minute_per_address=0,
+        store_creates_per_minute_per_address=0,
+        store_creates_per_minute_per_user=0,
+    )
+    status = StatusSettings(nats_url=clean_audit, database_url=database_url, graceful_timeout=5.0)
+    async with bootstrap(status):
+        port = free_port()
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+        )
+        server = uvicorn.Server(config)
+        serving = asyncio.create_task(server.serve())
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            async with asyncio.timeout(20):
+                while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                    await asyncio.sleep(0.02)
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                await wait_until_ready(client, timeout=20)
+            yield base_url
+        finally:
+            server.should_exit = True
+            await serving
+
+
+@dataclass
+class Report:
+    """What the fuzzer did and found."""
+
+    cases: Counter[str] = field(default_factory=Counter)
+    operations: set[str] = field(default_factory=set)
+    statuses: Counter[int] = field(default_factory=Counter)
+    failures: list[str] = field(default_factory=list)
+    by_operation: Counter[tuple[str, int]] = field(default_factory=Counter)
+
+    @property
+    def total(self) -> int:
+        return sum(self.cases.values())
+
+    def summary(self) -> str:
+        kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(self.cases.items()))
+        statuses = " ".join(f"{status}:{count}" for status, count in sorted(self.statuses.items()))
+        return (
+            f"schemathesis: {self.total} cases ({kinds}) on {len(self.operations)} operations, seed {SEED}; "
+            f"statuses {statuses}; failures {len(self.failures)}"
+        )
+
+
+def _settings(**overrides: Any) -> hypothesis.settings:
+    return hypothesis.settings(
+        deadline=None,
+        database=None,
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+        **overrides,
+    )
+
+
+def fuzz(raw_schema: dict[str, Any], base_url: str, admin_token: str) -> Report:
+    """Run the stateless and the stateful phase (blocking: it runs in a worker thread)."""
+    schema = schemathesis.openapi.from_dict(raw_schema)
+    explicit: dict[str, list[dict[str, Any]]] = {
+        "POST /api/v1/stores": [{"name": f"Fuzz Shop {n}", "engine": "woocommerce"} for n in range(3)],
+        "POST /api/v1/tokens": [{"name": "fuzz", "scopes": ["stores:read", "stores:write"]}],
+        "POST /api/v1/auth/login": [{"email": SESSIONS, "password": PASSWORD}],
+        "POST /api/v1/auth/register": [{"email": "fuzz-new@example.com", "password": PASSWORD}],
+    }
+    session = requests.Session()
+    report = Report()
+    admin = {"Authorization": f"Bearer {admin_token}"}
+
+    def headers_for(path: str) -> dict[str, str]:
+        """The admin's token; a fresh session for a logout, so that the fuzzer never logs itself out."""
+        if path not in LOGOUT_PATHS:
+            return admin
+        login = session.post(f"{base_url}/api/v1/auth/login", json={"email": SESSIONS, "password": PASSWORD})
+        if login.status_code != 200:  # the fuzzer guessed at this account's password and got it throttled
+            fresh = {"email": f"fuzz-{uuid.uuid4().hex[:12]}@example.com", "password": PASSWORD}
+            login = session.post(f"{base_url}/api/v1/auth/register", json=fresh)
+        login.raise_for_status()
+        return {"Authorization": f"Bearer {login.json()['token']}"}
+
+    def call(case: schemathesis.Case, kind: str) -> None:
+        response = case.call(base_url=base_url, session=session, headers=headers_for(case.operation.path))
+        report.cases[kind] += 1
+        report.operations.add(case.operation.label)
+        report.statuses[response.status_code] += 1
+        report.by_operation[(f"{case.operation.label} {kind}", response.status_code)] += 1
+        case.validate_response(response, checks=CHECKS)
+
+    def stateless(operation: schemathesis.APIOperation, mode: schemathesis.GenerationMode) -> Callable[[], None]:
+        @hypothesis.seed(SEED)
+        @_settings(max_examples=EXAMPLES)
+        @hypothesis.given(case=operation.as_strategy(generation_mode=mode))
+        def run(case: schemathesis.Case) -> None:
+            call(case, mode.value)
+
+        if mode is schemathesis.GenerationMode.POSITIVE:  # a few valid requests, so that success paths are fuzzed too
+            for body in explicit.get(operation.label, []):
+                run = hypothesis.example(case=operation.Case(body=body, media_type="application/json"))(run)
+        return run
+
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE):
+            kind = mode.value
+            try:
+                stateless(operation, mode)()
+            except hypothesis.errors.Unsatisfiable:
+                pass  # nothing negative to generate (no parameters, no body)
+            except Exception as exc:
+                report.failures.append(f"{operation.label} ({kind}): {exc}")
+
+    base_machine: type[Any] = schema.as_state_machine()
+
+    def record(case: schemathesis.Case, response: schemathesis.Response) -> None:
+        report.cases["stateful"] += 1
+        report.operations.add(case.operation.label)
+        report.statuses[response.status_code] += 1
+        report.by_operation[(f"{case.operation.label} stateful", response.status_code)] += 1
+
+    class Workflow(base_machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"base_url": base_url, "session": session, "headers": headers_for(case.operation.path)}
+
+        def validate_response(
+            self, response: schemathesis.Response, case: schemathesis.Case, *args: Any, **kwargs: Any
+        ) -> None:
+            record(case, response)
+            case.validate_response(response, checks=CHECKS)
+
+    try:
+        run_state_machine_as_test(Workflow, settings=_settings(max_examples=STATEFUL_SCENARIOS, stateful_step_count=6))
+    except Exception as exc:
+        report.failures.append(f"stateful: {exc}")
+    return report
+
+
+async def test_fuzzing_finds_no_server_error_and_no_schema_violation(
+    served_gateway: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    async with httpx.AsyncClient(base_url=served_gateway, timeout=30) as client:
+        admin = await sign_up(client, ADMIN, PASSWORD)
+        await sign_up(client, SESSIONS, PASSWORD)
+        assert admin.role == "admin"
+        raw_schema = (await client.get("/schema/openapi.json")).json()
+
+    started = time.monotonic()
+    report = await asyncio.to_thread(fuzz, raw_schema, served_gateway, admin.token)
+    with capsys.disabled():
+        print(f"\n{report.summary()} in {time.monotonic() - started:.1f} s")
+    statuses = "\n".join(
+        f"  {label}: {status} x{count}" for (label, status), count in sorted(report.by_operation.items())
+    )
+    assert not report.failures, "\n\n".join(report.failures) + "\n\nstatuses by operation:\n" + statuses
+    assert report.cases["positive"] and report.cases["negative"] and report.cases["stateful"]
+    assert report.statuses[202] and report.statuses[200]  # stores were ordered and read, not only refused

@@ -1,0 +1,141 @@
+"""Sessions: refresh (rotated, once), logout of one session or all, admins from settings,
+failed logins slowed down, and production mode refusing the development key."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from storeplane_gateway.app import create_app
+from storeplane_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings, InsecureConfiguration
+from tests.unit.gateway.fakes import Fakes
+from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, assert_error, log_in, sign_up
+
+REFRESH = "/api/v1/auth/refresh"
+LOGIN = "/api/v1/auth/login"
+
+
+async def _works(client: AsyncTestClient[Litestar], account: Account) -> bool:
+    response = await client.get(STORES, headers=account.headers)
+    assert response.status_code in (200, 401), response.text
+    return response.status_code == 200
+
+
+async def test_a_refresh_token_gives_new_tokens_once(client: AsyncTestClient[Litestar]) -> None:
+    ada = await sign_up(client)
+    first = await client.post(REFRESH, json={"refresh_token": ada.refresh_token})
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert body["user"] == {"id": ada.id, "email": ada.email, "role": "user"}
+    assert body["refresh_token"] != ada.refresh_token and body["token"] != ada.token
+    renewed = Account(ada.id, ada.email, body["token"], body["refresh_token"])
+    assert await _works(client, renewed)
+
+    again = await client.post(REFRESH, json={"refresh_token": ada.refresh_token})
+    assert "already used" in assert_error(again, 401, "invalid_refresh_token")
+    # A refresh token used twice means it was copied: the whole session ends.
+    assert not await _works(client, renewed)
+    assert_error(
+        await client.post(REFRESH, json={"refresh_token": renewed.refresh_token}), 401, "invalid_refresh_token"
+    )
+
+
+@pytest.mark.parametrize("which", ["access token", "garbage", "empty"])
+async def test_only_a_refresh_token_refreshes(client: AsyncTestClient[Litestar], which: str) -> None:
+    ada = await sign_up(client)
+    token = {"access token": ada.token, "garbage": "not.a.jwt", "empty": ""}[which]
+    assert_error(await client.post(REFRESH, json={"refresh_token": token}), 401, "invalid_refresh_token")
+
+
+async def test_a_refresh_token_is_not_a_bearer_token(client: AsyncTestClient[Litestar]) -> None:
+    ada = await sign_up(client)
+    response = await client.get(STORES, headers={"Authorization": f"Bearer {ada.refresh_token}"})
+    assert_error(response, 401, "not_authenticated")
+
+
+async def test_logout_ends_this_session_only(client: AsyncTestClient[Litestar]) -> None:
+    laptop = await sign_up(client)
+    phone = await log_in(client)
+    bob = await sign_up(client, "bob@example.com")
+
+    response = await client.post("/api/v1/auth/logout", headers=laptop.headers)
+    assert response.status_code == 204, response.text
+
+    assert not await _works(client, laptop)
+    assert_error(await client.post(REFRESH, json={"refresh_token": laptop.refresh_token}), 401, "invalid_refresh_token")
+    assert await _works(client, phone)
+    assert await _works(client, bob)
+
+
+async def test_logout_all_ends_every_session_of_the_user_only(client: AsyncTestClient[Litestar]) -> None:
+    laptop = await sign_up(client)
+    phone = await log_in(client)
+    bob = await sign_up(client, "bob@example.com")
+
+    response = await client.post("/api/v1/auth/logout-all", headers=phone.headers)
+    assert response.status_code == 204, response.text
+
+    assert not await _works(client, laptop)
+    assert not await _works(client, phone)
+    assert_error(await client.post(REFRESH, json={"refresh_token": phone.refresh_token}), 401, "invalid_refresh_token")
+    assert await _works(client, bob)
+    assert await _works(client, await log_in(client))  # logging in again starts a new session
+
+
+async def test_logout_needs_a_token(client: AsyncTestClient[Litestar]) -> None:
+    assert_error(await client.post("/api/v1/auth/logout"), 401, "not_authenticated")
+    assert_error(await client.post("/api/v1/auth/logout-all"), 401, "not_authenticated")
+
+
+async def test_admin_emails_make_admins_at_registration_and_login(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    root = await sign_up(client, ADMIN_EMAIL.upper())
+    assert root.role == "admin"
+    ada = await sign_up(client)
+    assert ada.role == "user"
+    # An account registered before its email was listed becomes admin at its next login.
+    await fakes.users.set_role(root.id, "user")
+    assert (await log_in(client, ADMIN_EMAIL)).role == "admin"
+    assert fakes.users.accounts[root.id].role == "admin"
+
+
+async def test_failed_logins_slow_down_per_email(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    await sign_up(client)
+    wrong = {"email": "ada@example.com", "password": "wrong horse"}
+    for _ in range(3):  # free failures
+        response = await client.post(LOGIN, json=wrong)
+        assert_error(response, 401, "invalid_credentials")
+        assert "retry-after" not in response.headers
+    fourth = await client.post(LOGIN, json=wrong)
+    assert_error(fourth, 401, "invalid_credentials")
+    assert fourth.headers["retry-after"] == "1"
+
+    # Even the right password waits now, and says how long.
+    blocked = await client.post(LOGIN, json={"email": "ada@example.com", "password": "correct horse"})
+    assert "try again in 1 seconds" in assert_error(blocked, 429, "login_throttled")
+    assert blocked.headers["retry-after"] == "1"
+    # Other accounts are not affected, and unknown emails are throttled alike (nothing is revealed).
+    assert (await client.post(LOGIN, json={"email": "bob@example.com", "password": "x" * 9})).status_code == 401
+
+    fakes.clock += 1.5
+    fifth = await client.post(LOGIN, json=wrong)
+    assert fifth.headers["retry-after"] == "2"  # doubled
+    fakes.clock += 2.5
+    assert (await client.post(LOGIN, json={"email": "ada@example.com", "password": "correct horse"})).status_code == 200
+    assert "ada@example.com" not in fakes.logins.rows  # a success forgets the failures
+
+
+def test_production_refuses_the_development_key() -> None:
+    with pytest.raises(InsecureConfiguration, match="STOREPLANE_JWT_SECRET"):
+        create_app(GatewaySettings(env="production"), adapters=Fakes().factory())
+    assert GatewaySettings(env="production").jwt_secret == DEVELOPMENT_JWT_SECRET
+    create_app(GatewaySettings(env="production", jwt_secret="k" * 40), adapters=Fakes().factory())
+    create_app(GatewaySettings(env="development"), adapters=Fakes().factory())
+
+
+def test_production_refuses_cors_for_everyone() -> None:
+    settings = GatewaySettings(env="production", jwt_secret="k" * 40, cors_origins=("*",))
+    with pytest.raises(InsecureConfiguration, match="STOREPLANE_CORS_ORIGINS"):
+        create_app(settings, adapters=Fakes().factory())

@@ -1,0 +1,82 @@
+"""Drift findings: what a release must have, and one degraded event per store and finding."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from storeplane_contracts.queries import StoreView
+from storeplane_provisioner.drifting import check_ready_stores, expected_objects, objects_missing
+
+from .fakes import Recorder
+
+MANIFEST = """
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: ignored}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+"""
+
+
+def store(store_id: str = "0b4c43f4-5a0a-4a38-9a44-3f0ba8a4d2c1") -> StoreView:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return StoreView(
+        id=store_id,
+        owner_id="u1",
+        name="shop",
+        engine="woocommerce",
+        namespace="store-shop-0b4c43f4",
+        status="ready",
+        created_at=at,
+        updated_at=at,
+    )
+
+
+class Directory:
+    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
+        return [store()] if "ready" in statuses else []
+
+
+class Drift:
+    def __init__(self, finding: tuple[str, str] | None) -> None:
+        self.finding = finding
+
+    async def drift(self, namespace: str, release: str) -> tuple[str, str] | None:
+        return self.finding
+
+
+def test_the_release_objects_that_matter() -> None:
+    expected = expected_objects(MANIFEST)
+    assert expected == [("Deployment", "web"), ("Service", "web")]
+    assert objects_missing(expected, {("Service", "web")}) == ["Deployment/web"]
+
+
+async def test_a_drifted_store_is_reported_once_per_finding() -> None:
+    recorder = Recorder()
+    finding = ("objects_missing", "deleted outside Storeplane: Deployment/web")
+    for _ in range(2):  # two passes, or two provisioner replicas, find the same drift
+        found = await check_ready_stores(
+            directory=Directory(), drift=Drift(finding), publish=recorder, release="store", repair=True
+        )
+        assert found == 1
+    [event] = recorder.events
+    assert type(event).__name__ == "StoreDegraded"
+    assert (event.reason, event.repair) == ("objects_missing", True)  # type: ignore[attr-defined]
+
+
+async def test_a_healthy_store_is_left_alone() -> None:
+    recorder = Recorder()
+    assert (
+        await check_ready_stores(
+            directory=Directory(), drift=Drift(None), publish=recorder, release="store", repair=True
+        )
+        == 0
+    )
+    assert recorder.events == []
