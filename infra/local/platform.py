@@ -17,6 +17,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.local.servers import stop_process
+
 SERVICES = ("status", "provisioner", "gateway")
 
 
@@ -29,18 +31,11 @@ class ServiceProcess:
     log: Path
 
     def stop(self, timeout: float = 15) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGTERM, timeout)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        """SIGKILL, as a crash would."""
+        stop_process(self.process, signal.SIGKILL, 0)
 
 
 def service_env(

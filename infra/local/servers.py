@@ -50,19 +50,22 @@ class Server:
     extra: dict[str, str] = field(default_factory=dict)
 
     def stop(self, timeout: float = 10) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, signal.SIGINT, timeout)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        stop_process(self.process, signal.SIGKILL, 0)
+
+
+def stop_process(process: subprocess.Popen[bytes], signum: int, timeout: float) -> None:
+    """Send `signum`, wait up to `timeout` seconds, then SIGKILL; always reap the process."""
+    if process.poll() is None:
+        process.send_signal(signum)
+        try:
+            process.wait(timeout or None)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def spawn(args: list[str | Path], log: Path, **options: object) -> subprocess.Popen[bytes]:
