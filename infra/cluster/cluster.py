@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,9 +235,11 @@ def api_ready(layout: Layout, token: str) -> bool:
         return False
 
 
-def wait_until(what: str, check: object, timeout: float, layout: Layout, components: tuple[str, ...]) -> None:
+def wait_until(
+    what: str, check: Callable[[], bool], timeout: float, layout: Layout, components: tuple[str, ...]
+) -> None:
     deadline = time.monotonic() + timeout
-    while not check():  # type: ignore[operator]
+    while not check():
         for component in components:
             if not running_pid(layout, component):
                 tail = layout.log_file(component).read_text(errors="replace")[-3000:]

@@ -14,6 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def start_service(name: str, env: dict[str, str], logs: Path, *, echo: bool = Fa
     return ServiceProcess(name, process, log)
 
 
-def wait_http(url: str, *, timeout: float = 60, processes: list[ServiceProcess] = ()) -> None:  # type: ignore[assignment]
+def wait_http(url: str, *, timeout: float = 60, processes: Sequence[ServiceProcess] = ()) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for service in processes:

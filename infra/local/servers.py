@@ -31,7 +31,7 @@ def wait_for_port(port: int, *, process: subprocess.Popen[bytes] | None = None, 
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{process.args[0]} exited with {process.returncode} before listening")
+            raise RuntimeError(f"{process.args!r} exited with {process.returncode} before listening")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
             return
         time.sleep(0.05)

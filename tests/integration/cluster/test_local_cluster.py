@@ -28,17 +28,17 @@ async def api(kubeconfig: Path) -> AsyncIterator[client.ApiClient]:
         yield api_client
 
 
-async def watch_until(list_call, predicate, *, timeout: float = 90, **kwargs) -> dict:  # type: ignore[no-untyped-def]
+async def watch_until(list_call, predicate, *, timeout: float = 90, **kwargs) -> dict:
     """Follow a watch until an event's object satisfies `predicate`; return that object."""
     async with asyncio.timeout(timeout):
         while True:
             async with watch.Watch(return_type="object") as w:
                 async for event in w.stream(list_call, timeout_seconds=30, **kwargs):
                     if predicate(event["type"], event["object"]):
-                        return event["object"]  # type: ignore[no-any-return]
+                        return event["object"]
 
 
-def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:  # type: ignore[type-arg]
+def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:
     result = subprocess.run(
         [str(cluster_bin / "helm"), *args, "--output", "json"],
         capture_output=True,
@@ -47,7 +47,7 @@ def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:  # type: igno
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    return json.loads(result.stdout)
 
 
 async def test_helm_chart_becomes_ready_and_namespace_deletes(
@@ -86,7 +86,7 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     )
     assert release["info"]["status"] == "deployed"
 
-    def replicas_ready(kind: str, obj: dict) -> bool:  # type: ignore[type-arg]
+    def replicas_ready(kind: str, obj: dict) -> bool:
         spec, status = obj.get("spec", {}), obj.get("status", {})
         return bool(status.get("readyReplicas", 0) >= spec.get("replicas", 1))
 
@@ -135,7 +135,7 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
 
     terminating = await core.delete_namespace(ns)
 
-    def gone(event_type: str, obj: dict) -> bool:  # type: ignore[type-arg]
+    def gone(event_type: str, obj: dict) -> bool:
         return event_type == "DELETED"
 
     # Watching from the deletion's resource version cannot miss the DELETED event.

@@ -19,6 +19,7 @@ from typing import Any
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from storeplane_contracts.events import FailureStep
 from storeplane_provisioner.drifting import expected_objects, objects_missing
 from storeplane_provisioner.errors import PermanentError, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
@@ -48,7 +49,7 @@ async def connect(kubeconfig: Path) -> client.ApiClient:
     return client.ApiClient(configuration)
 
 
-def _temporary_or_permanent(exc: ApiException, step: str, what: str) -> Exception:
+def _temporary_or_permanent(exc: ApiException, step: FailureStep, what: str) -> Exception:
     body = exc.body.decode() if isinstance(exc.body, bytes) else str(exc.body or "")
     try:
         message = json.loads(body).get("message", body)
@@ -56,18 +57,18 @@ def _temporary_or_permanent(exc: ApiException, step: str, what: str) -> Exceptio
         message = body or str(exc.reason)
     if exc.status in (403, 422, 400):
         reason = "quota_exceeded" if "exceeded quota" in message else "rejected"
-        return PermanentError(step, reason, f"{what}: {message}")  # type: ignore[arg-type]
-    return TemporaryError(step, "api_unavailable", f"{what}: {message}")  # type: ignore[arg-type]
+        return PermanentError(step, reason, f"{what}: {message}")
+    return TemporaryError(step, "api_unavailable", f"{what}: {message}")
 
 
 @contextlib.asynccontextmanager
-async def _api_errors(step: str, what: str) -> AsyncIterator[None]:
+async def _api_errors(step: FailureStep, what: str) -> AsyncIterator[None]:
     try:
         yield
     except ApiException as exc:
         raise _temporary_or_permanent(exc, step, what) from exc
     except (TimeoutError, OSError) as exc:
-        raise TemporaryError(step, "api_unavailable", f"{what}: {exc}") from exc  # type: ignore[arg-type]
+        raise TemporaryError(step, "api_unavailable", f"{what}: {exc}") from exc
 
 
 async def _create(create: Callable[[], Awaitable[object]]) -> bool:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import cast
 
 import structlog
 import yaml
 
-from storeplane_contracts.events import StoreDegraded
+from storeplane_contracts.events import Engine, StoreDegraded
 from storeplane_contracts.queries import StoreView
 from storeplane_provisioner.ports import Drift, Publish, StoreDirectory
 
@@ -39,7 +40,7 @@ def degraded_event(store: StoreView, reason: str, message: str, *, repair: bool)
         owner_id=store.owner_id,
         event_id=event_id,
         name=store.name,
-        engine=store.engine,  # type: ignore[arg-type]
+        engine=cast(Engine, store.engine),
         namespace=store.namespace,
         reason=reason,
         message=message,

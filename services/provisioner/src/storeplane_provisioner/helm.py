@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from storeplane_contracts.events import FailureStep
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
 
 log = structlog.get_logger("storeplane.provisioner.helm")
@@ -34,15 +35,15 @@ _TEMPORARY_MARKERS = (
 )
 
 
-def classify(step: str, stderr: str) -> ProvisioningError:
+def classify(step: FailureStep, stderr: str) -> ProvisioningError:
     """Map Helm's error text to a temporary or permanent failure with a short reason."""
     text = stderr.strip().splitlines()[-1] if stderr.strip() else "helm failed without a message"
     lowered = stderr.lower()
     if "exceeded quota" in lowered:
-        return PermanentError(step, "quota_exceeded", text)  # type: ignore[arg-type]
+        return PermanentError(step, "quota_exceeded", text)
     if any(marker in lowered for marker in _TEMPORARY_MARKERS):
-        return TemporaryError(step, "helm_unavailable", text)  # type: ignore[arg-type]
-    return PermanentError(step, "chart_failed", text)  # type: ignore[arg-type]
+        return TemporaryError(step, "helm_unavailable", text)
+    return PermanentError(step, "chart_failed", text)
 
 
 class HelmCli:
@@ -53,7 +54,7 @@ class HelmCli:
         self.kubeconfig = kubeconfig
         self.timeout = timeout
 
-    async def _run(self, step: str, *args: str) -> str:
+    async def _run(self, step: FailureStep, *args: str) -> str:
         # Without a kubeconfig file Helm uses the pod's service account, as the Python client does.
         env = {**os.environ, **({"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig.is_file() else {})}
         try:
@@ -61,13 +62,13 @@ class HelmCli:
                 self.binary, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env
             )
         except FileNotFoundError as exc:
-            raise PermanentError(step, "helm_missing", f"helm binary {self.binary!r} not found") from exc  # type: ignore[arg-type]
+            raise PermanentError(step, "helm_missing", f"helm binary {self.binary!r} not found") from exc
         try:
             stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=self.timeout + 30)
         except TimeoutError as exc:
             process.kill()
             await process.wait()
-            raise TemporaryError(step, "helm_timeout", f"helm {args[0]} did not finish") from exc  # type: ignore[arg-type]
+            raise TemporaryError(step, "helm_timeout", f"helm {args[0]} did not finish") from exc
         if process.returncode != 0:
             raise classify(step, stderr.decode(errors="replace"))
         return stdout.decode()
