@@ -139,7 +139,7 @@ async def inject_faults(platform: Platform, done: asyncio.Event) -> None:
 
 
 async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
-    platform: Platform, kubeconfig: Path, cluster_bin: Path
+    platform: Platform, kubeconfig: Path, cluster_bin: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with httpx.AsyncClient(base_url=platform.api, timeout=30) as http:
         email = f"faults-{uuid.uuid4().hex[:6]}@example.com"
@@ -204,7 +204,8 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
         [e["type"] for e in events].count("ProvisioningStarted") > 1 for events in timelines.values()
     )
     platform.counts["violations"] = len(violations)
-    print(f"\nfault injection (seed {SEED}): " + ", ".join(f"{k}: {v}" for k, v in sorted(platform.counts.items())))
+    with capsys.disabled():
+        print(f"\nfault injection (seed {SEED}): " + ", ".join(f"{k}: {v}" for k, v in sorted(platform.counts.items())))
     assert not violations, violations
     assert platform.counts["stores accepted"] == STORES
 
