@@ -11,19 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-pytestmark = pytest.mark.e2e
+from tests.steps import PROVISIONING_STEPS
 
-PROVISIONING_STEPS = [
-    "StoreRequested",
-    "ProvisioningStarted",
-    "NamespaceCreated",
-    "QuotaApplied",
-    "LimitsApplied",
-    "NetworkPolicyApplied",
-    "CredentialsCreated",
-    "ChartInstalled",
-    "StoreReady",
-]
+pytestmark = pytest.mark.e2e
 
 
 async def register(http: httpx.AsyncClient) -> dict[str, str]:

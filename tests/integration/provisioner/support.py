@@ -10,14 +10,16 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 from storeplane_contracts import events
 
 
-async def events_of(nats_url: str, store_id: str, until: type[events.Event], timeout: float = 120) -> list:  # type: ignore[type-arg]
+async def events_of(
+    nats_url: str, store_id: str, until: type[events.Event], timeout: float = 120
+) -> list[events.AnyEvent]:
     """Every event of one store, in stream order, up to and including the first `until`."""
     nc = await nats.connect(nats_url)
     try:
         sub = await nc.jetstream().subscribe(
             f"stores.{store_id}.*", ordered_consumer=True, config=ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
         )
-        seen: list[events.Event] = []
+        seen: list[events.AnyEvent] = []
         async with asyncio.timeout(timeout):
             async for msg in sub.messages:
                 seen.append(events.decode(msg.data))

@@ -17,6 +17,7 @@ from storeplane_provisioner.bootstrap import start
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_runtime.bus import publish_event
 from tests.integration.provisioner.support import events_of
+from tests.steps import PROVISIONING_STEPS
 
 pytestmark = pytest.mark.integration
 
@@ -34,17 +35,7 @@ async def test_store_is_provisioned_then_deleted(
         await publish_event(broker, request)
         timeline = await events_of(provisioner_settings.nats_url, store_id, events.StoreReady)
         types = [type(e).__name__ for e in timeline]
-        assert types == [
-            "StoreRequested",
-            "ProvisioningStarted",
-            "NamespaceCreated",
-            "QuotaApplied",
-            "LimitsApplied",
-            "NetworkPolicyApplied",
-            "CredentialsCreated",
-            "ChartInstalled",
-            "StoreReady",
-        ], timeline[-1]
+        assert types == PROVISIONING_STEPS, timeline[-1]
         assert timeline[-1].urls == {
             "storefront": "http://it-shop.stores.localhost/",
             "admin": "http://it-shop.stores.localhost/wp-admin/",

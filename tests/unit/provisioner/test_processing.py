@@ -12,6 +12,7 @@ from storeplane_contracts.queries import RevealCredentials
 from storeplane_provisioner.errors import PermanentError, TemporaryError
 from storeplane_provisioner.handlers import Provisioning, reveal_credentials
 from storeplane_provisioner.processing import Dependencies, Outcome, process_command
+from tests.steps import PROVISIONING_STEPS
 
 from .fakes import FakeCluster, FakeHelm, Recorder, no_heartbeat
 
@@ -44,16 +45,7 @@ async def test_every_step_emits_one_event_in_order(deps: Dependencies) -> None:
     assert await run(deps, request()) is Outcome.ACK
     recorder = deps.publish
     assert isinstance(recorder, Recorder)
-    assert recorder.types == [
-        "ProvisioningStarted",
-        "NamespaceCreated",
-        "QuotaApplied",
-        "LimitsApplied",
-        "NetworkPolicyApplied",
-        "CredentialsCreated",
-        "ChartInstalled",
-        "StoreReady",
-    ]
+    assert recorder.types == PROVISIONING_STEPS[1:]  # the request itself is the gateway's
     helm = deps.helm
     assert isinstance(helm, FakeHelm)
     values = helm.values[("store-shop-0b4c43f4", "store")]
