@@ -235,15 +235,35 @@ def api_ready(layout: Layout, token: str) -> bool:
         return False
 
 
+def exit_status(pid: int | None) -> str:
+    """How a process we started ended, as far as we can still tell."""
+    for process in _DETACHED:
+        if process.pid == pid and (code := process.poll()) is not None:
+            return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+    return "exit status unknown"
+
+
 def wait_until(
-    what: str, check: Callable[[], bool], timeout: float, layout: Layout, components: tuple[str, ...]
+    what: str, check: Callable[[], bool], timeout: float, layout: Layout, commands: dict[str, list[str]]
 ) -> None:
+    """Wait for `check`; a component among `commands` that dies meanwhile is started again, twice at most
+    (a start-up race should not fail the cluster), then reported with its exit status and log."""
     deadline = time.monotonic() + timeout
+    restarts = dict.fromkeys(commands, 2)
     while not check():
-        for component in components:
-            if not running_pid(layout, component):
-                tail = layout.log_file(component).read_text(errors="replace")[-3000:]
-                raise SystemExit(f"cluster: {component} exited while waiting for {what}; its log ends:\n{tail}")
+        for component, args in commands.items():
+            if running_pid(layout, component):
+                continue
+            pid_text = layout.pid_file(component).read_text() if layout.pid_file(component).exists() else ""
+            ended = exit_status(int(pid_text) if pid_text.isdigit() else None)
+            tail = layout.log_file(component).read_text(errors="replace")[-3000:] or "(empty)"
+            if restarts[component] == 0:
+                raise SystemExit(
+                    f"cluster: {component} ended ({ended}) while waiting for {what}; its log ends:\n{tail}"
+                )
+            restarts[component] -= 1
+            log(f"{component} ended ({ended}) while waiting for {what}; starting it again. Its log ends:\n{tail}")
+            start(layout, component, args)
         if time.monotonic() > deadline:
             raise SystemExit(f"cluster: {what} not reached after {timeout:.0f}s; see {layout.dir / 'logs'}")
         time.sleep(0.2)
@@ -322,144 +342,130 @@ def up(layout: Layout) -> None:
         log("already running")
     pki = layout.pki
     b = str(bin_dir)
-    start(
-        layout,
-        "etcd",
-        [
-            f"{b}/etcd",
-            "--name",
-            "storeplane",
-            "--data-dir",
-            str(layout.dir / "etcd"),
-            "--listen-client-urls",
-            f"http://127.0.0.1:{ETCD_PORT}",
-            "--advertise-client-urls",
-            f"http://127.0.0.1:{ETCD_PORT}",
-            "--listen-peer-urls",
-            f"http://127.0.0.1:{ETCD_PORT + 1}",
-            "--initial-advertise-peer-urls",
-            f"http://127.0.0.1:{ETCD_PORT + 1}",
-            "--initial-cluster",
-            f"storeplane=http://127.0.0.1:{ETCD_PORT + 1}",
-            "--listen-metrics-urls",
-            "",
-            "--unsafe-no-fsync",
-            "--log-level",
-            "warn",
-        ],
-    )
-    start(
-        layout,
-        "kube-apiserver",
-        [
-            f"{b}/kube-apiserver",
-            "--etcd-servers",
-            f"http://127.0.0.1:{ETCD_PORT}",
-            "--bind-address",
-            "127.0.0.1",
-            "--advertise-address",
-            "127.0.0.1",
-            "--secure-port",
-            str(API_PORT),
-            "--tls-cert-file",
-            str(pki / "apiserver.crt"),
-            "--tls-private-key-file",
-            str(pki / "apiserver.key"),
-            "--client-ca-file",
-            str(pki / "ca.crt"),
-            "--token-auth-file",
-            str(layout.token_file),
-            "--service-account-issuer",
-            "https://kubernetes.default.svc.cluster.local",
-            "--service-account-key-file",
-            str(pki / "sa.pub"),
-            "--service-account-signing-key-file",
-            str(pki / "sa.key"),
-            "--service-cluster-ip-range",
-            SERVICE_CIDR,
-            "--authorization-mode",
-            "RBAC",
-            "--allow-privileged=true",
-            "--endpoint-reconciler-type",
-            "none",
-            "--profiling=false",
-            "--enable-priority-and-fairness=false",
-            "--v",
-            "1",
-        ],
-    )
-    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout, ("etcd", "kube-apiserver"))
+    commands: dict[str, list[str]] = {}
+    commands["etcd"] = [
+        f"{b}/etcd",
+        "--name",
+        "storeplane",
+        "--data-dir",
+        str(layout.dir / "etcd"),
+        "--listen-client-urls",
+        f"http://127.0.0.1:{ETCD_PORT}",
+        "--advertise-client-urls",
+        f"http://127.0.0.1:{ETCD_PORT}",
+        "--listen-peer-urls",
+        f"http://127.0.0.1:{ETCD_PORT + 1}",
+        "--initial-advertise-peer-urls",
+        f"http://127.0.0.1:{ETCD_PORT + 1}",
+        "--initial-cluster",
+        f"storeplane=http://127.0.0.1:{ETCD_PORT + 1}",
+        "--listen-metrics-urls",
+        "",
+        "--unsafe-no-fsync",
+        "--log-level",
+        "warn",
+    ]
+    start(layout, "etcd", commands["etcd"])
+    commands["kube-apiserver"] = [
+        f"{b}/kube-apiserver",
+        "--etcd-servers",
+        f"http://127.0.0.1:{ETCD_PORT}",
+        "--bind-address",
+        "127.0.0.1",
+        "--advertise-address",
+        "127.0.0.1",
+        "--secure-port",
+        str(API_PORT),
+        "--tls-cert-file",
+        str(pki / "apiserver.crt"),
+        "--tls-private-key-file",
+        str(pki / "apiserver.key"),
+        "--client-ca-file",
+        str(pki / "ca.crt"),
+        "--token-auth-file",
+        str(layout.token_file),
+        "--service-account-issuer",
+        "https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file",
+        str(pki / "sa.pub"),
+        "--service-account-signing-key-file",
+        str(pki / "sa.key"),
+        "--service-cluster-ip-range",
+        SERVICE_CIDR,
+        "--authorization-mode",
+        "RBAC",
+        "--allow-privileged=true",
+        "--endpoint-reconciler-type",
+        "none",
+        "--profiling=false",
+        "--enable-priority-and-fairness=false",
+        "--v",
+        "1",
+    ]
+    start(layout, "kube-apiserver", commands["kube-apiserver"])
+    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout, commands)
     kubeconfig = str(layout.kubeconfig)
-    start(
-        layout,
-        "kube-controller-manager",
-        [
-            f"{b}/kube-controller-manager",
-            "--kubeconfig",
-            kubeconfig,
-            "--secure-port",
-            "0",
-            "--service-account-private-key-file",
-            str(pki / "sa.key"),
-            "--root-ca-file",
-            str(pki / "ca.crt"),
-            "--cluster-signing-cert-file",
-            str(pki / "ca.crt"),
-            "--cluster-signing-key-file",
-            str(pki / "ca.key"),
-            "--enable-hostpath-provisioner=true",
-            "--leader-elect=false",
-            "--use-service-account-credentials=false",
-            "--service-cluster-ip-range",
-            SERVICE_CIDR,
-            "--profiling=false",
-            "--v",
-            "1",
-        ],
-    )
-    start(
-        layout,
-        "kube-scheduler",
-        [
-            f"{b}/kube-scheduler",
-            "--kubeconfig",
-            kubeconfig,
-            "--secure-port",
-            "0",
-            "--leader-elect=false",
-            "--profiling=false",
-            "--v",
-            "1",
-        ],
-    )
+    commands["kube-controller-manager"] = [
+        f"{b}/kube-controller-manager",
+        "--kubeconfig",
+        kubeconfig,
+        "--secure-port",
+        "0",
+        "--service-account-private-key-file",
+        str(pki / "sa.key"),
+        "--root-ca-file",
+        str(pki / "ca.crt"),
+        "--cluster-signing-cert-file",
+        str(pki / "ca.crt"),
+        "--cluster-signing-key-file",
+        str(pki / "ca.key"),
+        "--enable-hostpath-provisioner=true",
+        "--leader-elect=false",
+        "--use-service-account-credentials=false",
+        "--service-cluster-ip-range",
+        SERVICE_CIDR,
+        "--profiling=false",
+        "--v",
+        "1",
+    ]
+    start(layout, "kube-controller-manager", commands["kube-controller-manager"])
+    commands["kube-scheduler"] = [
+        f"{b}/kube-scheduler",
+        "--kubeconfig",
+        kubeconfig,
+        "--secure-port",
+        "0",
+        "--leader-elect=false",
+        "--profiling=false",
+        "--v",
+        "1",
+    ]
+    start(layout, "kube-scheduler", commands["kube-scheduler"])
     stages = layout.dir / "kwok-stages.yaml"
     stages.write_text(
         "\n---\n".join(
             f.read_text() for f in [bin_dir / "kwok-stages-v3.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
         )
     )
-    start(
-        layout,
-        "kwok",
-        [
-            f"{b}/kwok",
-            "--kubeconfig",
-            kubeconfig,
-            "--config",
-            str(stages),
-            "--manage-all-nodes=false",
-            "--manage-nodes-with-annotation-selector",
-            "kwok.x-k8s.io/node=fake",
-            "--node-ip",
-            "127.0.0.1",
-            "--cidr",
-            "10.244.0.1/16",
-            "--node-lease-duration-seconds",
-            "40",
-            "--server-address",
-            f"127.0.0.1:{KWOK_PORT}",
-        ],
-    )
+    commands["kwok"] = [
+        f"{b}/kwok",
+        "--kubeconfig",
+        kubeconfig,
+        "--config",
+        str(stages),
+        "--manage-all-nodes=false",
+        "--manage-nodes-with-annotation-selector",
+        "kwok.x-k8s.io/node=fake",
+        "--node-ip",
+        "127.0.0.1",
+        "--cidr",
+        "10.244.0.1/16",
+        "--node-lease-duration-seconds",
+        "40",
+        "--server-address",
+        f"127.0.0.1:{KWOK_PORT}",
+    ]
+    start(layout, "kwok", commands["kwok"])
     kubectl(bin_dir, layout, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
 
     def nodes_ready() -> bool:
@@ -480,8 +486,8 @@ def up(layout: Layout) -> None:
             return False
         return True
 
-    wait_until("the nodes to be Ready", nodes_ready, 60, layout, COMPONENTS)
-    wait_until("the controllers to run", default_service_account, 60, layout, COMPONENTS)
+    wait_until("the nodes to be Ready", nodes_ready, 60, layout, commands)
+    wait_until("the controllers to run", default_service_account, 60, layout, commands)
     log(f"ready in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
 
 

@@ -27,6 +27,8 @@ def platform(postgres_server: Server, kubeconfig: Path, cluster_bin: Path, serve
         extra={
             "STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256",
             "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
+            # Short enough for the stuck-deletion test to see its note soon, long enough for a normal deletion.
+            "STOREPLANE_STEP_DEADLINES": '{"namespace_deletion": 15}',
         },
     )
     services: list[ServiceProcess] = start_services(env, servers_dir / "logs")

@@ -95,7 +95,8 @@ async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.A
     deleted = await wait_for_store(http, location, auth, lambda s: s.get("status") == "deleted")
     assert deleted["status"] == "deleted"
     timeline = (await http.get(f"{location}/events", headers=auth)).json()["events"]
-    assert [e["type"] for e in timeline][-3:] == ["StoreDeletionRequested", "ReleaseUninstalled", "StoreDeleted"]
+    steps = [e["type"] for e in timeline if e["type"] != "StepRetrying"]  # a slow step may be retried
+    assert steps[-3:] == ["StoreDeletionRequested", "ReleaseUninstalled", "StoreDeleted"]
 
     # The namespace is gone from the cluster, so the name can be used again.
     again = await http.post("/api/v1/stores", json={"name": "e2e-shop", "engine": "woocommerce"}, headers=auth)

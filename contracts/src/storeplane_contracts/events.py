@@ -118,6 +118,18 @@ class ProvisioningFailed(Event, frozen=True, kw_only=True):
     retryable: bool
 
 
+class StepRetrying(Event, frozen=True, kw_only=True):
+    """A step met a problem that may pass (named by `reason` and `message`, e.g. what holds a namespace
+    back); the provisioner tries again in `retry_in_seconds`. The store's status does not change."""
+
+    step: FailureStep
+    reason: str
+    message: str
+    attempt: int
+    max_attempts: int
+    retry_in_seconds: float
+
+
 class StoreRetryRequested(Event, frozen=True, kw_only=True):
     """The owner asked to provision a failed store again; steps already done are kept."""
 
@@ -185,6 +197,7 @@ AnyEvent: TypeAlias = (
     | StoreReady
     | CredentialsRevealed
     | ProvisioningFailed
+    | StepRetrying
     | StoreRetryRequested
     | StoreDegraded
     | StoreDeletionRequested

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,24 +13,28 @@ from storeplane_provisioner.ports import Heartbeat
 
 
 class FakeCluster:
-    """Remembers what exists; `fail` makes a named operation raise."""
+    """Remembers what exists; `fail` makes a named operation raise, `hang` makes it wait forever."""
 
     def __init__(self) -> None:
         self.namespaces: dict[str, dict[str, str]] = {}
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.guard_rails: list[tuple[str, str]] = []
         self.fail: dict[str, ProvisioningError] = {}
+        self.hang: set[str] = set()
         self.revealed: set[tuple[str, str]] = set()
 
-    def _maybe_fail(self, operation: str) -> None:
+    async def _maybe_fail(self, operation: str) -> None:
         if operation in self.fail:
             raise self.fail[operation]
+        if operation in self.hang:
+            await asyncio.Event().wait()  # until a deadline cancels it
 
     async def ensure_namespace(self, name: str, labels: Mapping[str, str]) -> None:
-        self._maybe_fail("namespace")
+        await self._maybe_fail("namespace")
         self.namespaces.setdefault(name, dict(labels))
 
     async def ensure_resource_quota(self, namespace: str, hard: Mapping[str, str]) -> None:
+        await self._maybe_fail("quota")
         self.guard_rails.append(("quota", namespace))
 
     async def ensure_limit_range(self, namespace: str) -> None:
@@ -44,14 +49,14 @@ class FakeCluster:
         return created
 
     async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
-        self._maybe_fail("readiness")
+        await self._maybe_fail("readiness")
         await heartbeat()
 
     async def ingress_urls(self, namespace: str) -> dict[str, str]:
         return {"storefront": f"http://{namespace}.example/"}
 
     async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
-        self._maybe_fail("namespace_deletion")
+        await self._maybe_fail("namespace_deletion")
         self.namespaces.pop(namespace, None)
 
     async def mark_deleting(self, namespace: str) -> None:

@@ -167,6 +167,31 @@ def test_a_deletion_failure_stays_deleting_with_the_error() -> None:
     assert new.error is not None and (new.error.step, new.error.reason) == ("namespace_deletion", "finalizer_stuck")
 
 
+def test_deleting_again_after_a_deletion_failure_clears_the_error() -> None:
+    error = StoreError(step="namespace_deletion", reason="namespace_stuck", message="stuck", retryable=True)
+
+    new = project(
+        events.StoreDeletionRequested(**IDS, occurred_at=at(40), namespace=NS), 50, row("deleting", error=error)
+    )
+
+    assert new is not None and (new.status, new.error) == ("deleting", None)
+
+
+def test_a_retry_note_goes_only_into_the_timeline() -> None:
+    note = events.StepRetrying(
+        **IDS,
+        step="namespace_deletion",
+        reason="namespace_stuck",
+        message="namespace store-shop-s1 is stuck terminating, held back by configmaps/hold (finalizers: x/y)",
+        attempt=2,
+        max_attempts=5,
+        retry_in_seconds=3.5,
+    )
+
+    assert project(note, 14, row("deleting")) is None
+    assert timeline_row(note, 14).data["message"].endswith("(finalizers: x/y)")
+
+
 def test_deleted_is_a_tombstone_that_keeps_the_store() -> None:
     error = StoreError(step="namespace_deletion", reason="finalizer_stuck", message="stuck", retryable=True)
     current = row("deleting", urls={"storefront": "http://shop.stores.localhost"}, error=error)

@@ -49,6 +49,7 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
         ingress_tls=settings.ingress_tls,
         ingress_annotations=settings.ingress_annotations,
         installable=frozenset(e for e in get_args(Engine) if (settings.charts_dir / e / "Chart.yaml").is_file()),
+        step_seconds=settings.step_seconds(),
     )
 
 
@@ -60,7 +61,8 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         return await publish_event(broker, event)
 
     cluster = KubernetesCluster(api, heartbeat_seconds=settings.heartbeat_seconds)
-    helm = HelmCli(settings.helm_bin, settings.kubeconfig)
+    # Helm's own --timeout (hooks, --wait) is the chart step's deadline.
+    helm = HelmCli(settings.helm_bin, settings.kubeconfig, timeout=settings.step_seconds()["chart"])
     directory = StatusDirectory(broker, timeout=settings.query_timeout)
     deps = Dependencies(
         cluster=cluster,
@@ -69,6 +71,7 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         config=provisioning_config(settings),
         directory=directory,
         max_attempts=settings.max_attempts,
+        heartbeat_seconds=settings.heartbeat_seconds,
     )
     register(broker, deps, concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds)
     await broker.connect()

@@ -21,9 +21,10 @@ from kubernetes_asyncio.client.exceptions import ApiException
 
 from storeplane_contracts.events import FailureStep
 from storeplane_provisioner.drifting import expected_objects, objects_missing
-from storeplane_provisioner.errors import PermanentError, TemporaryError
+from storeplane_provisioner.errors import PermanentError, StepTimedOut, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
 from storeplane_provisioner.readiness import Workloads, pod_problems, unready_workloads
+from storeplane_provisioner.terminating import blocking_objects, summary
 
 URLS_ANNOTATION = "storeplane.io/urls"
 REVEALED_ANNOTATION = "storeplane.io/revealed-at"
@@ -257,7 +258,7 @@ class KubernetesCluster:
         async def timed_out() -> Exception:
             unready, _ = unready_workloads(await self.workloads(namespace))
             held_back, _ = await self.problems(namespace)
-            return PermanentError(
+            return StepTimedOut(
                 "readiness", "timeout", "not ready before the deadline: " + "; ".join([*unready, *held_back])
             )
 
@@ -309,12 +310,14 @@ class KubernetesCluster:
             return False
 
         async def stuck() -> Exception:
-            ns = await self.core.read_namespace(namespace)
-            conditions = [f"{c.type}: {c.message}" for c in (ns.status.conditions or []) if c.status == "True"]
-            return TemporaryError(
-                "namespace_deletion",
-                "namespace_stuck",
-                f"namespace {namespace} is still terminating: " + "; ".join(conditions),
+            async with _api_errors("namespace_deletion", f"reading namespace {namespace}"):
+                ns = await self.core.read_namespace(namespace)
+                conditions = ns.status.conditions or []
+                blockers = await blocking_objects(self.api, namespace, conditions)
+            said = [f"{c.type}: {c.message}" for c in conditions if c.status == "True"]
+            what = f"held back by {summary(blockers)}" if blockers else "; ".join(said) or "no reason given"
+            return StepTimedOut(
+                "namespace_deletion", "namespace_stuck", f"namespace {namespace} is stuck terminating, {what}"
             )
 
         await self._wait_for(

@@ -21,3 +21,8 @@ class TemporaryError(ProvisioningError):
 
 class PermanentError(ProvisioningError):
     """Retrying the same request cannot help: the store fails with this reason."""
+
+
+class StepTimedOut(TemporaryError):
+    """A step ran past its own deadline: another attempt may finish it, unless the deadline of the
+    whole provisioning has passed too (then the store fails, see `deadlines.bounded`)."""

@@ -7,9 +7,12 @@ JetStream drops the duplicate and the timeline shows each step once.
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from storeplane_contracts.events import (
     CredentialsCreated,
     CredentialsRevealed,
     Event,
+    FailureStep,
     LimitsApplied,
     NamespaceCreated,
     NetworkPolicyApplied,
@@ -30,6 +34,7 @@ from storeplane_contracts.events import (
     StoreRequested,
 )
 from storeplane_contracts.queries import CredentialsReply, RevealCredentials, StoreCredentials
+from storeplane_provisioner.deadlines import DEFAULT_STEP_SECONDS, bounded
 from storeplane_provisioner.errors import PermanentError
 from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish
 
@@ -51,6 +56,11 @@ class Provisioning:
     ingress_annotations: dict[str, str] = field(default_factory=dict)
     labels_prefix: str = "storeplane.io"
     installable: frozenset[str] = field(default_factory=lambda: frozenset({"woocommerce"}))
+    step_seconds: Mapping[FailureStep, float] = field(default_factory=lambda: dict(DEFAULT_STEP_SECONDS))
+
+    def step(self, name: FailureStep, overall: float = math.inf) -> AbstractAsyncContextManager[float]:
+        """Run a step under its own deadline, and never past `overall` (the provisioning's)."""
+        return bounded(name, self.step_seconds[name], overall)
 
 
 def step_id(cause_id: str, step: str) -> str:
@@ -122,17 +132,22 @@ async def provision_store(
         f"{config.labels_prefix}/engine": request.engine,
         "app.kubernetes.io/managed-by": "storeplane",
     }
-    await cluster.ensure_namespace(ns, labels)
+    async with config.step("namespace", deadline):
+        await cluster.ensure_namespace(ns, labels)
     await publish(NamespaceCreated(store_id=sid, owner_id=oid, event_id=event_id("namespace"), namespace=ns))
-    await cluster.ensure_resource_quota(ns, config.quota)
+    async with config.step("quota", deadline):
+        await cluster.ensure_resource_quota(ns, config.quota)
     await publish(QuotaApplied(store_id=sid, owner_id=oid, event_id=event_id("quota"), namespace=ns, hard=config.quota))
-    await cluster.ensure_limit_range(ns)
+    async with config.step("limits", deadline):
+        await cluster.ensure_limit_range(ns)
     await publish(LimitsApplied(store_id=sid, owner_id=oid, event_id=event_id("limits"), namespace=ns))
-    await cluster.ensure_network_policy(ns)
+    async with config.step("network_policy", deadline):
+        await cluster.ensure_network_policy(ns)
     await publish(NetworkPolicyApplied(store_id=sid, owner_id=oid, event_id=event_id("network_policy"), namespace=ns))
 
     host = f"{request.name}.{config.base_domain}"
-    await cluster.ensure_secret(ns, CREDENTIALS_SECRET, generated_credentials(host))
+    async with config.step("credentials", deadline):
+        await cluster.ensure_secret(ns, CREDENTIALS_SECRET, generated_credentials(host))
     await publish(
         CredentialsCreated(
             store_id=sid, owner_id=oid, event_id=event_id("credentials"), namespace=ns, secret=CREDENTIALS_SECRET
@@ -140,7 +155,8 @@ async def provision_store(
     )
 
     chart = config.charts_dir / request.engine
-    revision = await helm.upgrade_install(RELEASE, chart, ns, chart_values(request, config))
+    async with config.step("chart", deadline):
+        revision = await helm.upgrade_install(RELEASE, chart, ns, chart_values(request, config))
     await publish(
         ChartInstalled(
             store_id=sid,
@@ -153,8 +169,9 @@ async def provision_store(
         )
     )
 
-    await cluster.wait_workloads_ready(ns, deadline=deadline, heartbeat=heartbeat)
-    urls = await cluster.ingress_urls(ns)
+    async with config.step("readiness", deadline) as readiness_deadline:
+        await cluster.wait_workloads_ready(ns, deadline=readiness_deadline, heartbeat=heartbeat)
+        urls = await cluster.ingress_urls(ns)
     ready = StoreReady(store_id=sid, owner_id=oid, event_id=event_id("ready"), urls=urls)
     await publish(ready)
     return ready
@@ -167,19 +184,22 @@ async def delete_store(
     helm: Helm,
     publish: Publish,
     heartbeat: Heartbeat,
-    deadline_seconds: float,
+    config: Provisioning,
 ) -> StoreDeleted:
-    """Uninstall the release, delete the namespace, wait until it is gone."""
+    """Uninstall the release, delete the namespace, wait until it is gone: each step under its own deadline
+    (deletion has no overall one: a store being deleted is never left half-deleted for lack of time)."""
     sid, oid = request.store_id, request.owner_id
     ns = request.namespace
-    await cluster.mark_deleting(ns)
-    await helm.uninstall(RELEASE, ns)
+    async with config.step("uninstall"):
+        await cluster.mark_deleting(ns)
+        await helm.uninstall(RELEASE, ns)
     await publish(
         ReleaseUninstalled(
             store_id=sid, owner_id=oid, event_id=step_id(request.event_id, "uninstalled"), namespace=ns, release=RELEASE
         )
     )
-    await cluster.delete_namespace(ns, deadline=deadline_of(request, deadline_seconds), heartbeat=heartbeat)
+    async with config.step("namespace_deletion") as deadline:
+        await cluster.delete_namespace(ns, deadline=deadline, heartbeat=heartbeat)
     deleted = StoreDeleted(store_id=sid, owner_id=oid, event_id=step_id(request.event_id, "deleted"), namespace=ns)
     await publish(deleted)
     return deleted

@@ -66,9 +66,11 @@ class HelmCli:
         try:
             stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=self.timeout + 30)
         except TimeoutError as exc:
-            process.kill()
-            await process.wait()
             raise TemporaryError(step, "helm_timeout", f"helm {args[0]} did not finish") from exc
+        finally:
+            if process.returncode is None:  # timed out, or cancelled by a step's deadline: leave no helm behind
+                process.kill()
+                await process.wait()
         if process.returncode != 0:
             raise classify(step, stderr.decode(errors="replace"))
         return stdout.decode()

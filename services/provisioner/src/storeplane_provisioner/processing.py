@@ -7,8 +7,11 @@ ack only after the final event is published, or in a nak, so no request is ever 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import Enum
 
@@ -18,6 +21,7 @@ import structlog
 from storeplane_contracts.events import (
     DeletionFailed,
     ProvisioningFailed,
+    StepRetrying,
     StoreDegraded,
     StoreDeletionRequested,
     StoreRequested,
@@ -60,11 +64,35 @@ class Dependencies:
     max_attempts: int = 5
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
+    # How often a running command tells JetStream it is still in progress (below the ack wait).
+    heartbeat_seconds: float = 10.0
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Exponential backoff with full jitter."""
     return random.uniform(0, min(cap, base * 2 ** (attempt - 1)))
+
+
+@asynccontextmanager
+async def kept_alive(heartbeat: Heartbeat, every: float) -> AsyncIterator[None]:
+    """Signal `in progress` all along a command, so that a long step without a wait of its own (a Helm
+    hook running for minutes) is never redelivered to a second worker while the first still runs it."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await heartbeat()
+            except Exception as exc:  # the bus is away: redelivery is then the safe outcome anyway
+                log.info("heartbeat failed", error=repr(exc))
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, deps: Dependencies) -> Decision:
@@ -116,14 +144,15 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
                 helm=deps.helm,
                 publish=deps.publish,
                 heartbeat=heartbeat,
-                deadline_seconds=deps.config.deadline_seconds,
+                config=deps.config,
             )
     else:
         return Decision(Outcome.ACK)  # not a command: nothing to do
 
     bound = log.bind(store_id=command.store_id, command=type(command).__name__, attempt=attempt)
     try:
-        await run()
+        async with kept_alive(heartbeat, deps.heartbeat_seconds):
+            await run()
     except PermanentError as exc:
         bound.warning("command failed", step=exc.step, reason=exc.reason, message=exc.message)
         await _report(command, exc, retryable=False, deps=deps)
@@ -136,6 +165,7 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
             return Decision(Outcome.ACK)
         delay = backoff(attempt, deps.backoff_base, deps.backoff_cap)
         bound.info("will retry", step=error.step, reason=error.reason, message=error.message, delay=round(delay, 1))
+        await _note_retry(command, error, attempt=attempt, delay=delay, deps=deps)
         return Decision(Outcome.RETRY, delay)
     bound.info("command done")
     return Decision(Outcome.ACK)
@@ -156,6 +186,34 @@ async def _report(
         retryable=retryable,
     )
     await deps.publish(failure)
+
+
+async def _note_retry(
+    command: StoreRequested | StoreDeletionRequested,
+    error: ProvisioningError,
+    *,
+    attempt: int,
+    delay: float,
+    deps: Dependencies,
+) -> None:
+    """Tell the store's timeline what holds it up and when the next attempt comes: a user watching a
+    store wait (a stuck namespace, an unreachable API) sees why. The retry happens even if this fails."""
+    note = StepRetrying(
+        store_id=command.store_id,
+        owner_id=command.owner_id,
+        event_id=step_id(command.event_id, f"retrying-{attempt}"),
+        occurred_at=now(),
+        step=error.step,
+        reason=error.reason,
+        message=error.message,
+        attempt=attempt,
+        max_attempts=deps.max_attempts,
+        retry_in_seconds=round(delay, 1),
+    )
+    try:
+        await deps.publish(note)
+    except Exception as exc:  # the bus is what failed, most likely: the log keeps the note
+        log.info("retry not noted in the timeline", store_id=command.store_id, error=repr(exc))
 
 
 async def _still_degraded(event: StoreDegraded, deps: Dependencies) -> bool:

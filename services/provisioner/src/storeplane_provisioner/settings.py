@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from storeplane_contracts.events import FailureStep
+from storeplane_provisioner.deadlines import step_seconds
 from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
 
 
@@ -26,6 +28,9 @@ class ProvisionerSettings(CommonSettings):
     concurrency: int = 4
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
     deadline_seconds: float = 900.0
+    # Each step's own deadline in seconds, over the defaults in deadlines.py, as JSON:
+    # STOREPLANE_STEP_DEADLINES='{"readiness": 1200}'. A step past it is retried.
+    step_deadlines: dict[str, float] = Field(default_factory=dict)
     # A temporary failure is retried this many times (with backoff) before the store fails.
     max_attempts: int = 5
     # Seconds between `in progress` signals to JetStream during long waits (below ack_wait).
@@ -52,6 +57,15 @@ class ProvisionerSettings(CommonSettings):
                 f"STOREPLANE_ACK_WAIT_SECONDS ({self.ack_wait_seconds}), or live requests get redelivered"
             )
         return self
+
+    @field_validator("step_deadlines")
+    @classmethod
+    def _known_steps(cls, value: dict[str, float]) -> dict[str, float]:
+        step_seconds(value)  # raises ValueError naming the unknown step or the bad value
+        return value
+
+    def step_seconds(self) -> dict[FailureStep, float]:
+        return step_seconds(self.step_deadlines)
 
     def quota(self) -> dict[str, str]:
         return {

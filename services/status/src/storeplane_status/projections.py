@@ -40,6 +40,7 @@ STATUS_AFTER: dict[type[events.Event], StoreStatus | None] = {
     events.StoreReady: "ready",
     events.CredentialsRevealed: None,
     events.ProvisioningFailed: "failed",
+    events.StepRetrying: None,
     events.StoreRetryRequested: "provisioning",  # only from `failed`: see `project`
     events.StoreDegraded: "degraded",
     events.StoreDeletionRequested: "deleting",
@@ -158,6 +159,6 @@ def project(event: events.AnyEvent, sequence: int, current: StoreRow | None) -> 
         changes["error"] = StoreError(
             step=event.step, reason=event.reason, message=event.message, retryable=event.retryable
         )
-    elif isinstance(event, events.StoreDeleted):
-        changes["error"] = None  # the store is gone: an earlier deletion error no longer applies
+    elif isinstance(event, events.StoreDeletionRequested | events.StoreDeleted):
+        changes["error"] = None  # deleting (again), or gone: an earlier error no longer applies
     return dataclasses.replace(current, **changes)
