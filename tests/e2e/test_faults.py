@@ -95,6 +95,8 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
             "STOREPLANE_JWT_SECRET": "faults-signing-key-that-is-long-enough-for-hs256",
             # One user orders all the stores, more than the default quota of live stores allows.
             "STOREPLANE_MAX_STORES_PER_USER": str(STORES),
+            # Each order is sent three times (twice at once, once more later): no rate limit in the way.
+            "STOREPLANE_STORE_CREATES_PER_MINUTE_PER_USER": "0",
             # Redeliver a killed provisioner's work quickly; never give up on a store for outages.
             "STOREPLANE_ACK_WAIT_SECONDS": "8",
             "STOREPLANE_HEARTBEAT_SECONDS": "2",
@@ -126,6 +128,16 @@ async def retrying(call: Any, *args: Any, **kwargs: Any) -> httpx.Response:
             await asyncio.sleep(0.5)
 
 
+async def ordering(http: httpx.AsyncClient, headers: dict[str, str], body: dict[str, str]) -> httpx.Response:
+    """Order a store, retrying with the same key while the platform restarts or the twin request runs."""
+    async with asyncio.timeout(120):
+        while True:
+            response = await retrying(http.post, "/api/v1/stores", headers=headers, json=body)
+            if response.status_code != 409 or response.json()["error"]["code"] != "idempotency_key_in_use":
+                return response
+            await asyncio.sleep(float(response.headers["retry-after"]))
+
+
 async def inject_faults(platform: Platform, done: asyncio.Event) -> None:
     rng = random.Random(SEED)
     for fault in FAULTS:
@@ -154,15 +166,28 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
         faults_done = asyncio.Event()
         faults = asyncio.create_task(inject_faults(platform, faults_done))
         accepted: dict[str, str] = {}
+        orders: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
         for index in range(STORES):
-            created = await retrying(
-                http.post, "/api/v1/stores", headers=auth, json={"name": f"fault-shop-{index}", "engine": "woocommerce"}
-            )
-            assert created.status_code == 202, created.text
-            accepted[created.json()["id"]] = created.json()["namespace"]
+            # Each order is sent twice at once, as a client retrying a request it thinks was lost would.
+            headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+            body = {"name": f"fault-shop-{index}", "engine": "woocommerce"}
+            answers = await asyncio.gather(*(ordering(http, headers, body) for _ in range(2)))
+            platform.counts["duplicate requests"] += 1
+            for created in answers:
+                assert created.status_code == 202, created.text
+            store_ids = {created.json()["id"] for created in answers}
+            if len(store_ids) != 1:
+                pytest.fail(f"one order with one key became stores {store_ids}")
+            accepted[answers[0].json()["id"]] = answers[0].json()["namespace"]
+            orders[answers[0].json()["id"]] = (headers, body)
             platform.counts["stores accepted"] += 1
             await asyncio.sleep(1.0)
         await faults
+        # Sent again after the outages: the stored answer, nothing new.
+        for store_id, (headers, body) in orders.items():
+            again = await ordering(http, headers, body)
+            assert again.status_code == 202 and again.json()["id"] == store_id, again.text
+            assert again.headers["idempotent-replayed"] == "true"
 
         async def settled(store_id: str) -> dict[str, Any]:
             async with asyncio.timeout(300):
@@ -178,6 +203,7 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
             store_id: (await retrying(http.get, f"/api/v1/stores/{store_id}/events", headers=auth)).json()["events"]
             for store_id in accepted
         }
+        listed = (await retrying(http.get, "/api/v1/stores", headers=auth)).json()["stores"]
 
     violations: list[str] = []
     for store_id, store in final.items():
@@ -191,6 +217,8 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
         steps = [e["type"] for e in events if e["type"] not in PER_ATTEMPT]
         if steps != [step for step in PROVISIONING_STEPS if step not in PER_ATTEMPT]:
             violations.append(f"{store['name']}: steps repeated, missing or out of order: {steps}")
+    if sorted(store["id"] for store in listed) != sorted(accepted):
+        violations.append(f"the user has stores {[store['name'] for store in listed]}, ordered {len(accepted)}")
     releases = await helm_releases(cluster_bin, kubeconfig, list(accepted.values()))
     for namespace, found in releases.items():
         if [r["status"] for r in found] != ["deployed"]:

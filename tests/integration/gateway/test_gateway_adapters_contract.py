@@ -1,5 +1,6 @@
 """One contract per Postgres adapter of the gateway, passed by it and by its in-memory twin alike:
-sessions, API tokens, store slots (under concurrency) and the login throttle."""
+sessions, API tokens, store slots (under concurrency), the login throttle and idempotency keys
+(under concurrency)."""
 
 from __future__ import annotations
 
@@ -15,15 +16,21 @@ import pytest
 from storeplane_contracts.events import new_id
 from storeplane_gateway.api_tokens import PostgresApiTokens
 from storeplane_gateway.database import ensure_schema
+from storeplane_gateway.idempotency_keys import PostgresIdempotencyKeys
 from storeplane_gateway.logins import PostgresLoginThrottle
 from storeplane_gateway.ports import (
     ApiToken,
     ApiTokens,
+    IdempotencyKey,
+    IdempotencyKeys,
+    KeyClaimed,
+    KeyHeld,
     LoginThrottle,
     NameTaken,
     QuotaExceeded,
     Session,
     Sessions,
+    StoredResponse,
     StoreSlot,
     StoreSlots,
     TokenNameTaken,
@@ -34,6 +41,7 @@ from storeplane_gateway.slots import PostgresStoreSlots
 from storeplane_gateway.users import PostgresUsers
 from tests.unit.gateway.fakes import (
     InMemoryApiTokens,
+    InMemoryIdempotencyKeys,
     InMemoryLoginThrottle,
     InMemorySessions,
     InMemoryStoreSlots,
@@ -55,6 +63,7 @@ class Backend:
     api_tokens: ApiTokens
     slots: StoreSlots
     logins: LoginThrottle
+    idempotency: IdempotencyKeys
 
 
 @pytest.fixture(params=["memory", "postgres"])
@@ -67,6 +76,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
             api_tokens=InMemoryApiTokens(users),
             slots=InMemoryStoreSlots(),
             logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
+            idempotency=InMemoryIdempotencyKeys(),
         )
         return
     pool = await asyncpg.create_pool(database_url, min_size=1, max_size=12)
@@ -78,6 +88,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
             api_tokens=PostgresApiTokens(pool),
             slots=PostgresStoreSlots(pool),
             logins=PostgresLoginThrottle(pool, free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
+            idempotency=PostgresIdempotencyKeys(pool),
         )
     finally:
         await pool.close()
@@ -256,3 +267,110 @@ async def test_failures_beyond_the_free_ones_double_the_wait_up_to_the_cap(backe
     await backend.logins.succeeded(email)
     assert await backend.logins.blocked_for(email) == 0
     assert await backend.logins.failed(email) == 0.0  # counting starts again
+
+
+# Idempotency keys
+
+DAY = 24 * 3600.0
+LONG = {"ttl": DAY, "lease": 120.0}
+ANSWER = StoredResponse(
+    status_code=202,
+    headers={"content-type": "application/json", "location": "/api/v1/stores/42", "x-stream-sequence": "7"},
+    body=b'{"id":"42"}\x00\xff',  # kept as bytes, whatever they are
+    target="42",
+)
+
+
+def _key(key: str = "key-1", *, principal_id: str = "ada", operation: str = "POST /api/v1/stores") -> IdempotencyKey:
+    return IdempotencyKey(principal_id=principal_id, operation=operation, key=key)
+
+
+async def _claimed(keys: IdempotencyKeys, key: IdempotencyKey, fingerprint: str, **limits: float) -> str:
+    claim = await keys.claim(key, fingerprint, **(limits or LONG))
+    assert isinstance(claim, KeyClaimed), claim
+    return claim.token
+
+
+async def test_a_claimed_key_is_held_in_flight_then_holds_its_answer(backend: Backend) -> None:
+    keys, key = backend.idempotency, _key()
+    token = await _claimed(keys, key, "fp-1")
+    assert await keys.claim(key, "fp-1", **LONG) == KeyHeld(fingerprint="fp-1", response=None)
+    assert await keys.claim(key, "fp-2", **LONG) == KeyHeld(fingerprint="fp-1", response=None)
+    assert await keys.complete(key, token, ANSWER)
+    assert await keys.claim(key, "fp-1", **LONG) == KeyHeld(fingerprint="fp-1", response=ANSWER)
+    assert not await keys.complete(key, token, ANSWER)  # settled once
+    assert not await keys.release(key, token)  # a completed key is kept
+    assert await keys.claim(key, "fp-2", **LONG) == KeyHeld(fingerprint="fp-1", response=ANSWER)
+
+
+async def test_keys_are_scoped_to_the_caller_and_the_operation(backend: Backend) -> None:
+    keys = backend.idempotency
+    await _claimed(keys, _key(), "fp-1")
+    await _claimed(keys, _key(principal_id="bob"), "fp-1")
+    await _claimed(keys, _key(operation="DELETE /api/v1/stores/42"), "fp-1")
+    await _claimed(keys, _key("key-2"), "fp-1")
+    assert isinstance(await keys.claim(_key(), "fp-1", **LONG), KeyHeld)
+
+
+async def test_a_released_key_is_free_and_its_old_claim_settles_nothing(backend: Backend) -> None:
+    keys, key = backend.idempotency, _key()
+    old = await _claimed(keys, key, "fp-1")
+    assert await keys.release(key, old)
+    assert not await keys.release(key, old)
+    new = await _claimed(keys, key, "fp-2")
+    assert not await keys.complete(key, old, ANSWER)
+    assert not await keys.release(key, old)
+    assert await keys.claim(key, "fp-2", **LONG) == KeyHeld(fingerprint="fp-2", response=None)
+    assert await keys.complete(key, new, ANSWER)
+
+
+async def test_a_key_is_free_after_its_ttl_and_an_unsettled_claim_after_its_lease(backend: Backend) -> None:
+    keys, answered, abandoned = backend.idempotency, _key("answered"), _key("abandoned")
+    short_ttl, short_lease = {"ttl": 0.5, "lease": 0.5}, {"ttl": DAY, "lease": 0.5}
+    assert await keys.complete(answered, await _claimed(keys, answered, "fp-1", **short_ttl), ANSWER)
+    stale = await _claimed(keys, abandoned, "fp-1", **short_lease)
+    assert await keys.claim(answered, "fp-2", **short_ttl) == KeyHeld(fingerprint="fp-1", response=ANSWER)
+    assert await keys.claim(abandoned, "fp-2", **short_lease) == KeyHeld(fingerprint="fp-1", response=None)
+    await asyncio.sleep(0.6)
+    # A completed key outlives the lease; only its ttl frees it.
+    assert await keys.claim(answered, "fp-2", **short_lease) == KeyHeld(fingerprint="fp-1", response=ANSWER)
+    await _claimed(keys, answered, "fp-2", **short_ttl)
+    taken_over = await _claimed(keys, abandoned, "fp-2", **short_lease)
+    assert not await keys.complete(abandoned, stale, ANSWER)  # the dead claim's late answer is not kept
+    assert not await keys.release(abandoned, stale)
+    assert await keys.complete(abandoned, taken_over, ANSWER)
+    assert await keys.claim(abandoned, "fp-2", **short_lease) == KeyHeld(fingerprint="fp-2", response=ANSWER)
+
+
+async def test_concurrent_claims_of_one_key_have_one_winner(backend: Backend) -> None:
+    keys, key = backend.idempotency, _key()
+    claims = await asyncio.gather(*(keys.claim(key, f"fp-{n}", **LONG) for n in range(10)))
+    [winner] = [n for n, claim in enumerate(claims) if isinstance(claim, KeyClaimed)]
+    assert all(
+        claim == KeyHeld(fingerprint=f"fp-{winner}", response=None) for n, claim in enumerate(claims) if n != winner
+    )
+
+
+async def test_concurrent_claims_of_an_expired_key_have_one_winner(backend: Backend) -> None:
+    keys, key = backend.idempotency, _key()
+    short_ttl = {"ttl": 0.3, "lease": 0.3}
+    assert await keys.complete(key, await _claimed(keys, key, "fp-old", **short_ttl), ANSWER)
+    await asyncio.sleep(0.4)
+    claims = await asyncio.gather(*(keys.claim(key, f"fp-{n}", **short_ttl) for n in range(10)))
+    [winner] = [n for n, claim in enumerate(claims) if isinstance(claim, KeyClaimed)]
+    assert all(
+        claim == KeyHeld(fingerprint=f"fp-{winner}", response=None) for n, claim in enumerate(claims) if n != winner
+    )
+
+
+async def test_postgres_deletes_expired_keys_when_keys_are_claimed(database_url: str) -> None:
+    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
+    try:
+        await ensure_schema(pool)
+        keys = PostgresIdempotencyKeys(pool)
+        await _claimed(keys, _key("old"), "fp-1", ttl=0.3, lease=0.3)
+        await asyncio.sleep(0.4)
+        await _claimed(keys, _key("new"), "fp-1", ttl=0.3, lease=0.3)
+        assert await pool.fetchval("SELECT array_agg(key) FROM gateway_idempotency_keys") == ["new"]
+    finally:
+        await pool.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import asyncpg
+import httpx
 import nats
 import pytest
 from litestar import Litestar
@@ -11,8 +14,9 @@ from litestar.testing import AsyncTestClient
 from storeplane_contracts import naming, subjects
 from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
 from storeplane_contracts.queries import GetStore, GetStoreEvents
+from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
-from tests.integration.gateway.support import StatusResponder, stored_events, stream_size
+from tests.integration.gateway.support import StatusResponder, stored_events, stream_size, wait_until_ready
 from tests.unit.gateway.helpers import assert_error, order_store, sign_up
 
 pytestmark = pytest.mark.integration
@@ -166,6 +170,46 @@ async def test_delete_lands_deletion_requested_in_jetstream(
     assert (event.store_id, event.owner_id, event.namespace) == (store.id, ada.id, store.namespace)
     assert msg.metadata.sequence.stream == int(response.headers["x-stream-sequence"])
     assert event.trace_id == response.headers["x-trace-id"]
+
+
+async def test_concurrent_creates_with_one_idempotency_key_make_one_store(
+    gateway_settings: GatewaySettings, database_url: str, status_responder: StatusResponder, tracing: None
+) -> None:
+    """Two overlapping requests (the app on this event loop, not Litestar's one-at-a-time test client):
+    each gets the first answer, its replay, or 409 `idempotency_key_in_use` until the first has answered."""
+    app = create_app(gateway_settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await wait_until_ready(client)
+        ada = await sign_up(client)
+        headers = {**ada.headers, "Idempotency-Key": "order-shop-one"}
+        body = {"name": "shop-one", "engine": "woocommerce"}
+        answers = list(await asyncio.gather(*(client.post(STORES, json=body, headers=headers) for _ in range(2))))
+        for n, answer in enumerate(answers):
+            if answer.status_code == 409:
+                assert_error(answer, 409, "idempotency_key_in_use")
+                await asyncio.sleep(int(answer.headers["retry-after"]))
+                answers[n] = await client.post(STORES, json=body, headers=headers)
+        assert [answer.status_code for answer in answers] == [202, 202], [answer.text for answer in answers]
+        assert sorted(answer.headers.get("idempotent-replayed", "") for answer in answers) == ["", "true"]
+        first, replay = sorted(answers, key=lambda answer: answer.headers.get("idempotent-replayed", ""))
+        assert replay.content == first.content
+        for header in ("location", "x-stream-sequence", "x-trace-id"):
+            assert replay.headers[header] == first.headers[header]
+
+    store_id = first.json()["id"]
+    assert await stream_size(gateway_settings.nats_url) == 1
+    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    assert isinstance(event, StoreRequested) and event.store_id == store_id
+    assert msg.metadata.sequence.stream == int(first.headers["x-stream-sequence"])
+    conn = await asyncpg.connect(database_url)
+    try:
+        slots = await conn.fetch("SELECT store_id::text FROM gateway_store_slots")
+        keys = await conn.fetch("SELECT principal_id, key, state, status_code FROM gateway_idempotency_keys")
+    finally:
+        await conn.close()
+    assert [row["store_id"] for row in slots] == [store_id]
+    assert [tuple(row) for row in keys] == [(ada.id, "order-shop-one", "completed", 202)]
 
 
 async def test_no_status_service_is_503_status_unavailable(gateway: AsyncTestClient[Litestar]) -> None:

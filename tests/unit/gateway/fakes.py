@@ -1,7 +1,8 @@
 """In-memory twins of the gateway's adapters, for handler tests without NATS or Postgres.
 
 `InMemoryUsers` passes the same contract suite as `PostgresUsers`
-(tests/integration/gateway/test_gateway_users_contract.py), so it cannot drift.
+(tests/integration/gateway/test_gateway_users_contract.py), and the other in-memory twins of
+Postgres adapters pass theirs (test_gateway_adapters_contract.py), so they cannot drift.
 """
 
 from __future__ import annotations
@@ -27,12 +28,16 @@ from storeplane_gateway.ports import (
     BusUnavailable,
     DatabaseUnavailable,
     EmailTaken,
+    IdempotencyKey,
+    KeyClaimed,
+    KeyHeld,
     NameTaken,
     Principal,
     QuotaExceeded,
     Role,
     Session,
     StatusUnavailable,
+    StoredResponse,
     StoredUser,
     StoreSlot,
     TokenNameTaken,
@@ -102,6 +107,8 @@ class FakeBus:
         self.published: list[Event] = []
         self.connected = True
         self.by_others = 0  # events other services put on the stream before ours
+        self.gate: asyncio.Event | None = None  # a test's gate: publishes wait until it opens
+        self.at_gate = asyncio.Event()  # set when a publish waits at the gate
 
     def _sequence(self) -> int:
         return self.by_others + len(self.published)
@@ -110,6 +117,9 @@ class FakeBus:
         return None if self.connected else "not connected"
 
     async def publish(self, event: Event) -> int:
+        if self.gate is not None:
+            self.at_gate.set()
+            await self.gate.wait()
         if not self.connected:
             raise BusUnavailable("fake bus is down")
         self.published.append(event)
@@ -349,6 +359,59 @@ class InMemoryLoginThrottle:
         self.rows.pop(email, None)
 
 
+@dataclass
+class _KeyRow:
+    fingerprint: str
+    token: str
+    claimed_at: float  # clock seconds
+    response: StoredResponse | None = None
+
+
+class InMemoryIdempotencyKeys:
+    """`IdempotencyKeys` in a dict, on a clock the tests may move."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.rows: dict[IdempotencyKey, _KeyRow] = {}
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise DatabaseUnavailable("fake database is down")
+
+    async def claim(self, key: IdempotencyKey, fingerprint: str, *, ttl: float, lease: float) -> KeyClaimed | KeyHeld:
+        self._check()
+        await asyncio.sleep(0)  # let concurrent claims interleave, as they would on a database
+        now = self._clock()
+        row = self.rows.get(key)
+        if row is not None:
+            age = now - row.claimed_at
+            if age <= ttl and (row.response is not None or age <= lease):
+                return KeyHeld(fingerprint=row.fingerprint, response=row.response)
+        token = str(uuid.uuid4())
+        self.rows = {k: r for k, r in self.rows.items() if now - r.claimed_at <= ttl}
+        self.rows[key] = _KeyRow(fingerprint=fingerprint, token=token, claimed_at=now)
+        return KeyClaimed(token=token)
+
+    def _pending(self, key: IdempotencyKey, token: str) -> _KeyRow | None:
+        row = self.rows.get(key)
+        return row if row is not None and row.token == token and row.response is None else None
+
+    async def complete(self, key: IdempotencyKey, token: str, response: StoredResponse) -> bool:
+        self._check()
+        if (row := self._pending(key, token)) is None:
+            return False
+        row.response = response
+        return True
+
+    async def release(self, key: IdempotencyKey, token: str) -> bool:
+        self._check()
+        if self._pending(key, token) is None:
+            return False
+        del self.rows[key]
+        return True
+
+
 class FakeAuditLog:
     """`AuditLog` in a list."""
 
@@ -390,11 +453,13 @@ class Fakes:
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     api_tokens: InMemoryApiTokens = field(init=False)
     logins: InMemoryLoginThrottle = field(init=False)
-    clock: float = 1_000_000.0  # the login throttle's time; tests move it
+    idempotency: InMemoryIdempotencyKeys = field(init=False)
+    clock: float = 1_000_000.0  # the login throttle's and the idempotency keys' time; tests move it
 
     def __post_init__(self) -> None:
         self.api_tokens = InMemoryApiTokens(self.users)
         self.logins = InMemoryLoginThrottle(free_failures=3, max_delay=900, clock=lambda: self.clock)
+        self.idempotency = InMemoryIdempotencyKeys(clock=lambda: self.clock)
 
     def factory(self) -> AdapterFactory:
         @asynccontextmanager
@@ -409,6 +474,7 @@ class Fakes:
                 slots=self.slots,
                 logins=self.logins,
                 audit=self.audit,
+                idempotency=self.idempotency,
             )
 
         return adapters

@@ -79,7 +79,7 @@ async def test_cors_opens_for_configured_origins_only(fakes: Fakes) -> None:
             headers={
                 "Origin": "https://console.example",
                 "Access-Control-Request-Method": "POST",
-                "Access-Control-Request-Headers": "authorization, content-type",
+                "Access-Control-Request-Headers": "authorization, content-type, idempotency-key",
             },
         )
         assert allowed.status_code in (200, 204)
@@ -89,6 +89,7 @@ async def test_cors_opens_for_configured_origins_only(fakes: Fakes) -> None:
         assert "access-control-allow-origin" not in other.headers
         exposed = await client.get("/health", headers={"Origin": "https://console.example"})
         assert "X-Stream-Sequence" in exposed.headers["access-control-expose-headers"]
+        assert "Idempotent-Replayed" in exposed.headers["access-control-expose-headers"]
 
 
 async def test_logins_are_rate_limited_per_address_with_retry_after(fakes: Fakes) -> None:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_contracts import naming
 from storeplane_contracts.events import StoreDeletionRequested, StoreRequested, StoreRetryRequested
-from storeplane_contracts.queries import TimelineEntry
+from storeplane_contracts.queries import StoreError, TimelineEntry
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
@@ -231,6 +232,24 @@ async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: F
     response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
     assert status in assert_error(response, 409, "already_deleting")
     assert fakes.bus.published == []
+
+
+async def test_a_deletion_that_failed_can_be_asked_for_again(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status="deleting")
+    blocked = StoreError(
+        step="namespace_deletion",
+        reason="namespace_stuck",
+        message="held back by configmaps/hold (finalizers: example.com/keep)",
+        retryable=True,
+    )
+    fakes.status.stores[store.id] = msgspec.structs.replace(store, error=blocked)
+
+    response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
+
+    assert response.status_code == 202, response.text
+    [event] = fakes.bus.published
+    assert isinstance(event, StoreDeletionRequested) and event.store_id == store.id
 
 
 async def test_credentials_are_shown_once_and_only_to_the_owner(

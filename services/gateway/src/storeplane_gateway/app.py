@@ -27,6 +27,8 @@ from storeplane_gateway.auth import TokenIssuer, make_jwt_auth
 from storeplane_gateway.database import ensure_schema
 from storeplane_gateway.errors import exception_handlers
 from storeplane_gateway.hardening import cors_config, security_headers, strict_body
+from storeplane_gateway.idempotency_keys import PostgresIdempotencyKeys
+from storeplane_gateway.idempotent_commands import IdempotentCommands
 from storeplane_gateway.limits import AUTH, STORE_CREATES, per_address, per_user, present
 from storeplane_gateway.logins import PostgresLoginThrottle
 from storeplane_gateway.messaging import NatsBus
@@ -101,6 +103,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
                 pool, free_failures=settings.login_free_failures, max_delay=settings.login_max_delay_seconds
             ),
             audit=NatsAuditLog(bus, fetch_timeout=settings.query_timeout),
+            idempotency=PostgresIdempotencyKeys(pool),
         )
 
 
@@ -160,6 +163,10 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
         per_address(STORE_CREATES, settings.store_creates_per_minute_per_address),
         per_user(STORE_CREATES, settings.store_creates_per_minute_per_user),
     )
+    # Innermost on the stores router: after authentication (keys are per caller) and the rate limits.
+    idempotent_commands = IdempotentCommands(
+        ttl_seconds=settings.idempotency_ttl_seconds, lease_seconds=settings.idempotency_lease_seconds
+    )
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -184,7 +191,7 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
             health_router(),
             auth_router(authentication, auth_limits),
             account_router(authentication),
-            stores_router([authentication, *store_limits], jwt_auth.openapi_security_scheme_name),
+            stores_router([authentication, *store_limits, idempotent_commands], jwt_auth.openapi_security_scheme_name),
             tokens_router(authentication),
             admin_router(authentication),
             MetricsController,

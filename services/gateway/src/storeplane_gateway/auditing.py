@@ -85,6 +85,11 @@ def _target(scope: Scope, state: dict[str, Any]) -> str:
     return str(next(iter(params.values()), ""))
 
 
+def target_of(scope: Scope) -> str:
+    """What the command acts on, as its audit record says: what the handler noted, else the path's id."""
+    return _target(scope, scope["state"])
+
+
 def audit_entry(scope: Scope, action: str, status: int, error_body: bytes) -> CommandAudited:
     """The audit record of one answered command."""
     state: dict[str, Any] = scope["state"]

@@ -8,7 +8,9 @@ so that replicas starting together do not race. The tables:
 - `gateway_api_tokens`: API tokens by the SHA-256 hash of their secret;
 - `gateway_store_slots`: one row per live store, counted against its owner's quota; its UNIQUE
   name makes two concurrent orders for one name end in one store;
-- `gateway_login_failures`: failed logins per email, which slow down password guessing.
+- `gateway_login_failures`: failed logins per email, which slow down password guessing;
+- `gateway_idempotency_keys`: the `Idempotency-Key` of each keyed command per caller and
+  operation, with the answer to replay to a retry (`idempotency_keys.py`).
 """
 
 from __future__ import annotations
@@ -68,6 +70,22 @@ CREATE TABLE IF NOT EXISTS gateway_login_failures (
     last_failure_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS gateway_login_failures_by_age ON gateway_login_failures (last_failure_at);
+
+CREATE TABLE IF NOT EXISTS gateway_idempotency_keys (
+    principal_id text NOT NULL,
+    operation text NOT NULL,
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    claim_id uuid NOT NULL,
+    state text NOT NULL CHECK (state IN ('pending', 'completed')),
+    status_code integer,
+    headers jsonb,
+    body bytea,
+    target text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (principal_id, operation, key)
+);
+CREATE INDEX IF NOT EXISTS gateway_idempotency_keys_by_age ON gateway_idempotency_keys (created_at);
 """
 
 

@@ -41,6 +41,7 @@ DOCS_PATH = "/schema"
 EXPOSED_HEADERS = [
     "Location",
     "Retry-After",
+    "Idempotent-Replayed",
     "X-Stream-Sequence",
     "X-Trace-Id",
     "RateLimit-Limit",
@@ -82,7 +83,7 @@ def cors_config(settings: GatewaySettings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Min-Sequence"],
+        allow_headers=["Authorization", "Content-Type", "X-Min-Sequence", "Idempotency-Key"],
         expose_headers=EXPOSED_HEADERS,
         allow_credentials=False,  # bearer tokens, never cookies
         max_age=600,

@@ -92,6 +92,36 @@ class StoreSlot(msgspec.Struct, frozen=True):
     name: str
 
 
+class IdempotencyKey(msgspec.Struct, frozen=True):
+    """A client's `Idempotency-Key`, scoped to who sent it and to the operation it was sent with."""
+
+    principal_id: str
+    operation: str  # method and path, e.g. "DELETE /api/v1/stores/<id>"
+    key: str
+
+
+class StoredResponse(msgspec.Struct, frozen=True):
+    """A command's answer, kept under its idempotency key to be replayed to a retry."""
+
+    status_code: int
+    headers: dict[str, str]
+    body: bytes
+    target: str = ""  # what the command acted on, so that a replay is audited like the original
+
+
+class KeyClaimed(msgspec.Struct, frozen=True):
+    """The key is now the caller's: run the command, then complete or release the claim with `token`."""
+
+    token: str
+
+
+class KeyHeld(msgspec.Struct, frozen=True):
+    """An earlier request holds the key: its fingerprint, and its answer once it finished."""
+
+    fingerprint: str
+    response: StoredResponse | None  # None while that request is in flight
+
+
 class DependencyUnavailable(Exception):
     """A backing service did not answer; the client may retry later."""
 
@@ -258,6 +288,28 @@ class AuditLog(Protocol):
         ...
 
 
+@runtime_checkable
+class IdempotencyKeys(Protocol):
+    """Idempotency keys of commands, with the answer to replay for each completed one."""
+
+    async def claim(self, key: IdempotencyKey, fingerprint: str, *, ttl: float, lease: float) -> KeyClaimed | KeyHeld:
+        """Atomically take the key for the request with `fingerprint`, or say what holds it.
+
+        A key is free when nobody claimed it, when it was claimed more than `ttl` seconds ago, or
+        when its claim is more than `lease` seconds old and never completed (its gateway died).
+        Of concurrent claims of one free key exactly one wins.
+        """
+        ...
+
+    async def complete(self, key: IdempotencyKey, token: str, response: StoredResponse) -> bool:
+        """Keep the answer of the claim `token`; False if that claim no longer holds the key."""
+        ...
+
+    async def release(self, key: IdempotencyKey, token: str) -> bool:
+        """Free the key of the (failed) claim `token`, so the client may retry with it; False if not held."""
+        ...
+
+
 @runtime_checkable  # Litestar checks injected dependencies with isinstance
 class Bus(Protocol):
     """The gateway's side of JetStream: publish an event durably."""
@@ -319,6 +371,7 @@ class Adapters:
     slots: StoreSlots
     logins: LoginThrottle
     audit: AuditLog
+    idempotency: IdempotencyKeys
 
 
 def adapters_of(state: State) -> Adapters:

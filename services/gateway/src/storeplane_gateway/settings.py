@@ -66,6 +66,11 @@ class GatewaySettings(CommonSettings):
     retry_after_seconds: int = 5
     # A publish whose ack times out is repeated with the same message id (deduplicated by the server).
     publish_attempts: int = Field(default=3, ge=1)
+    # How long an Idempotency-Key holds its command's answer for retries.
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # A keyed command whose gateway died before it answered frees its key after this long: longer
+    # than any command takes (its queries, database calls and publish attempts all time out sooner).
+    idempotency_lease_seconds: int = Field(default=120, gt=0)
 
     @field_validator("admin_emails", "cors_origins", mode="before")
     @classmethod

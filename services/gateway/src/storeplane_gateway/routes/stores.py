@@ -5,7 +5,8 @@ event, with the stream sequence in `X-Stream-Sequence`. Reads are queries to the
 service; a client that sends that sequence back as `X-Min-Sequence` reads its own writes.
 Another user's store and a missing one get the same 404; only an admin's session reads and acts
 on every store. Each route names the scope an API token needs. A create first reserves a slot of
-the owner's quota (released again if the bus does not take the request).
+the owner's quota (released again if the bus does not take the request). The commands (create,
+delete, retry) take an `Idempotency-Key`, acted on by `idempotent_commands.py` before they run.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from typing import Annotated, Any, cast, get_args
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
-from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.types import Middleware
 
 from storeplane_contracts import naming
 from storeplane_contracts.events import Engine, StoreDeletionRequested, StoreRequested, StoreRetryRequested, new_id
@@ -27,6 +28,7 @@ from storeplane_gateway.auditing import AUDIT, note
 from storeplane_gateway.auth import caller, require_scope
 from storeplane_gateway.bodies import CreateStoreBody, CredentialsBody, EventListBody, StoreBody, StoreListBody
 from storeplane_gateway.errors import ApiError, documented
+from storeplane_gateway.idempotent_commands import IDEMPOTENT, IdempotencyKeyHeader
 from storeplane_gateway.limits import RATE_LIMIT, STORE_CREATES
 from storeplane_gateway.links import links_from
 from storeplane_gateway.ports import (
@@ -67,6 +69,7 @@ def _documented_header(name: str, description: str) -> ResponseHeader:
 _WRITE_HEADERS = [
     _documented_header("X-Stream-Sequence", "JetStream sequence of the accepted event; send it back as X-Min-Sequence"),
     _documented_header("X-Trace-Id", "OpenTelemetry trace id of this request"),
+    _documented_header("Idempotent-Replayed", "`true` on the stored answer to a repeated `Idempotency-Key`"),
 ]
 _READ_ERRORS = {
     400: "`invalid_request`: a malformed `X-Min-Sequence`",
@@ -74,6 +77,15 @@ _READ_ERRORS = {
     403: "`insufficient_scope`: an API token without this route's scope",
     404: "`store_not_found`",
     503: "`status_unavailable` or `bus_unavailable`; retry after `Retry-After` seconds",
+}
+_KEY_ERRORS = (
+    "`idempotency_key_reused` (the key was used for another request: use a new one) or "
+    "`idempotency_key_in_use` (its request is still running: retry after `Retry-After` seconds)"
+)
+_COMMAND_ERRORS = {
+    **_READ_ERRORS,
+    400: "`invalid_request`: a malformed `X-Min-Sequence`; `invalid_idempotency_key`",
+    503: "`status_unavailable`, `bus_unavailable` or `database_unavailable`; retry after `Retry-After` seconds",
 }
 
 
@@ -149,13 +161,14 @@ def _write_headers(sequence: int) -> dict[str, str]:
         },
     ),
     guards=[require_scope(STORES_WRITE)],
-    opt={AUDIT: "create_store", RATE_LIMIT: STORE_CREATES},
+    opt={AUDIT: "create_store", RATE_LIMIT: STORE_CREATES, IDEMPOTENT: True},
     responses=documented(
         {
-            400: "`invalid_body`: not a JSON object with exactly `name` and `engine` as strings",
+            400: "`invalid_body`: not a JSON object with exactly `name` and `engine` as strings; "
+            "`invalid_idempotency_key`",
             401: "`not_authenticated`",
             403: "`store_quota_exceeded` (the message says the limit and how many are in use) or `insufficient_scope`",
-            409: "`name_taken`",
+            409: f"`name_taken`, {_KEY_ERRORS}",
             422: "`invalid_name` or `unsupported_engine`",
             429: "`too_many_requests`; retry after `Retry-After` seconds",
             503: "`bus_unavailable`, `status_unavailable` or `database_unavailable`; retry after `Retry-After` seconds",
@@ -170,6 +183,7 @@ async def create_store(
     settings: NamedDependency[GatewaySettings],
     users: NamedDependency[Users],
     slots: NamedDependency[StoreSlots],
+    idempotency_key: IdempotencyKeyHeader = None,  # documented and checked here, acted on by the middleware
 ) -> Response[StoreBody]:
     owner = caller(request)
     name = checked_name(data.name)
@@ -276,8 +290,10 @@ async def store_events(
     summary="Delete a store",
     response_headers=_WRITE_HEADERS,
     guards=[require_scope(STORES_WRITE)],
-    opt={AUDIT: "delete_store"},
-    responses=documented({**_READ_ERRORS, 409: "`already_deleting`"}),
+    opt={AUDIT: "delete_store", IDEMPOTENT: True},
+    responses=documented(
+        {**_COMMAND_ERRORS, 409: f"`already_deleting` (unless the deletion failed: then it runs again), {_KEY_ERRORS}"}
+    ),
 )
 async def delete_store(
     request: Request[Principal, Any, Any],
@@ -285,10 +301,12 @@ async def delete_store(
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
+    idempotency_key: IdempotencyKeyHeader = None,  # acted on by the middleware
 ) -> Response[StoreBody]:
     user = caller(request)
     store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
-    if store.status in GONE_OR_GOING:
+    # A deletion that gave up (its error says what blocked it) may be asked for again, once that is fixed.
+    if store.status in GONE_OR_GOING and not (store.status == "deleting" and store.error is not None):
         raise ApiError(409, "already_deleting", f"store {store.name!r} is already {store.status}")
     event = StoreDeletionRequested(
         store_id=store.id, owner_id=store.owner_id, namespace=store.namespace, trace_id=current_trace_id()
@@ -304,8 +322,8 @@ async def delete_store(
     description="Steps that were done are kept; the failed one and those after it run again.",
     response_headers=_WRITE_HEADERS,
     guards=[require_scope(STORES_WRITE)],
-    opt={AUDIT: "retry_store"},
-    responses=documented({**_READ_ERRORS, 409: "`not_failed`: only a failed store can be retried"}),
+    opt={AUDIT: "retry_store", IDEMPOTENT: True},
+    responses=documented({**_COMMAND_ERRORS, 409: f"`not_failed`: only a failed store can be retried; {_KEY_ERRORS}"}),
 )
 async def retry_store(
     request: Request[Principal, Any, Any],
@@ -313,6 +331,7 @@ async def retry_store(
     status_queries: NamedDependency[StatusQueries],
     bus: NamedDependency[Bus],
     min_sequence: MinSequence = 0,
+    idempotency_key: IdempotencyKeyHeader = None,  # acted on by the middleware
 ) -> Response[StoreBody]:
     user = caller(request)
     store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
@@ -376,8 +395,9 @@ async def store_credentials(
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
-def stores_router(middleware: Sequence[DefineMiddleware], security_scheme: str) -> Router:
-    """Every route here needs a bearer token: `middleware` is the authentication, then the rate limits."""
+def stores_router(middleware: Sequence[Middleware], security_scheme: str) -> Router:
+    """Every route here needs a bearer token: `middleware` is the authentication, the rate limits, then
+    the idempotent commands."""
     return Router(
         path="/api/v1/stores",
         route_handlers=[
