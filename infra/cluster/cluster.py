@@ -18,6 +18,7 @@ import os
 import secrets
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -37,6 +38,11 @@ KWOK_PORT = int(os.environ.get("STOREPLANE_CLUSTER_KWOK_PORT", "10247"))
 NODES = int(os.environ.get("STOREPLANE_CLUSTER_NODES", "3"))
 SERVICE_CIDR = "10.96.0.0/16"
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+PORTS = {
+    "etcd": ((ETCD_PORT, "STOREPLANE_CLUSTER_ETCD_PORT"), (ETCD_PORT + 1, "STOREPLANE_CLUSTER_ETCD_PORT")),
+    "kube-apiserver": ((API_PORT, "STOREPLANE_CLUSTER_API_PORT"),),
+    "kwok": ((KWOK_PORT, "STOREPLANE_CLUSTER_KWOK_PORT"),),
+}
 
 
 def log(message: str) -> None:
@@ -93,9 +99,29 @@ def running_pid(layout: Layout, component: str) -> int | None:
     return pid if component.encode() in cmdline else None
 
 
+def port_taken(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def wait_for_free_ports(component: str, timeout: float = 30) -> None:
+    """A component not running whose port answers is some other process's: perhaps an earlier
+    cluster still shutting down (wait for it), else one that keeps the port (say which)."""
+    deadline = time.monotonic() + timeout
+    for port, variable in PORTS.get(component, ()):
+        while port_taken(port):
+            if time.monotonic() > deadline:
+                raise SystemExit(
+                    f"cluster: port {port}, which {component} needs, is taken by another process; "
+                    f"stop it, or choose another port with {variable}"
+                )
+            time.sleep(0.5)
+
+
 def start(layout: Layout, component: str, args: list[str]) -> None:
     if running_pid(layout, component):
         return
+    wait_for_free_ports(component)
     layout.log_file(component).parent.mkdir(parents=True, exist_ok=True)
     layout.pid_file(component).parent.mkdir(parents=True, exist_ok=True)
     with layout.log_file(component).open("ab") as out:

@@ -78,6 +78,13 @@ def make_broker(url: str, *, service: str, **options: Any) -> NatsBroker:
     )
 
 
+async def start_serving(broker: NatsBroker) -> None:
+    """Start the subscribers and return once the server has them all: NATS orders nothing across
+    connections, so without the flush a request sent right after a (re)start may find no responder."""
+    await broker.start()
+    await broker.connection.flush()
+
+
 async def publish_event(broker: NatsBroker, event: Event) -> int:
     """Publish durably and return the stream sequence once JetStream has stored the event.
 

@@ -19,7 +19,7 @@ from storeplane_provisioner.helm import HelmCli
 from storeplane_provisioner.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
-from storeplane_runtime.bus import ensure_stream, make_broker, publish_event
+from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving
 
 
 @dataclass
@@ -83,7 +83,7 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         subjects.STREAM,
         work_queue_consumer(concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds),
     )
-    await broker.start()
+    await start_serving(broker)
     background: list[asyncio.Task[None]] = []
     if settings.drift_check_seconds > 0:
         vanished = asyncio.Event()

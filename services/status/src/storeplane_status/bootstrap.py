@@ -19,7 +19,7 @@ from faststream.nats import NatsBroker
 from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts import subjects
-from storeplane_runtime.bus import ensure_stream, make_broker
+from storeplane_runtime.bus import ensure_stream, make_broker, start_serving
 from storeplane_status import migrations
 from storeplane_status.positions import ProjectionPosition
 from storeplane_status.repository import StoreRepository
@@ -46,7 +46,7 @@ class StatusService:
             js = self.broker.connection.jetstream()
             await ensure_stream(js)
             await reconcile_consumer(js, self.position.sequence)
-            await self.broker.start()
+            await start_serving(self.broker)
         except BaseException:
             await self.stop()
             raise
