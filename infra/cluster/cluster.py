@@ -93,10 +93,24 @@ def running_pid(layout: Layout, component: str) -> int | None:
     """The component's pid if the process we started is still alive."""
     try:
         pid = int(layout.pid_file(component).read_text())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (OSError, ValueError):
         return None
-    return pid if component.encode() in cmdline else None
+    for process in _DETACHED:  # started by this process: it knows for sure
+        if process.pid == pid:
+            return pid if process.poll() is None else None
+    return pid if process_alive(pid, component) else None
+
+
+def process_alive(pid: int, component: str) -> bool:
+    """Whether `pid` is a live process of `component`, as far as /proc tells."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, IndexError):
+        return False
+    # The command line guards against a reused pid. It is empty for a moment after exec, while the
+    # kernel still loads the program: a check right after a start must not take that for an exit.
+    return state != "Z" and (not cmdline or component.encode() in cmdline)
 
 
 def port_taken(port: int) -> bool:
@@ -359,6 +373,18 @@ def bootstrap_objects() -> str:
 
 
 def up(layout: Layout) -> None:
+    """Start what is not running; if that fails, stop what this call started (no half cluster is left)."""
+    before = {component for component in COMPONENTS if running_pid(layout, component)}
+    try:
+        start_all(layout)
+    except BaseException:
+        for component in reversed(COMPONENTS):
+            if component not in before:
+                stop(layout, component)
+        raise
+
+
+def start_all(layout: Layout) -> None:
     started = time.monotonic()
     bin_dir = binaries()
     layout.dir.mkdir(parents=True, exist_ok=True)

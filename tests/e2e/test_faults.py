@@ -95,8 +95,10 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
             "STOREPLANE_JWT_SECRET": "faults-signing-key-that-is-long-enough-for-hs256",
             # One user orders all the stores, more than the default quota of live stores allows.
             "STOREPLANE_MAX_STORES_PER_USER": str(STORES),
-            # Each order is sent three times (twice at once, once more later): no rate limit in the way.
+            # Each order is sent three times (twice at once, once more later), and again while its twin is in
+            # flight: no rate limit in the way.
             "STOREPLANE_STORE_CREATES_PER_MINUTE_PER_USER": "0",
+            "STOREPLANE_STORE_CREATES_PER_MINUTE_PER_ADDRESS": "0",
             # Redeliver a killed provisioner's work quickly; never give up on a store for outages.
             "STOREPLANE_ACK_WAIT_SECONDS": "8",
             "STOREPLANE_HEARTBEAT_SECONDS": "2",
@@ -128,13 +130,17 @@ async def retrying(call: Any, *args: Any, **kwargs: Any) -> httpx.Response:
             await asyncio.sleep(0.5)
 
 
-async def ordering(http: httpx.AsyncClient, headers: dict[str, str], body: dict[str, str]) -> httpx.Response:
+async def ordering(
+    http: httpx.AsyncClient, headers: dict[str, str], body: dict[str, str], counts: Counter[str]
+) -> httpx.Response:
     """Order a store, retrying with the same key while the platform restarts or the twin request runs."""
     async with asyncio.timeout(120):
         while True:
             response = await retrying(http.post, "/api/v1/stores", headers=headers, json=body)
             if response.status_code != 409 or response.json()["error"]["code"] != "idempotency_key_in_use":
+                counts["replayed answers"] += response.headers.get("idempotent-replayed") == "true"
                 return response
+            counts["answered in use"] += 1
             await asyncio.sleep(float(response.headers["retry-after"]))
 
 
@@ -171,7 +177,7 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
             # Each order is sent twice at once, as a client retrying a request it thinks was lost would.
             headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
             body = {"name": f"fault-shop-{index}", "engine": "woocommerce"}
-            answers = await asyncio.gather(*(ordering(http, headers, body) for _ in range(2)))
+            answers = await asyncio.gather(*(ordering(http, headers, body, platform.counts) for _ in range(2)))
             platform.counts["duplicate requests"] += 1
             for created in answers:
                 assert created.status_code == 202, created.text
@@ -185,7 +191,7 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
         await faults
         # Sent again after the outages: the stored answer, nothing new.
         for store_id, (headers, body) in orders.items():
-            again = await ordering(http, headers, body)
+            again = await ordering(http, headers, body, platform.counts)
             assert again.status_code == 202 and again.json()["id"] == store_id, again.text
             assert again.headers["idempotent-replayed"] == "true"
 
