@@ -89,15 +89,26 @@ class Layout:
 _DETACHED: list[subprocess.Popen[bytes]] = []
 
 
-def running_pid(layout: Layout, component: str) -> int | None:
-    """The component's pid if the process we started is still alive."""
+def recorded_pid(layout: Layout, component: str) -> int | None:
+    """The pid in the component's pid file, if there is one."""
     try:
-        pid = int(layout.pid_file(component).read_text())
+        return int(layout.pid_file(component).read_text())
     except (OSError, ValueError):
         return None
-    for process in _DETACHED:  # started by this process: it knows for sure
-        if process.pid == pid:
-            return pid if process.poll() is None else None
+
+
+def own_child(pid: int | None) -> subprocess.Popen[bytes] | None:
+    """The process with this pid if this process started it."""
+    return next((process for process in _DETACHED if process.pid == pid), None)
+
+
+def running_pid(layout: Layout, component: str) -> int | None:
+    """The component's pid if the process we started is still alive."""
+    pid = recorded_pid(layout, component)
+    if pid is None:
+        return None
+    if (child := own_child(pid)) is not None:  # started by this process: it knows for sure
+        return pid if child.poll() is None else None
     return pid if process_alive(pid, component) else None
 
 
@@ -158,9 +169,9 @@ def stop(layout: Layout, component: str, timeout: float = 10) -> None:
         if running_pid(layout, component):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-        for process in [p for p in _DETACHED if p.pid == pid]:  # reap our own child
-            process.wait()
-            _DETACHED.remove(process)
+        if (child := own_child(pid)) is not None:  # reap it
+            child.wait()
+            _DETACHED.remove(child)
     layout.pid_file(component).unlink(missing_ok=True)
 
 
@@ -277,10 +288,10 @@ def api_ready(layout: Layout, token: str) -> bool:
 
 def exit_status(pid: int | None) -> str:
     """How a process we started ended, as far as we can still tell."""
-    for process in _DETACHED:
-        if process.pid == pid and (code := process.poll()) is not None:
-            return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-    return "exit status unknown"
+    child = own_child(pid)
+    if child is None or (code := child.poll()) is None:
+        return "exit status unknown"
+    return f"killed by signal {-code}" if code < 0 else f"exit code {code}"
 
 
 def wait_until(
@@ -294,8 +305,7 @@ def wait_until(
         for component, args in commands.items():
             if running_pid(layout, component):
                 continue
-            pid_text = layout.pid_file(component).read_text() if layout.pid_file(component).exists() else ""
-            ended = exit_status(int(pid_text) if pid_text.isdigit() else None)
+            ended = exit_status(recorded_pid(layout, component))
             tail = layout.log_file(component).read_text(errors="replace")[-3000:] or "(empty)"
             if restarts[component] == 0:
                 raise SystemExit(

@@ -27,32 +27,29 @@ class Account:
         return {"Authorization": f"Bearer {self.token}"}
 
 
+def account_of(session: dict[str, Any]) -> Account:
+    """The account a register or login answer describes."""
+    return Account(
+        id=session["user"]["id"],
+        email=session["user"]["email"],
+        token=session["token"],
+        refresh_token=session["refresh_token"],
+        role=session["user"]["role"],
+    )
+
+
 async def sign_up(client: Any, email: str = "ada@example.com", password: str = "correct horse") -> Account:
     """Register through the API (`client` is an httpx or Litestar test client)."""
     response = await client.post("/api/v1/auth/register", json={"email": email, "password": password})
     assert response.status_code == 201, response.text
-    body = response.json()
-    return Account(
-        id=body["user"]["id"],
-        email=body["user"]["email"],
-        token=body["token"],
-        refresh_token=body["refresh_token"],
-        role=body["user"]["role"],
-    )
+    return account_of(response.json())
 
 
 async def log_in(client: Any, email: str = "ada@example.com", password: str = "correct horse") -> Account:
     """A new session for a registered user."""
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
-    body = response.json()
-    return Account(
-        id=body["user"]["id"],
-        email=body["user"]["email"],
-        token=body["token"],
-        refresh_token=body["refresh_token"],
-        role=body["user"]["role"],
-    )
+    return account_of(response.json())
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> str:

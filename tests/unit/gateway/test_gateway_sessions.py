@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings, InsecureConfiguration
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, assert_error, log_in, sign_up
+from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, account_of, assert_error, log_in, sign_up
 
 REFRESH = "/api/v1/auth/refresh"
 LOGIN = "/api/v1/auth/login"
@@ -29,7 +29,7 @@ async def test_a_refresh_token_gives_new_tokens_once(client: AsyncTestClient[Lit
     body = first.json()
     assert body["user"] == {"id": ada.id, "email": ada.email, "role": "user"}
     assert body["refresh_token"] != ada.refresh_token and body["token"] != ada.token
-    renewed = Account(ada.id, ada.email, body["token"], body["refresh_token"])
+    renewed = account_of(body)
     assert await _works(client, renewed)
 
     again = await client.post(REFRESH, json={"refresh_token": ada.refresh_token})

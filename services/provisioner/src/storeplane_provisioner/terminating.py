@@ -45,24 +45,25 @@ def summary(blockers: list[str]) -> str:
     return named + (f"; and {len(blockers) - MAX_NAMED} more" if len(blockers) > MAX_NAMED else "")
 
 
-async def _list_path(api: client.ApiClient, group_resource: str, namespace: str) -> str | None:
-    resource, _, group = group_resource.partition(".")
-    if not group:
-        return f"/api/v1/namespaces/{namespace}/{resource}"
+async def _group_versions(api: client.ApiClient) -> dict[str, str]:
+    """Each API group's preferred `group/version`, from one discovery call."""
     groups = await client.ApisApi(api).get_api_versions()
-    for candidate in groups.groups:
-        if candidate.name == group and candidate.preferred_version is not None:
-            return f"/apis/{candidate.preferred_version.group_version}/namespaces/{namespace}/{resource}"
-    return None
+    return {g.name: g.preferred_version.group_version for g in groups.groups if g.preferred_version is not None}
 
 
 async def blocking_objects(api: client.ApiClient, namespace: str, conditions: list[Any]) -> list[str]:
     """The objects left in a terminating namespace that wait for finalizers, named with those finalizers."""
     blockers: list[str] = []
+    group_versions: dict[str, str] | None = None  # asked for once, and only if a kind of an API group remains
     for group_resource in remaining_resources(conditions):
-        path = await _list_path(api, group_resource, namespace)
-        if path is None:
-            continue  # the kind's API is gone: the conditions already name it
+        resource, _, group = group_resource.partition(".")
+        if not group:
+            path = f"/api/v1/namespaces/{namespace}/{resource}"
+        else:
+            group_versions = group_versions if group_versions is not None else await _group_versions(api)
+            if group not in group_versions:
+                continue  # the kind's API is gone: the conditions already name it
+            path = f"/apis/{group_versions[group]}/namespaces/{namespace}/{resource}"
         try:
             listing = await api.call_api(
                 path,
