@@ -76,10 +76,11 @@ def kubeconfig() -> Iterator[Path]:
     from infra.cluster import cluster
 
     layout = cluster.Layout(cluster.DEFAULT_DIR)
-    was_running = all(cluster.running_pid(layout, c) for c in cluster.COMPONENTS)
+    # Someone else's cluster, even a half-running one, is completed but never removed.
+    someone_elses = any(cluster.running_pid(layout, c) for c in cluster.COMPONENTS)
     cluster.up(layout)
     yield layout.kubeconfig
-    if not was_running:
+    if not someone_elses:
         cluster.down(layout)
 
 

@@ -19,12 +19,17 @@ if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
 
 command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
 mkdir -p "$bin"
-export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+# A Go older than the go line of Kubernetes' module fetches the right toolchain from the proxy.
+export GOFLAGS=-mod=mod CGO_ENABLED=0
 ldflags="-s -w"
 start=$(date +%s)
 
 build_kube() {
-  local work="$cache/gobuild-k8s-$KUBERNETES_VERSION"
+  # The work folder is named after everything that shapes go.mod, so a changed version or
+  # recipe starts from a fresh module instead of reusing the old one.
+  local recipe work
+  recipe=$(cat "$here/versions.env" "$here/build.sh" "$here"/gobuild/*/*.go | sha256sum | cut -c1-12)
+  work="$cache/gobuild-k8s-$KUBERNETES_VERSION-$recipe"
   mkdir -p "$work"
   cp -r "$here/gobuild/." "$work/"
   if [ ! -f "$work/go.mod" ]; then
@@ -44,10 +49,10 @@ build_kube() {
       echo ")"
       echo
       echo "replace ("
-      sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk '/=> .\/staging/ {print "\t" $1 " => " $1 " v0." substr(ENVIRON["KUBERNETES_VERSION"], 3)}'
+      sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk -v v="v0.${KUBERNETES_VERSION#1.}" '/=> .\/staging/ {print "\t" $1 " => " $1 " " v}'
       echo ")"
-    } > "$work/go.mod"
-    (cd "$work" && go mod tidy)
+    } > "$work/go.mod.tmp"
+    (cd "$work" && mv go.mod.tmp go.mod && go mod tidy) || { rm -f "$work/go.mod"; exit 1; }
   fi
   cd "$work"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do

@@ -37,6 +37,8 @@ ETCD_PORT = int(os.environ.get("STOREPLANE_CLUSTER_ETCD_PORT", "12379"))
 KWOK_PORT = int(os.environ.get("STOREPLANE_CLUSTER_KWOK_PORT", "10247"))
 NODES = int(os.environ.get("STOREPLANE_CLUSTER_NODES", "3"))
 SERVICE_CIDR = "10.96.0.0/16"
+# Where kube-controller-manager's host-path provisioner puts volumes (fixed in its code).
+HOSTPATH_ROOT = "/tmp/hostpath_pv"
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
 PORTS = {
     "etcd": ((ETCD_PORT, "STOREPLANE_CLUSTER_ETCD_PORT"), (ETCD_PORT + 1, "STOREPLANE_CLUSTER_ETCD_PORT")),
@@ -402,6 +404,7 @@ def start_all(layout: Layout) -> None:
     write_kubeconfig(layout, token)
     if all(running_pid(layout, c) for c in COMPONENTS) and api_ready(layout, token):
         log("already running")
+        return
     pki = layout.pki
     b = str(bin_dir)
     commands: dict[str, list[str]] = {}
@@ -560,9 +563,23 @@ def stop_all(layout: Layout) -> None:
 
 
 def down(layout: Layout) -> None:
+    volumes = volume_folders(layout)
     stop_all(layout)
     shutil.rmtree(layout.dir, ignore_errors=True)
-    log("stopped and removed")
+    for folder in volumes:
+        shutil.rmtree(folder, ignore_errors=True)
+    log(f"stopped and removed (with {len(volumes)} volume folders)")
+
+
+def volume_folders(layout: Layout) -> list[Path]:
+    """Folders of this cluster's dynamically provisioned volumes, which live outside its state."""
+    if not running_pid(layout, "kube-apiserver"):
+        return []
+    try:
+        out = kubectl(binaries(), layout, "get", "persistentvolumes", "-o", "jsonpath={.items[*].spec.hostPath.path}")
+    except RuntimeError:
+        return []
+    return [Path(path) for path in out.split() if path.startswith(f"{HOSTPATH_ROOT}/")]
 
 
 def status(layout: Layout) -> int:

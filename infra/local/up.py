@@ -7,6 +7,7 @@ runs; `make cluster-down` and removing .storeplane/ start afresh.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
@@ -26,20 +27,26 @@ def main() -> int:
     STATE_DIR.chmod(0o755)  # Postgres runs as the `postgres` user when we are root
 
     layout = cluster.Layout(cluster.DEFAULT_DIR)
-    cluster.up(layout)
-    bin_dir = cluster.binaries()
-    nats = start_nats(STATE_DIR / "nats", nats_port)
-    postgres = start_postgres(STATE_DIR / "postgres", pg_port)
-    env = service_env(
-        nats_url=nats.url,
-        database_url=postgres.url,
-        kubeconfig=layout.kubeconfig,
-        helm_bin=bin_dir / "helm",
-        http_port=http_port,
-    )
-    services = []
-    try:
+    # Whatever started is stopped again, in reverse order, also when a later part fails to start.
+    with contextlib.ExitStack() as running:
+        cluster.up(layout)  # a failed up stops what it started itself
+        running.callback(cluster.stop_all, layout)
+        bin_dir = cluster.binaries()
+        nats = start_nats(STATE_DIR / "nats", nats_port)
+        running.callback(nats.stop)
+        postgres = start_postgres(STATE_DIR / "postgres", pg_port)
+        running.callback(postgres.stop)
+        env = service_env(
+            nats_url=nats.url,
+            database_url=postgres.url,
+            kubeconfig=layout.kubeconfig,
+            helm_bin=bin_dir / "helm",
+            http_port=http_port,
+        )
         services = start_services(env, STATE_DIR / "logs", echo=True)
+        for service in services:
+            running.callback(service.stop)
+        running.callback(print, "stopping...", file=sys.stderr, flush=True)
         api = f"http://127.0.0.1:{http_port}"
         print(
             f"""
@@ -50,6 +57,8 @@ Storeplane is up.
   kubectl      export KUBECONFIG={layout.kubeconfig}; {bin_dir}/kubectl get ns
   get a token  curl -s -X POST {api}/api/v1/auth/register -H 'Content-Type: application/json' \\
                  -d '{{"email": "me@example.com", "password": "a-long-password"}}'
+  make it admin STOREPLANE_DATABASE_URL={postgres.url} \\
+                 uv run storeplane-gateway admin grant me@example.com
 Press Ctrl-C to stop everything.
 """,
             flush=True,
@@ -63,13 +72,6 @@ Press Ctrl-C to stop everything.
                     print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
                     stopped.set()
         return 0
-    finally:
-        print("stopping...", file=sys.stderr, flush=True)
-        for service in reversed(services):
-            service.stop()
-        nats.stop()
-        postgres.stop()
-        cluster.stop_all(layout)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Each engine, provisioned through the API to ready on the local cluster: the objects its
-chart promises exist in the store's namespace, the URLs come from its Ingress, and the
-owner can read the generated admin login once."""
+chart promises exist in the store's namespace, the URLs (every one the engine offers) come
+from its Ingress, and the owner can read the generated admin login once."""
 
 from __future__ import annotations
 
@@ -15,16 +15,22 @@ from tests.e2e.test_store_lifecycle import register, wait_for_store
 
 pytestmark = pytest.mark.e2e
 
+# The provisioner generates the admin password (`secrets.token_urlsafe(18)`: 24 characters);
+# anything much shorter would be guessable.
+MIN_PASSWORD_LENGTH = 20
+
 EXPECTED = {
     "woocommerce": {
-        "urls": {"storefront": "/", "admin": "/wp-admin/"},
+        # The storefront, the Store API (public, no keys) and the WordPress admin.
+        "urls": {"storefront": "/", "api": "/wp-json/wc/store/v1", "admin": "/wp-admin/"},
         "statefulsets": {"store-woocommerce-mysql"},
         "deployments": {"store-woocommerce-wordpress"},
         "jobs": ["store-woocommerce-setup-"],  # WordPress + WooCommerce installed by WP-CLI
         "login": "admin",
     },
     "medusa": {
-        "urls": {"storefront": "/", "api": "/store", "admin": "/app"},
+        # Headless: the store API and the admin dashboard, no storefront.
+        "urls": {"api": "/store", "admin": "/app"},
         "statefulsets": {"store-medusa-postgresql"},
         "deployments": {"store-medusa-redis", "store-medusa-server", "store-medusa-worker"},
         "jobs": [],  # demo products are seeded only when asked for
@@ -68,9 +74,17 @@ async def test_each_engine_reaches_ready_with_its_objects_urls_and_credentials(
     claims = (await client.CoreV1Api(kube).list_namespaced_persistent_volume_claim(namespace)).items
     assert claims and all(c.status.phase == "Bound" for c in claims)
 
-    login = await http.get(f"{location}/credentials", headers=auth)
-    assert login.status_code == 200, login.text
-    assert login.json()["username"] == expected["login"] and login.json()["admin_url"] == store["urls"]["admin"]
+    revealed = await http.get(f"{location}/credentials", headers=auth)
+    assert revealed.status_code == 200, revealed.text
+    assert revealed.headers["cache-control"] == "no-store"
+    login = revealed.json()
+    # WordPress logs in with the user name, Medusa with the e-mail: both are the store's own.
+    assert login["username"] == expected["login"] and login["email"] == f"admin@{name}.stores.localhost"
+    assert isinstance(login["password"], str) and len(login["password"]) >= MIN_PASSWORD_LENGTH
+    assert login["admin_url"] == store["urls"]["admin"]
+    again = await http.get(f"{location}/credentials", headers=auth)
+    assert again.status_code == 410 and again.json()["error"]["code"] == "credentials_already_revealed", again.text
+    assert login["password"] not in again.text
 
     assert (await http.delete(location, headers=auth)).status_code == 202
     await wait_for_store(http, location, auth, lambda s: s.get("status") == "deleted")

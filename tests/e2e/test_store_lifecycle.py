@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -44,7 +45,20 @@ async def wait_for_store(
     return store
 
 
-async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.AsyncClient) -> None:
+async def namespace_exists(cluster_bin: Path, kubeconfig: Path, namespace: str) -> bool:
+    process = await asyncio.create_subprocess_exec(
+        *(str(cluster_bin / "kubectl"), "--kubeconfig", str(kubeconfig), "get", "namespace", namespace),
+        *("--ignore-not-found", "-o", "name"),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    return out.strip() == f"namespace/{namespace}".encode()
+
+
+async def test_a_store_goes_from_requested_to_ready_and_is_deleted(
+    http: httpx.AsyncClient, kubeconfig: Path, cluster_bin: Path
+) -> None:
     auth = await register(http)
     assert (await http.get("/api/v1/stores")).status_code == 401
 
@@ -63,6 +77,7 @@ async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.A
 
     ready = await wait_for_store(http, location, auth, lambda s: s.get("status") in ("ready", "failed"))
     assert ready["status"] == "ready", ready.get("error")
+    assert await namespace_exists(cluster_bin, kubeconfig, store["namespace"])
     assert ready["urls"]["storefront"] == "http://e2e-shop.stores.localhost/"
     assert ready["error"] is None
 
@@ -73,10 +88,15 @@ async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.A
     assert [e["type"] for e in timeline] == PROVISIONING_STEPS
     assert [e["occurred_at"] for e in timeline] == sorted(e["occurred_at"] for e in timeline)
 
-    # Another user cannot see it, nor its credentials.
+    # Another user can neither see it nor act on it: every route answers as for a store that does not exist.
     stranger = await register(http)
-    assert (await http.get(location, headers=stranger)).status_code == 404
-    assert (await http.get(f"{location}/credentials", headers=stranger)).status_code == 404
+    missing = f"/api/v1/stores/{uuid.uuid4()}"
+    routes = [("GET", ""), ("GET", "/events"), ("GET", "/credentials"), ("DELETE", ""), ("POST", "/retry")]
+    for method, suffix in routes:
+        theirs = await http.request(method, f"{location}{suffix}", headers=stranger)
+        nobodys = await http.request(method, f"{missing}{suffix}", headers=stranger)
+        assert theirs.status_code == nobodys.status_code == 404, (method, suffix, theirs.text)
+        assert theirs.json()["error"]["code"] == nobodys.json()["error"]["code"] == "store_not_found"
 
     # The owner reads the generated admin login once.
     credentials = await http.get(f"{location}/credentials", headers=auth)
@@ -99,6 +119,7 @@ async def test_a_store_goes_from_requested_to_ready_and_is_deleted(http: httpx.A
     assert steps[-3:] == ["StoreDeletionRequested", "ReleaseUninstalled", "StoreDeleted"]
 
     # The namespace is gone from the cluster, so the name can be used again.
+    assert not await namespace_exists(cluster_bin, kubeconfig, store["namespace"])
     again = await http.post("/api/v1/stores", json={"name": "e2e-shop", "engine": "woocommerce"}, headers=auth)
     assert again.status_code == 202, again.text
 

@@ -104,6 +104,13 @@ earlier in the list, so the password never appears in the manifest.
   value: {{ printf "postgres://%s:$(DB_PASSWORD)@%s:5432/%s?sslmode=disable" $root.Values.postgresql.user (include "medusa.postgresqlName" $root) $root.Values.postgresql.database | quote }}
 - name: REDIS_URL
   value: {{ printf "redis://%s:6379" (include "medusa.redisName" $root) | quote }}
+# Medusa's Redis event bus and workflow engine, which u11d's starter config enables only
+# when these are set: without them each process keeps events and workflow state in its own
+# memory, and the worker would never see what the server emits.
+- name: EVENTS_REDIS_URL
+  value: {{ printf "redis://%s:6379" (include "medusa.redisName" $root) | quote }}
+- name: WE_REDIS_URL
+  value: {{ printf "redis://%s:6379" (include "medusa.redisName" $root) | quote }}
 - name: JWT_SECRET
   {{- include "medusa.secretRef" (dict "root" $root "key" "jwt-secret") | nindent 2 }}
 - name: COOKIE_SECRET

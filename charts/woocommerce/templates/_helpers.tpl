@@ -74,13 +74,25 @@ storeplane.io/store-id: {{ .root.Values.store.id | quote }}
       key: db-password
 {{- end }}
 
-{{/* The set-up Job's script (WP-CLI); every step is skipped when already done. */}}
+{{/*
+The set-up Job's script (WP-CLI); every step is skipped when already done.
+The admin login comes from the credentials Secret and never enters a command line (any
+process's argv is readable in /proc): printf is a builtin of the image's sh, and WP-CLI's
+--prompt reads the listed arguments from stdin, one line each, in the order of the
+command's synopsis (admin_user, admin_password, admin_email). Its stdout, which a line
+editor may echo the input to, is discarded.
+*/}}
 {{- define "woocommerce.setupScript" -}}
 cd /var/www/html
 if ! wp core is-installed; then
-  wp core install --url="$WP_URL" --title="$WP_TITLE" --skip-email \
-    --admin_user="$WP_ADMIN_USER" --admin_password="$WP_ADMIN_PASSWORD" --admin_email="$WP_ADMIN_EMAIL"
+  printf '%s\n' "$WP_ADMIN_USER" "$WP_ADMIN_PASSWORD" "$WP_ADMIN_EMAIL" |
+    wp core install --url="$WP_URL" --title="$WP_TITLE" --skip-email \
+      --prompt=admin_user,admin_password,admin_email >/dev/null
+  echo "WordPress installed"
 fi
+# Pretty permalinks, unless the owner chose some: /wp-json/ (the Store API URL) is routed
+# only with them (the image's .htaccess sends every path to index.php).
+[ -n "$(wp option get permalink_structure)" ] || wp rewrite structure '/%postname%/'
 if [ -n "$WC_VERSION" ]; then
   wp plugin is-installed woocommerce || wp plugin install woocommerce --version="$WC_VERSION"
   wp plugin is-active woocommerce || wp plugin activate woocommerce

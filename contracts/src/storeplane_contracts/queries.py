@@ -115,7 +115,8 @@ class StoreCredentials(msgspec.Struct, frozen=True):
 
 
 class CredentialsReply(msgspec.Struct, frozen=True):
-    """The credentials, or why not: `already_revealed` or `not_found`."""
+    """The credentials, or why not: `already_revealed`, `not_found`, or `unavailable` (the cluster did not
+    answer; nothing was taken)."""
 
     credentials: StoreCredentials | None = None
     refused: str = ""

@@ -35,6 +35,9 @@ QUERY_GET_STORE = "storeplane.queries.stores.get"
 QUERY_STORE_EVENTS = "storeplane.queries.stores.events"
 QUERY_FIND_LIVE_BY_NAME = "storeplane.queries.stores.find_live_by_name"  # replies StoreReply
 QUERY_LIST_IN_STATUS = "storeplane.queries.stores.list_in_status"  # internal: replies StoreList
+# Core NATS (not stored): each status instance announces the stream sequence it has just projected,
+# so every instance knows how far the shared read models are (read-your-writes across instances).
+STATUS_PROJECTED = "storeplane.status.projected"
 # Answered by the provisioner, which alone talks to Kubernetes (request-reply, never stored).
 REVEAL_CREDENTIALS = "storeplane.commands.stores.reveal_credentials"
 
@@ -44,8 +47,13 @@ def event_token(event_type: type[Event]) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", event_type.__name__).lower()
 
 
+def subject_of(store_id: str, event_type: type[Event]) -> str:
+    """Where a store's events of one type are: `stores.<store_id>.<event>`."""
+    return f"stores.{store_id}.{event_token(event_type)}"
+
+
 def subject_for(event: Event) -> str:
-    return f"stores.{event.store_id}.{event_token(type(event))}"
+    return subject_of(event.store_id, type(event))
 
 
 # What the provisioner works on: commands phrased as the events that requested them.

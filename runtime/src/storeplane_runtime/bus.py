@@ -14,7 +14,7 @@ from faststream.nats import JStream, NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 from opentelemetry import trace
 
 from storeplane_contracts import audit, subjects
@@ -22,6 +22,10 @@ from storeplane_contracts.events import Event, encode
 
 # Subscribers refer to the stream through this object; they do not redeclare it.
 STORES_STREAM = JStream(name=subjects.STREAM, declare=False)
+
+
+# JetStream's error code for a missing stream (a missing message is 10037).
+NO_SUCH_STREAM = 10059
 
 
 def stream_config() -> StreamConfig:
@@ -97,6 +101,20 @@ async def publish_event(broker: NatsBroker, event: Event) -> int:
         stream=subjects.STREAM,
     )
     return int(ack.seq)
+
+
+async def stream_has(js: JetStreamContext, subject: str) -> bool:
+    """Whether the STORES stream holds a message on `subject` (a store's event of one type).
+
+    Raises `NotFoundError` when the stream itself is missing: that is no answer, not a no.
+    """
+    try:
+        await js.get_last_msg(subjects.STREAM, subject)
+    except NotFoundError as exc:
+        if exc.err_code == NO_SUCH_STREAM:
+            raise
+        return False
+    return True
 
 
 async def publish_audit(broker: NatsBroker, entry: audit.CommandAudited) -> int:

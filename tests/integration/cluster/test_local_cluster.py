@@ -50,12 +50,24 @@ def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:
     return json.loads(result.stdout)
 
 
+@pytest.fixture
+async def ns(api: client.ApiClient) -> AsyncIterator[str]:
+    """A fresh namespace, removed afterwards if the test failed before deleting it."""
+    core = client.CoreV1Api(api)
+    name = f"it-{uuid.uuid4().hex[:8]}"
+    await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    try:
+        await core.delete_namespace(name)
+    except ApiException as refused:
+        if refused.status not in (404, 409):  # gone already, or terminating
+            raise
+
+
 async def test_helm_chart_becomes_ready_and_namespace_deletes(
-    api: client.ApiClient, kubeconfig: Path, cluster_bin: Path
+    api: client.ApiClient, kubeconfig: Path, cluster_bin: Path, ns: str
 ) -> None:
     core, apps, batch = client.CoreV1Api(api), client.AppsV1Api(api), client.BatchV1Api(api)
-    ns = f"it-{uuid.uuid4().hex[:8]}"
-    await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=ns)))
     await core.create_namespaced_resource_quota(
         ns,
         client.V1ResourceQuota(
@@ -101,16 +113,36 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     )
     claims = await core.list_namespaced_persistent_volume_claim(ns)
     assert [c.status.phase for c in claims.items] == ["Bound"]
+    policies = await client.NetworkingV1Api(api).list_namespaced_network_policy(ns)
+    assert [p.metadata.name for p in policies.items] == ["sample-web"]
+    ingresses = await client.NetworkingV1Api(api).list_namespaced_ingress(ns)
+    assert [i.spec.rules[0].host for i in ingresses.items] == ["sample.stores.localhost"]
 
-    # The quota controller counts what runs; admission applied the limit range's defaults.
+    # The quota controller counts what runs: 2 web pods and 1 db pod at 10m and 16Mi each
+    # (the Job's pod stops counting once it has completed).
     quota = await watch_until(
         core.list_namespaced_resource_quota,
-        lambda _, q: q.get("status", {}).get("used", {}).get("persistentvolumeclaims") == "1",
+        lambda _, q: q.get("status", {}).get("used", {}).get("pods") == "3",
         namespace=ns,
     )
-    used = quota["status"]["used"]
-    assert used["pods"] in ("3", "4")  # 2 web + 1 db (+ the job's pod until it is counted as done)
-    assert used["requests.cpu"] != "0"
+    assert quota["status"]["used"] == {
+        "pods": "3",
+        "persistentvolumeclaims": "1",
+        "requests.cpu": "30m",
+        "requests.memory": "48Mi",
+    }
+
+    # Admission fills in the limit range's defaults for a container that names no resources.
+    defaulted = await core.create_namespaced_pod(
+        ns,
+        client.V1Pod(
+            metadata=client.V1ObjectMeta(name="defaulted"),
+            spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="registry.k8s.io/pause:3.10")]),
+        ),
+    )
+    resources = defaulted.spec.containers[0].resources
+    assert resources.requests == {"cpu": "50m", "memory": "64Mi"}
+    assert resources.limits == {"cpu": "200m", "memory": "128Mi"}
 
     # Quota is enforced: a pod asking for more than is left is refused.
     with pytest.raises(ApiException) as refused:

@@ -7,7 +7,7 @@ NATS server by `StatusResponder`, which serves a `FakeStatus` and records every 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 import nats
 import pytest
@@ -17,12 +17,12 @@ from litestar.testing import AsyncTestClient
 from nats.js.errors import NotFoundError
 
 from storeplane_contracts import subjects
+from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import setup_tracing
 from tests.integration.gateway.support import StatusResponder, wait_until_ready
 from tests.unit.gateway.fakes import FakeStatus
-from tests.unit.gateway.helpers import ADMIN_EMAIL
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +48,17 @@ def gateway_settings(clean_audit: str, database_url: str) -> GatewaySettings:
         database_url=database_url,
         query_timeout=1.0,
         retry_after_seconds=3,
-        admin_emails=(ADMIN_EMAIL,),
     )
+
+
+@pytest.fixture
+def grant_admin(gateway_settings: GatewaySettings) -> Callable[[str], Awaitable[None]]:
+    """`storeplane-gateway admin grant EMAIL` on the test's database (the command's own code, in-process)."""
+
+    async def grant(email: str) -> None:
+        assert await run_admin(gateway_settings, "grant", email) == 0
+
+    return grant
 
 
 @pytest.fixture

@@ -88,12 +88,16 @@ class StatusResponder:
         return msgspec.json.encode(StoreReply(store=await self.status.find_live_store_by_name(query.name)))
 
 
-async def wait_until_ready(client: Any, timeout: float = 10.0) -> None:
-    """Poll `/ready` (an HTTP client, in-process or not) until it says 200."""
+async def wait_until_ready(
+    client: Any, timeout: float = 10.0, *, checks: tuple[str, ...] = ("nats", "postgres")
+) -> None:
+    """Poll `/ready` (an HTTP client, in-process or not) until `checks` are ok: by default the gateway's own
+    connections, since many tests run it without a status service (or with one that does not answer)."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
         response = await client.get("/ready")
-        if response.status_code == 200:
+        states = response.json().get("checks", {}) if response.status_code in (200, 503) else {}
+        if all(states.get(name) == "ok" for name in checks):
             return
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"gateway not ready after {timeout}s: {response.text}")

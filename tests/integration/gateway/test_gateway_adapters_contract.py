@@ -25,6 +25,7 @@ from storeplane_gateway.ports import (
     IdempotencyKeys,
     KeyClaimed,
     KeyHeld,
+    LoginClaim,
     LoginThrottle,
     NameTaken,
     QuotaExceeded,
@@ -234,6 +235,24 @@ async def test_slots_count_against_their_owner_and_hold_their_name(backend: Back
     await backend.slots.reserve(_slot("ada", "shop-three"), limit=2)  # and Ada has room
 
 
+async def test_a_reservation_expires_after_its_lease_unless_confirmed(backend: Backend) -> None:
+    first, second = _slot("ada", "shop-one"), _slot("ada", "shop-two")
+    await backend.slots.reserve(first, limit=5)
+    await backend.slots.reserve(second, limit=5)
+    await backend.slots.reserve(_slot("bob", "shop-three"), limit=5)
+    assert await backend.slots.expired_reservations("ada", lease=60) == []
+    assert await backend.slots.expired_reservations("ada", lease=0) == [first, second]
+
+    assert await backend.slots.confirm(first.store_id)
+    assert await backend.slots.confirm(first.store_id)  # idempotent
+    assert await backend.slots.expired_reservations("ada", lease=0) == [second]
+    assert await backend.slots.release(second.store_id)
+    assert not await backend.slots.confirm(second.store_id)  # released: nothing to confirm
+    assert not await backend.slots.confirm("not-an-id")
+    assert await backend.slots.expired_reservations("ada", lease=0) == []
+    assert [s.name for s in await backend.slots.of_owner("ada")] == ["shop-one"]  # confirmed slots still count
+
+
 async def test_concurrent_reservations_never_exceed_the_limit(backend: Backend) -> None:
     results = await asyncio.gather(
         *(backend.slots.reserve(_slot("ada", f"shop-{n}"), limit=5) for n in range(10)), return_exceptions=True
@@ -256,17 +275,27 @@ async def test_concurrent_reservations_of_one_name_make_one_slot(backend: Backen
 
 async def test_failures_beyond_the_free_ones_double_the_wait_up_to_the_cap(backend: Backend) -> None:
     email = "ada@example.com"
-    assert await backend.logins.blocked_for(email) == 0
-    assert [await backend.logins.failed(email) for _ in range(FREE_FAILURES)] == [0.0, 0.0]
-    assert await backend.logins.blocked_for(email) == 0
-    assert await backend.logins.failed(email) == 1.0
-    assert 0 < await backend.logins.blocked_for(email) <= 1.0
-    assert await backend.logins.failed(email) == 2.0
-    assert await backend.logins.failed(email) == MAX_DELAY  # 4 s, capped
-    assert await backend.logins.blocked_for("bob@example.com") == 0
+    # Each claim counts as a failure in advance and says what its failure will cost the next attempt.
+    assert [(await backend.logins.claim(email)).delay_if_failed for _ in range(FREE_FAILURES)] == [0.0, 0.0]
+    assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=1.0)
+    refused = await backend.logins.claim(email)  # within the wait: nothing counted
+    assert refused.retry_after == 1.0 and refused.delay_if_failed == 0.0
+    await asyncio.sleep(1.05)
+    assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=2.0)
+    await asyncio.sleep(2.05)
+    assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=MAX_DELAY)  # 4 s, capped
+    assert await backend.logins.claim("bob@example.com") == LoginClaim()
     await backend.logins.succeeded(email)
-    assert await backend.logins.blocked_for(email) == 0
-    assert await backend.logins.failed(email) == 0.0  # counting starts again
+    assert await backend.logins.claim(email) == LoginClaim()  # counting starts again
+
+
+async def test_concurrent_claims_take_only_the_free_failures_and_the_one_that_sets_the_wait(
+    backend: Backend,
+) -> None:
+    claims = await asyncio.gather(*(backend.logins.claim("ada@example.com") for _ in range(10)))
+    taken = [claim for claim in claims if claim.retry_after == 0]
+    assert sorted(claim.delay_if_failed for claim in taken) == [0.0] * FREE_FAILURES + [1.0]
+    assert all(claim.retry_after >= 1.0 for claim in claims if claim not in taken)
 
 
 # Idempotency keys

@@ -16,6 +16,7 @@ from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
 from storeplane_contracts.queries import GetStore, GetStoreEvents
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
+from storeplane_gateway.status_client import PROBE_STORE_ID
 from tests.integration.gateway.support import StatusResponder, stored_events, stream_size, wait_until_ready
 from tests.unit.gateway.helpers import assert_error, order_store, sign_up
 
@@ -246,9 +247,25 @@ async def test_a_missing_stream_is_503_bus_unavailable_never_202(
     assert ready.status_code == 503 and "STORES" in ready.json()["checks"]["nats"]
 
 
-async def test_ready_health_and_metrics_with_real_dependencies(gateway: AsyncTestClient[Litestar]) -> None:
+async def test_ready_health_and_metrics_with_real_dependencies(
+    gateway: AsyncTestClient[Litestar], status_responder: StatusResponder
+) -> None:
     ready = await gateway.get("/ready")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "checks": {"nats": "ok", "postgres": "ok"}}
+    assert ready.json() == {"status": "ready", "checks": {"nats": "ok", "postgres": "ok", "status": "ok"}}
+    assert GetStore(store_id=PROBE_STORE_ID, owner_id="") in status_responder.queries  # a query for no data
     assert (await gateway.get("/health")).json() == {"status": "ok"}
     assert (await gateway.get("/metrics")).status_code == 200
+
+
+async def test_not_ready_while_the_status_service_does_not_answer(
+    gateway: AsyncTestClient[Litestar], status_responder: StatusResponder
+) -> None:
+    status_responder.silent = True
+    ready = await gateway.get("/ready")
+    assert ready.status_code == 503
+    body = ready.json()
+    assert body["error"]["code"] == "not_ready" and "status not answering" in body["error"]["message"]
+    assert body["checks"]["nats"] == body["checks"]["postgres"] == "ok"
+    status_responder.silent = False
+    assert (await gateway.get("/ready")).status_code == 200

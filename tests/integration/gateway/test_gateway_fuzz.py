@@ -37,12 +37,13 @@ from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import content_type_conformance, ignored_auth, response_schema_conformance
 
 from infra.local.servers import free_port
+from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_status.bootstrap import bootstrap
 from storeplane_status.settings import StatusSettings
 from tests.integration.gateway.support import wait_until_ready
-from tests.unit.gateway.helpers import sign_up
+from tests.unit.gateway.helpers import sign_up, sign_up_admin
 
 pytestmark = pytest.mark.integration
 
@@ -62,7 +63,6 @@ async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> 
     settings = GatewaySettings(
         nats_url=clean_audit,
         database_url=database_url,
-        admin_emails=(ADMIN,),
         # The fuzzer is one client on one address: limits would only turn its cases into 429s.
         auth_requests_per_minute_per_address=0,
         store_creates_per_minute_per_address=0,
@@ -82,7 +82,7 @@ async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> 
                 while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
                     await asyncio.sleep(0.02)
             async with httpx.AsyncClient(base_url=base_url) as client:
-                await wait_until_ready(client, timeout=20)
+                await wait_until_ready(client, timeout=20, checks=("nats", "postgres", "status"))
             yield base_url
         finally:
             server.should_exit = True
@@ -204,12 +204,14 @@ def fuzz(raw_schema: dict[str, Any], base_url: str, admin_token: str) -> Report:
 
 
 async def test_fuzzing_finds_no_server_error_and_no_schema_violation(
-    served_gateway: str, capsys: pytest.CaptureFixture[str]
+    served_gateway: str, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    async def grant(email: str) -> None:
+        assert await run_admin(GatewaySettings(database_url=database_url), "grant", email) == 0
+
     async with httpx.AsyncClient(base_url=served_gateway, timeout=30) as client:
-        admin = await sign_up(client, ADMIN, PASSWORD)
+        admin = await sign_up_admin(client, grant, ADMIN, PASSWORD)
         await sign_up(client, SESSIONS, PASSWORD)
-        assert admin.role == "admin"
         raw_schema = (await client.get("/schema/openapi.json")).json()
 
     started = time.monotonic()

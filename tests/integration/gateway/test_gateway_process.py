@@ -1,4 +1,5 @@
-"""The `storeplane-gateway` command serves the API over real HTTP and stops cleanly on Ctrl-C."""
+"""The `storeplane-gateway` command serves the API over real HTTP and stops cleanly on Ctrl-C;
+`storeplane-gateway admin grant|revoke|list` is how an operator makes and unmakes admins."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 
 from infra.local.servers import free_port, spawn, wait_for_port
 from storeplane_contracts.events import StoreRequested
 from tests.integration.gateway.support import StatusResponder, stored_events, wait_until_ready
-from tests.unit.gateway.helpers import sign_up
+from tests.unit.gateway.helpers import assert_error, log_in, sign_up
 
 pytestmark = pytest.mark.integration
 
@@ -70,3 +73,37 @@ def test_production_mode_refuses_to_start_with_the_development_key(tmp_path: Pat
     assert result.returncode != 0
     assert "refusing to start" in result.stderr and "STOREPLANE_JWT_SECRET" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+async def _admin_command(database_url: str, *arguments: str) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("STOREPLANE_")}
+    env["STOREPLANE_DATABASE_URL"] = database_url
+    command = [*gateway_command(), "admin", *arguments]
+    return await asyncio.to_thread(
+        subprocess.run, command, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+async def test_the_operator_grants_and_revokes_the_admin_role_with_the_command(
+    gateway: AsyncTestClient[Litestar], database_url: str
+) -> None:
+    ada = await sign_up(gateway, "ada@example.com")
+    assert ada.role == "user"
+
+    granted = await _admin_command(database_url, "grant", "Ada@Example.com")
+    assert granted.returncode == 0, granted.stderr
+    assert f"ada@example.com ({ada.id}) is now an admin" in granted.stdout
+    assert (await _admin_command(database_url, "list")).stdout == f"ada@example.com\t{ada.id}\n"
+    admin = await log_in(gateway, "ada@example.com")
+    assert admin.role == "admin"
+    assert (await gateway.get("/api/v1/admin/audit", headers=admin.headers)).status_code == 200
+
+    unknown = await _admin_command(database_url, "grant", "eve@example.com")
+    assert unknown.returncode == 1 and "no account is registered with 'eve@example.com'" in unknown.stderr
+
+    revoked = await _admin_command(database_url, "revoke", "ada@example.com")
+    assert revoked.returncode == 0, revoked.stderr
+    assert "is no longer an admin; 2 session(s) ended" in revoked.stdout
+    assert_error(await gateway.get("/api/v1/admin/audit", headers=admin.headers), 401, "not_authenticated")
+    assert (await log_in(gateway, "ada@example.com")).role == "user"
+    assert (await _admin_command(database_url, "list")).stdout == ""

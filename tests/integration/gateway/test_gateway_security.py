@@ -1,25 +1,28 @@
 """The security features against the real Postgres and NATS JetStream: the quota under concurrent
-orders, slots freed by StoreDeleted from the bus, token revocation, API tokens stored hashed, the
-login throttle, and the audit trail read back from the AUDIT stream."""
+orders, reservations settled by the stream once their lease is over, slots freed by StoreDeleted
+from the bus, token revocation, API tokens stored hashed, the login throttle (also under
+concurrent guesses), and the audit trail read back from the AUDIT stream."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
+import httpx
 import nats
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_contracts import audit, subjects
-from storeplane_contracts.events import StoreDeleted, StoreRequested, encode
+from storeplane_contracts.events import StoreDeleted, StoreRequested, encode, new_id
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.integration.gateway.support import StatusResponder, stored_events, wait_until_ready
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, assert_error, log_in, order_store, sign_up
+from tests.unit.gateway.helpers import STORES, Account, assert_error, log_in, order_store, sign_up, sign_up_admin
 
 pytestmark = pytest.mark.integration
 
@@ -69,13 +72,116 @@ async def test_concurrent_orders_for_one_name_by_two_users_make_one_store(
     assert len(await stored_events(gateway_settings.nats_url, expected=1)) == 1
 
 
-async def test_store_deleted_on_the_bus_frees_the_slot(
+async def _slots(database_url: str) -> dict[str, tuple[str, str]]:
+    """store id -> (name, state) of every slot."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch("SELECT store_id::text, name, state FROM gateway_store_slots")
+    finally:
+        await conn.close()
+    return {row["store_id"]: (row["name"], row["state"]) for row in rows}
+
+
+async def _execute(database_url: str, sql: str, *args: object) -> None:
+    conn = await asyncpg.connect(database_url)
+    try:
+        await conn.execute(sql, *args)
+    finally:
+        await conn.close()
+
+
+_LEASE_OVER = "UPDATE gateway_store_slots SET created_at = now() - interval '10 minutes'"
+
+
+async def test_a_stale_reservation_without_its_request_on_the_stream_is_freed(
+    gateway: AsyncTestClient[Litestar], status_responder: StatusResponder, database_url: str
+) -> None:
+    """A gateway died between reserving and publishing: once the lease is over the slot is given back."""
+    ada = await sign_up(gateway)
+    await _execute(database_url, "UPDATE gateway_users SET store_limit = 1")
+    ghost = new_id()
+    await _execute(
+        database_url,
+        "INSERT INTO gateway_store_slots (store_id, owner_id, name, state) VALUES ($1, $2, 'ghost-shop', 'reserved')",
+        uuid.UUID(ghost),
+        ada.id,
+    )
+    assert_error(await order_store(gateway, ada, "shop-one"), 403, "store_quota_exceeded")  # within the lease
+
+    await _execute(database_url, _LEASE_OVER)
+    created = await order_store(gateway, ada, "shop-one")
+    assert created.status_code == 202, created.text
+    assert await _slots(database_url) == {created.json()["id"]: ("shop-one", "confirmed")}
+
+
+async def test_a_stale_reservation_whose_request_is_on_the_stream_is_kept(
+    gateway: AsyncTestClient[Litestar], status_responder: StatusResponder, database_url: str
+) -> None:
+    """A gateway published and died before it confirmed the slot: the stream holds the request, so the slot stays."""
+    ada = await sign_up(gateway)
+    await _execute(database_url, "UPDATE gateway_users SET store_limit = 1")
+    published = (await order_store(gateway, ada, "shop-one")).json()
+    await _execute(database_url, "UPDATE gateway_store_slots SET state = 'reserved'")
+    await _execute(database_url, _LEASE_OVER)
+
+    refused = await order_store(gateway, ada, "shop-two")
+    assert "limit 1, in use 1" in assert_error(refused, 403, "store_quota_exceeded")
+    assert await _slots(database_url) == {published["id"]: ("shop-one", "confirmed")}
+
+
+async def test_a_publish_without_an_ack_keeps_its_reservation_and_a_refused_one_frees_it(
     gateway: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
     database_url: str,
 ) -> None:
-    root = await sign_up(gateway, ADMIN_EMAIL)
+    ada = await sign_up(gateway)
+    nc = await nats.connect(gateway_settings.nats_url)
+    try:
+        await nc.jetstream().delete_stream(subjects.STREAM)
+        refused = await order_store(gateway, ada, "shop-one")  # no stream answers: certainly not stored
+        assert "may have been accepted" not in assert_error(refused, 503, "bus_unavailable")
+        assert await _slots(database_url) == {}
+
+        await nc.subscribe("stores.>")  # something takes the publish but never acknowledges it
+        await nc.flush()
+        unconfirmed = await order_store(gateway, ada, "shop-one")
+        assert "may have been accepted" in assert_error(unconfirmed, 503, "bus_unavailable")
+        assert list((await _slots(database_url)).values()) == [("shop-one", "reserved")]
+    finally:
+        await nc.close()
+
+
+async def test_concurrent_wrong_passwords_get_at_most_the_free_failures_through(
+    gateway_settings: GatewaySettings, tracing: None
+) -> None:
+    """Requests at once on one event loop (not Litestar's one-at-a-time test client), on the real throttle."""
+    settings = gateway_settings.model_copy(update={"auth_requests_per_minute_per_address": 0})
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        await wait_until_ready(client)
+        await sign_up(client)
+        wrong = {"email": "ada@example.com", "password": "wrong horse"}
+        responses = await asyncio.gather(*(client.post("/api/v1/auth/login", json=wrong) for _ in range(12)))
+    guessed = [response for response in responses if response.status_code == 401]
+    refused = [response for response in responses if response.status_code != 401]
+    allowed = settings.login_free_failures + 1  # the free ones, and the one whose failure sets the first wait
+    assert 1 <= len(guessed) <= allowed, [response.status_code for response in responses]
+    assert len(refused) >= len(responses) - allowed
+    for response in refused:
+        assert_error(response, 429, "login_throttled")
+        assert int(response.headers["retry-after"]) >= 1
+
+
+async def test_store_deleted_on_the_bus_frees_the_slot(
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
+    database_url: str,
+    grant_admin: Callable[[str], Awaitable[None]],
+) -> None:
+    root = await sign_up_admin(gateway, grant_admin)
     ada = await sign_up(gateway)
     await gateway.put(f"/api/v1/admin/users/{ada.id}/quota", json={"store_limit": 1}, headers=root.headers)
     created = (await order_store(gateway, ada, "shop-one")).json()
@@ -159,9 +265,12 @@ async def test_failed_logins_are_slowed_across_requests(gateway: AsyncTestClient
 
 
 async def test_an_admin_reads_the_audit_trail_from_the_stream(
-    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
+    grant_admin: Callable[[str], Awaitable[None]],
 ) -> None:
-    root = await sign_up(gateway, ADMIN_EMAIL)
+    root = await sign_up_admin(gateway, grant_admin)
     ada = await sign_up(gateway)
     created = await order_store(gateway, ada, "shop-one")
     await gateway.post("/api/v1/auth/login", json={"email": ada.email, "password": "wrong horse"})
@@ -174,6 +283,7 @@ async def test_an_admin_reads_the_audit_trail_from_the_stream(
         ("login", "refused"),
         ("create_store", "succeeded"),
         ("register", "succeeded"),
+        ("login", "succeeded"),  # the admin's, after the grant
         ("register", "succeeded"),
     ]
     assert entries[1]["actor_id"] == ada.id and entries[1]["target"] == created.json()["id"]
@@ -193,9 +303,10 @@ async def test_an_admin_reads_the_audit_trail_from_the_stream(
         message = await nc.jetstream().get_last_msg(subjects.AUDIT_STREAM, f"audit.create_store.{ada.id}")
     finally:
         await nc.close()
-    assert info.state.messages == 4
+    assert info.state.messages == 5
     assert set(info.state.subjects or {}) == {
         f"audit.register.{root.id}",
+        f"audit.login.{root.id}",
         f"audit.register.{ada.id}",
         f"audit.create_store.{ada.id}",
         "audit.login.anonymous",

@@ -80,6 +80,17 @@ async def test_role_and_store_limit_can_be_changed(users: Users) -> None:
     assert by_email is not None and by_email.role == "admin"
 
 
+async def test_users_are_listed_by_role(users: Users) -> None:
+    bob = await users.add("bob@example.com", "hash")
+    ada = await users.add("ada@example.com", "hash")
+    await users.add("eve@example.com", "hash")
+    assert await users.with_role("admin") == []
+    await users.set_role(bob.id, "admin")
+    await users.set_role(ada.id, "admin")
+    assert [user.email for user in await users.with_role("admin")] == ["ada@example.com", "bob@example.com"]
+    assert [user.email for user in await users.with_role("user")] == ["eve@example.com"]
+
+
 async def test_ping_answers(users: Users) -> None:
     await users.ping()
 

@@ -38,6 +38,7 @@ async def test_store_is_provisioned_then_deleted(
         assert types == PROVISIONING_STEPS, timeline[-1]
         assert timeline[-1].urls == {
             "storefront": "http://it-shop.stores.localhost/",
+            "api": "http://it-shop.stores.localhost/wp-json/wc/store/v1",
             "admin": "http://it-shop.stores.localhost/wp-admin/",
         }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,13 @@ from tests.integration.provisioner.support import events_of
 pytestmark = pytest.mark.integration
 
 CHART = Path(__file__).resolve().parents[3] / "charts" / "storeplane"
+POLICY_REFUSAL = "may only change store namespaces"
+
+
+def refused_text(command: list[str]) -> str | None:
+    """The error text when the admission policy refused the command, else None."""
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    return result.stderr if result.returncode != 0 and POLICY_REFUSAL in result.stderr else None
 
 
 def run(*args: str, stdin: str | None = None) -> str:
@@ -51,6 +59,13 @@ def service_account_kubeconfig(kubeconfig: Path, cluster_bin: Path, tmp_path: Pa
     config["users"] = [{"name": "storeplane-admin", "user": {"token": token}}]
     path = tmp_path / "provisioner.kubeconfig"
     path.write_text(json.dumps(config))
+    # The API server loads a new admission policy within seconds; a server-side dry run (which
+    # passes admission and writes nothing) says when it is in force.
+    probe = [str(cluster_bin / "kubectl"), "--kubeconfig", str(path), "create", "configmap", "probe", "-n", release]
+    deadline = time.monotonic() + 30
+    while refused_text([*probe, "--dry-run=server"]) is None:
+        assert time.monotonic() < deadline, "the provisioner's admission policy never came into force"
+        time.sleep(0.2)
     yield path
     run(*kubectl, "delete", "-f", "-", "--wait=false", stdin=rbac)
     run(*kubectl, "delete", "namespace", release, "--wait=false")
@@ -77,3 +92,19 @@ async def test_the_chart_service_account_can_provision_and_delete(
         assert isinstance(deletion[-1], events.StoreDeleted), deletion[-1]
     finally:
         await provisioner.stop()
+
+
+def test_the_service_account_may_change_nothing_outside_store_namespaces(
+    service_account_kubeconfig: Path, cluster_bin: Path
+) -> None:
+    """What the ClusterRole would allow anywhere, the admission policy refuses outside stores."""
+    as_provisioner = [str(cluster_bin / "kubectl"), "--kubeconfig", str(service_account_kubeconfig)]
+    attempts = [
+        ["create", "configmap", "planted", "-n", "default"],
+        ["create", "namespace", f"not-a-store-{uuid.uuid4().hex[:6]}"],
+        ["label", "namespace", "default", "storeplane.io/store-id=forged"],
+    ]
+    for attempt in attempts:
+        assert refused_text([*as_provisioner, *attempt]) is not None, attempt
+    # Reading is RBAC's business alone: still allowed (readiness and drift need it).
+    run(*as_provisioner, "get", "configmaps", "-n", "default")

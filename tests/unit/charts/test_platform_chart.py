@@ -66,3 +66,20 @@ def test_the_provisioner_role_is_least_privilege(objects: list[dict[str, Any]]) 
     assert ("", "namespaces") in granted and ("apps", "deployments") in granted
     pods = next(rule for rule in role["rules"] if "pods" in rule["resources"])
     assert set(pods["verbs"]) == {"get", "list", "watch"}  # reads readiness, never runs anything
+    events = next(rule for rule in role["rules"] if "events" in rule["resources"])
+    assert set(events["verbs"]) == {"list", "watch"}  # why a workload is not ready, read only
+
+
+def test_an_admission_policy_keeps_the_provisioner_in_store_namespaces(objects: list[dict[str, Any]]) -> None:
+    [account] = [o for o in objects if o["kind"] == "ServiceAccount" and o["metadata"]["name"].endswith("provisioner")]
+    [policy] = [o for o in objects if o["kind"] == "ValidatingAdmissionPolicy"]
+    [binding] = [o for o in objects if o["kind"] == "ValidatingAdmissionPolicyBinding"]
+    assert binding["spec"] == {"policyName": policy["metadata"]["name"], "validationActions": ["Deny"]}
+    assert policy["spec"]["failurePolicy"] == "Fail"
+    [who] = policy["spec"]["matchConditions"]
+    username = f"system:serviceaccount:{account['metadata']['namespace']}:{account['metadata']['name']}"
+    assert f'"{username}"' in who["expression"]
+    [rules] = policy["spec"]["matchConstraints"]["resourceRules"]
+    assert set(rules["operations"]) == {"CREATE", "UPDATE", "DELETE"} and rules["resources"] == ["*"]
+    [validation] = policy["spec"]["validations"]
+    assert '"storeplane.io/store-id" in variables.target.metadata.labels' in validation["expression"]

@@ -11,7 +11,6 @@ from litestar.testing import AsyncTestClient
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL
 
 
 @pytest.fixture
@@ -21,7 +20,7 @@ def fakes() -> Fakes:
 
 @pytest.fixture
 def settings() -> GatewaySettings:
-    return GatewaySettings(installable_engines=("woocommerce",), retry_after_seconds=7, admin_emails=(ADMIN_EMAIL,))
+    return GatewaySettings(installable_engines=("woocommerce",), retry_after_seconds=7)
 
 
 @pytest.fixture

@@ -14,14 +14,17 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import msgspec
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
+from storeplane_contracts.subjects import subject_for
+from storeplane_gateway.administering import grant_admin
 from storeplane_gateway.app import AdapterFactory
-from storeplane_gateway.logins import FORGET_AFTER, delay_after
+from storeplane_gateway.logins import FORGET_AFTER, MIN_RETRY_AFTER, delay_after
 from storeplane_gateway.ports import (
     Adapters,
     ApiToken,
@@ -31,8 +34,11 @@ from storeplane_gateway.ports import (
     IdempotencyKey,
     KeyClaimed,
     KeyHeld,
+    LoginClaim,
     NameTaken,
     Principal,
+    ProvisionerUnavailable,
+    PublishUnconfirmed,
     QuotaExceeded,
     Role,
     Session,
@@ -89,6 +95,10 @@ class InMemoryUsers:
         self._check()
         self.accounts[user_id] = msgspec.structs.replace(self.accounts[user_id], role=role)
 
+    async def with_role(self, role: Role) -> list[StoredUser]:
+        self._check()
+        return sorted((user for user in self.accounts.values() if user.role == role), key=lambda user: user.email)
+
     async def set_store_limit(self, user_id: str, limit: int | None) -> StoredUser | None:
         self._check()
         if user_id not in self.accounts:
@@ -106,6 +116,8 @@ class FakeBus:
     def __init__(self) -> None:
         self.published: list[Event] = []
         self.connected = True
+        # An ack that times out: after the event was stored ("stored") or before ("lost"); None: acks arrive.
+        self.ack_timeout: Literal["stored", "lost"] | None = None
         self.by_others = 0  # events other services put on the stream before ours
         self.gate: asyncio.Event | None = None  # a test's gate: publishes wait until it opens
         self.at_gate = asyncio.Event()  # set when a publish waits at the gate
@@ -122,13 +134,22 @@ class FakeBus:
             await self.gate.wait()
         if not self.connected:
             raise BusUnavailable("fake bus is down")
+        if self.ack_timeout == "lost":
+            raise PublishUnconfirmed("fake bus: no ack (the event was lost on the way)")
         self.published.append(event)
+        if self.ack_timeout == "stored":
+            raise PublishUnconfirmed("fake bus: no ack (the event is stored all the same)")
         return self._sequence()
 
     async def last_sequence(self) -> int:
         if not self.connected:
             raise BusUnavailable("fake bus is down")
         return self._sequence()
+
+    async def holds(self, subject: str) -> bool:
+        if not self.connected:
+            raise BusUnavailable("fake bus is down")
+        return any(subject_for(event) == subject for event in self.published)
 
 
 class FakeStatus:
@@ -213,14 +234,20 @@ class FakeStatus:
         self._check()
         return next((store for store in self.stores.values() if store.name == name and store.status != "deleted"), None)
 
+    async def ping(self) -> None:
+        self._check()
+
 
 class FakeSecrets:
     """`StoreSecrets` that hands out each store's credentials once."""
 
     def __init__(self) -> None:
         self.revealed: set[str] = set()
+        self.cluster_down = False
 
     async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
+        if self.cluster_down:
+            raise ProvisionerUnavailable("the provisioner could not reach the cluster")
         if store_id in self.revealed:
             return CredentialsReply(refused="already_revealed")
         self.revealed.add(store_id)
@@ -304,10 +331,12 @@ class InMemoryApiTokens:
 
 
 class InMemoryStoreSlots:
-    """`StoreSlots` in a dict; one lock makes reservations atomic."""
+    """`StoreSlots` in a dict, on a clock the tests may move; one lock makes reservations atomic."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.slots: dict[str, StoreSlot] = {}
+        self.reserved: dict[str, float] = {}  # store id -> when it was reserved (clock seconds), until confirmed
+        self._clock = clock
         self._lock = asyncio.Lock()
         self.down = False
 
@@ -323,12 +352,28 @@ class InMemoryStoreSlots:
                 raise NameTaken(holder)
             await asyncio.sleep(0)  # let concurrent reservations interleave, as they would on a database
             self.slots[slot.store_id] = slot
+            self.reserved[slot.store_id] = self._clock()
+
+    async def confirm(self, store_id: str) -> bool:
+        if self.down:
+            raise DatabaseUnavailable("fake database is down")
+        self.reserved.pop(store_id, None)
+        return store_id in self.slots
 
     async def release(self, store_id: str) -> bool:
+        self.reserved.pop(store_id, None)
         return self.slots.pop(store_id, None) is not None
 
     async def of_owner(self, owner_id: str) -> list[StoreSlot]:
         return [slot for slot in self.slots.values() if slot.owner_id == owner_id]
+
+    async def expired_reservations(self, owner_id: str, *, lease: float) -> list[StoreSlot]:
+        now = self._clock()
+        return [
+            self.slots[store_id]
+            for store_id, reserved_at in sorted(self.reserved.items(), key=lambda item: item[1])
+            if self.slots[store_id].owner_id == owner_id and now - reserved_at >= lease
+        ]
 
 
 class InMemoryLoginThrottle:
@@ -341,19 +386,18 @@ class InMemoryLoginThrottle:
         # email -> (failures, blocked until, last failure), in clock seconds
         self.rows: dict[str, tuple[int, float, float]] = {}
 
-    async def blocked_for(self, email: str) -> float:
-        row = self.rows.get(email)
-        return max(0.0, row[1] - self._clock()) if row else 0.0
-
-    async def failed(self, email: str) -> float:
+    async def claim(self, email: str) -> LoginClaim:
+        await asyncio.sleep(0)  # let concurrent claims interleave, as they would on a database
         now = self._clock()
-        failures, _, last = self.rows.get(email, (0, 0.0, now))
+        failures, blocked_until, last = self.rows.get(email, (0, 0.0, now))
+        if blocked_until > now:
+            return LoginClaim(retry_after=max(MIN_RETRY_AFTER, blocked_until - now))
         if now - last > FORGET_AFTER / timedelta(seconds=1):
             failures = 0
         failures += 1
         delay = delay_after(failures, free_failures=self._free_failures, max_delay=self._max_delay)
         self.rows[email] = (failures, now + delay, now)
-        return delay
+        return LoginClaim(delay_if_failed=delay)
 
     async def succeeded(self, email: str) -> None:
         self.rows.pop(email, None)
@@ -449,17 +493,22 @@ class Fakes:
     status: FakeStatus = field(default_factory=FakeStatus)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     sessions: InMemorySessions = field(default_factory=InMemorySessions)
-    slots: InMemoryStoreSlots = field(default_factory=InMemoryStoreSlots)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     api_tokens: InMemoryApiTokens = field(init=False)
+    slots: InMemoryStoreSlots = field(init=False)
     logins: InMemoryLoginThrottle = field(init=False)
     idempotency: InMemoryIdempotencyKeys = field(init=False)
-    clock: float = 1_000_000.0  # the login throttle's and the idempotency keys' time; tests move it
+    clock: float = 1_000_000.0  # the login throttle's, the slots' and the idempotency keys' time; tests move it
 
     def __post_init__(self) -> None:
         self.api_tokens = InMemoryApiTokens(self.users)
+        self.slots = InMemoryStoreSlots(clock=lambda: self.clock)
         self.logins = InMemoryLoginThrottle(free_failures=3, max_delay=900, clock=lambda: self.clock)
         self.idempotency = InMemoryIdempotencyKeys(clock=lambda: self.clock)
+
+    async def grant_admin(self, email: str) -> None:
+        """What `storeplane-gateway admin grant EMAIL` does, on these fakes."""
+        await grant_admin(email, users=self.users)
 
     def factory(self) -> AdapterFactory:
         @asynccontextmanager

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-# The unit tests' settings make this account an admin.
+# The account the tests make an admin (`sign_up_admin`).
 ADMIN_EMAIL = "root@example.com"
 STORES = "/api/v1/stores"
 
@@ -50,6 +51,19 @@ async def log_in(client: Any, email: str = "ada@example.com", password: str = "c
     response = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert response.status_code == 200, response.text
     return account_of(response.json())
+
+
+async def sign_up_admin(
+    client: Any, grant: Callable[[str], Awaitable[object]], email: str = ADMIN_EMAIL, password: str = "correct horse"
+) -> Account:
+    """Register, have the operator grant the admin role (`grant(email)`, as `storeplane-gateway admin grant`
+    does), and log in again: registering alone never makes an admin."""
+    registered = await sign_up(client, email, password)
+    assert registered.role == "user"
+    await grant(email)
+    admin = await log_in(client, email, password)
+    assert admin.role == "admin"
+    return admin
 
 
 def assert_error(response: httpx.Response, status: int, code: str) -> str:

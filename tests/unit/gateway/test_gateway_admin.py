@@ -11,11 +11,11 @@ from storeplane_contracts.events import StoreDeletionRequested
 from storeplane_gateway.auth import TOKEN_ISSUER
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up, sign_up_admin
 
 
 async def test_an_admin_lists_every_store_with_its_owner(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     adas = fakes.status.add_store(owner_id=ada.id, name="shop-one")
     others = fakes.status.add_store(owner_id="someone-else", name="shop-two")
@@ -33,7 +33,7 @@ async def test_an_admin_lists_every_store_with_its_owner(client: AsyncTestClient
 
 
 async def test_an_admin_reads_and_deletes_any_store(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     adas = fakes.status.add_store(owner_id=ada.id, name="shop-one")
 
@@ -50,7 +50,7 @@ async def test_an_admin_reads_and_deletes_any_store(client: AsyncTestClient[Lite
 async def test_an_admin_cannot_spend_an_owners_one_look_at_credentials(
     client: AsyncTestClient[Litestar], fakes: Fakes
 ) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     adas = fakes.status.add_store(owner_id=ada.id, name="shop-one")
     assert_error(await client.get(f"{STORES}/{adas.id}/credentials", headers=root.headers), 404, "store_not_found")
@@ -87,7 +87,7 @@ async def test_admin_routes_refuse_users(client: AsyncTestClient[Litestar]) -> N
 async def test_the_audit_trail_is_read_newest_first_and_filtered(
     client: AsyncTestClient[Litestar], fakes: Fakes
 ) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     await order_store(client, ada, "shop-one")
     await client.post("/api/v1/auth/login", json={"email": ada.email, "password": "wrong horse"})
@@ -95,12 +95,13 @@ async def test_the_audit_trail_is_read_newest_first_and_filtered(
     trail = await client.get("/api/v1/admin/audit", headers=root.headers)
     assert trail.status_code == 200, trail.text
     entries = trail.json()["entries"]
-    assert [entry["action"] for entry in entries] == ["login", "create_store", "register", "register"]
+    # The admin's own register and login (after the grant) are the oldest.
+    assert [entry["action"] for entry in entries] == ["login", "create_store", "register", "login", "register"]
     assert entries[0]["outcome"] == "refused" and entries[0]["error_code"] == "invalid_credentials"
 
     mine = await client.get(f"/api/v1/admin/audit?actor_id={ada.id}&limit=1", headers=root.headers)
     assert [entry["action"] for entry in mine.json()["entries"]] == ["create_store"]
     logins = await client.get("/api/v1/admin/audit?action=login", headers=root.headers)
-    assert [entry["actor_email"] for entry in logins.json()["entries"]] == [ada.email]
+    assert [entry["actor_email"] for entry in logins.json()["entries"]] == [ada.email, root.email]
     for bad in ("limit=0", "limit=501", "action=audit.*", "actor_id=ada"):
         assert_error(await client.get(f"/api/v1/admin/audit?{bad}", headers=root.headers), 400, "invalid_request")

@@ -9,7 +9,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import STORES, Account, assert_error, order_store, sign_up, sign_up_admin
 
 TOKENS = "/api/v1/tokens"
 
@@ -83,7 +83,7 @@ async def test_a_token_cannot_manage_tokens_or_sessions(client: AsyncTestClient[
 
 
 async def test_an_admins_token_is_no_admin(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     token = await make_token(client, root, "ops", ["stores:read"])
     assert_error(await client.get(f"{STORES}?all=true", headers=token.headers), 403, "admin_only")
     assert_error(await client.get("/api/v1/admin/audit", headers=token.headers), 403, "session_required")

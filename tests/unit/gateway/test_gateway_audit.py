@@ -10,14 +10,14 @@ from litestar.testing import AsyncTestClient
 
 from storeplane_contracts.audit import CommandAudited
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up, sign_up_admin
 
 PASSWORD = "correct horse"
 
 
 async def test_every_command_is_recorded_with_its_outcome(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
     before = datetime.now(UTC)
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client, password=PASSWORD)
     await client.post("/api/v1/auth/login", json={"email": ada.email, "password": "wrong horse"})
     login = (await client.post("/api/v1/auth/login", json={"email": ada.email, "password": PASSWORD})).json()
@@ -35,6 +35,7 @@ async def test_every_command_is_recorded_with_its_outcome(client: AsyncTestClien
 
     assert fakes.audit.actions() == [
         "register",
+        "login",  # the admin's, after the grant
         "register",
         "login",
         "login",
@@ -49,7 +50,7 @@ async def test_every_command_is_recorded_with_its_outcome(client: AsyncTestClien
         "logout_all",
     ]
     by_action = {entry.action: entry for entry in fakes.audit.entries}
-    failed_login = fakes.audit.entries[2]
+    failed_login = fakes.audit.entries[3]
     assert (failed_login.outcome, failed_login.status_code, failed_login.error_code) == (
         "refused",
         401,

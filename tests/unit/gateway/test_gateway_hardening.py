@@ -11,7 +11,7 @@ from storeplane_gateway.app import create_app
 from storeplane_gateway.hardening import API_CSP, DOCS_CSP
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up, sign_up_admin
 
 FIXED = {
     "x-content-type-options": "nosniff",
@@ -152,8 +152,8 @@ async def test_mass_assignment_and_loose_types_are_refused(
     assert fakes.bus.published == []
 
 
-async def test_numbers_are_not_taken_from_strings(client: AsyncTestClient[Litestar]) -> None:
-    root = await sign_up(client, "root@example.com")
+async def test_numbers_are_not_taken_from_strings(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    root = await sign_up_admin(client, fakes.grant_admin)
     response = await client.put(f"/api/v1/admin/users/{root.id}/quota", json={"store_limit": "9"}, headers=root.headers)
     assert "Expected `int | null`, got `str`" in assert_error(response, 400, "invalid_body")
 

@@ -17,10 +17,10 @@ async def test_health_is_always_ok(client: AsyncTestClient[Litestar], fakes: Fak
     assert response.json() == {"status": "ok"}
 
 
-async def test_ready_when_both_dependencies_answer(client: AsyncTestClient[Litestar]) -> None:
+async def test_ready_when_every_dependency_answers(client: AsyncTestClient[Litestar]) -> None:
     response = await client.get("/ready")
     assert response.status_code == 200
-    assert response.json() == {"status": "ready", "checks": {"nats": "ok", "postgres": "ok"}}
+    assert response.json() == {"status": "ready", "checks": {"nats": "ok", "postgres": "ok", "status": "ok"}}
 
 
 async def test_not_ready_names_the_failing_dependency(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
@@ -36,6 +36,15 @@ async def test_not_ready_names_the_failing_dependency(client: AsyncTestClient[Li
     fakes.users.down = True
     body = (await client.get("/ready")).json()
     assert "postgres" in body["error"]["message"] and body["checks"]["nats"] == "ok"
+
+    fakes.users.down = False
+    fakes.status.available = False
+    response = await client.get("/ready")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["error"]["message"].startswith("not ready: status not answering")
+    assert body["checks"] == {"nats": "ok", "postgres": "ok", "status": body["checks"]["status"]}
+    assert body["checks"]["status"].startswith("not answering")
 
 
 async def test_metrics_are_exposed_for_prometheus(client: AsyncTestClient[Litestar]) -> None:

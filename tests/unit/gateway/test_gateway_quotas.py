@@ -1,5 +1,6 @@
-"""The per-user store quota: reserved before publishing, released on failure and on deletion,
-never exceeded by concurrent orders, raised or lowered per user by an admin."""
+"""The per-user store quota: reserved before publishing, confirmed by the publish ack, released on a
+certain failure and on deletion, settled by the stream once a reservation's lease is over, never
+exceeded by concurrent orders, raised or lowered per user by an admin."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from storeplane_gateway.app import create_app
 from storeplane_gateway.releasing import release_deleted_store
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import assert_error, order_store, sign_up, sign_up_admin
 
 
 async def test_the_default_limit_refuses_the_sixth_store_saying_limit_and_use(
@@ -60,6 +61,58 @@ async def test_a_request_the_bus_refuses_frees_its_slot(client: AsyncTestClient[
     assert (await order_store(client, ada, "shop-one")).status_code == 202
 
 
+async def test_an_acknowledged_order_confirms_its_slot(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    ada = await sign_up(client)
+    created = (await order_store(client, ada, "shop-one")).json()
+    assert created["id"] in fakes.slots.slots and fakes.slots.reserved == {}  # confirmed, not a reservation
+
+
+async def test_a_lost_ack_keeps_the_slot_reserved_until_the_stream_says(
+    client: AsyncTestClient[Litestar], fakes: Fakes, settings: GatewaySettings
+) -> None:
+    """The event may be stored though its ack was lost: giving the slot back would let a store exist without one."""
+    ada = await sign_up(client)
+    bob = await sign_up(client, "bob@example.com")
+    await fakes.users.set_store_limit(ada.id, 1)
+    fakes.bus.ack_timeout = "stored"
+    lost = await order_store(client, ada, "shop-one")
+    assert "may have been accepted" in assert_error(lost, 503, "bus_unavailable")
+    [stored] = fakes.bus.published
+    assert stored.store_id in fakes.slots.reserved  # still held
+    fakes.bus.ack_timeout = None
+    assert_error(await order_store(client, ada, "shop-two"), 403, "store_quota_exceeded")
+    assert_error(await order_store(client, bob, "shop-one"), 409, "name_taken")
+
+    # Once its lease is over the stream is asked: the request is there, so the slot is the store's.
+    fakes.clock += settings.slot_lease_seconds
+    assert "limit 1, in use 1" in assert_error(await order_store(client, ada, "shop-two"), 403, "store_quota_exceeded")
+    assert stored.store_id in fakes.slots.slots and fakes.slots.reserved == {}
+    assert_error(await order_store(client, bob, "shop-one"), 409, "name_taken")
+
+
+async def test_a_reservation_whose_request_never_reached_the_stream_is_freed_after_its_lease(
+    client: AsyncTestClient[Litestar], fakes: Fakes, settings: GatewaySettings
+) -> None:
+    ada = await sign_up(client)
+    bob = await sign_up(client, "bob@example.com")
+    await fakes.users.set_store_limit(ada.id, 1)
+    fakes.bus.ack_timeout = "lost"  # as good as a gateway dying between the reservation and the publish
+    assert_error(await order_store(client, ada, "shop-one"), 503, "bus_unavailable")
+    assert fakes.bus.published == [] and len(fakes.slots.reserved) == 1
+    fakes.bus.ack_timeout = None
+    fakes.clock += settings.slot_lease_seconds - 1
+    assert_error(await order_store(client, ada, "shop-two"), 403, "store_quota_exceeded")  # within its lease
+
+    fakes.clock += 1
+    assert (await order_store(client, bob, "shop-one")).status_code == 202  # the name is free
+    assert (await order_store(client, ada, "shop-two")).status_code == 202  # and so is Ada's quota
+    assert sorted(event.name for event in fakes.bus.published if isinstance(event, StoreRequested)) == [
+        "shop-one",
+        "shop-two",
+    ]
+    assert fakes.slots.reserved == {}
+
+
 async def test_a_deleted_store_frees_its_slot_and_name(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
     ada = await sign_up(client)
     created = (await order_store(client, ada, "shop-one")).json()
@@ -99,7 +152,7 @@ async def test_a_live_store_keeps_its_name_from_everyone(client: AsyncTestClient
 
 
 async def test_an_admin_sets_a_users_own_limit(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     quota = f"/api/v1/admin/users/{ada.id}/quota"
 
@@ -118,8 +171,8 @@ async def test_an_admin_sets_a_users_own_limit(client: AsyncTestClient[Litestar]
     assert read.json() == back.json()
 
 
-async def test_quota_changes_are_checked(client: AsyncTestClient[Litestar]) -> None:
-    root = await sign_up(client, ADMIN_EMAIL)
+async def test_quota_changes_are_checked(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+    root = await sign_up_admin(client, fakes.grant_admin)
     ada = await sign_up(client)
     quota = f"/api/v1/admin/users/{ada.id}/quota"
     assert_error(await client.put(quota, json={"store_limit": -1}, headers=root.headers), 422, "invalid_quota")

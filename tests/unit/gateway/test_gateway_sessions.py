@@ -1,16 +1,31 @@
-"""Sessions: refresh (rotated, once), logout of one session or all, admins from settings,
-failed logins slowed down, and production mode refusing the development key."""
+"""Sessions: refresh (rotated, once), logout of one session or all, admins granted and revoked by the
+operator (never by registering an email), failed logins slowed down, and production mode refusing
+the development key."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from storeplane_gateway.administering import UnknownAccount, grant_admin, list_admins, revoke_admin
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings, InsecureConfiguration
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import ADMIN_EMAIL, STORES, Account, account_of, assert_error, log_in, sign_up
+from tests.unit.gateway.helpers import (
+    ADMIN_EMAIL,
+    STORES,
+    Account,
+    account_of,
+    assert_error,
+    log_in,
+    sign_up,
+    sign_up_admin,
+)
 
 REFRESH = "/api/v1/auth/refresh"
 LOGIN = "/api/v1/auth/login"
@@ -88,17 +103,52 @@ async def test_logout_needs_a_token(client: AsyncTestClient[Litestar]) -> None:
     assert_error(await client.post("/api/v1/auth/logout-all"), 401, "not_authenticated")
 
 
-async def test_admin_emails_make_admins_at_registration_and_login(
+@pytest.fixture
+async def listing_client(fakes: Fakes) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """A development gateway still configured the old way: STOREPLANE_ADMIN_EMAILS lists ADMIN_EMAIL."""
+    settings = GatewaySettings(admin_emails=(ADMIN_EMAIL,))
+    async with AsyncTestClient(app=create_app(settings, adapters=fakes.factory())) as client:
+        yield client
+
+
+async def test_registering_a_listed_email_does_not_make_an_admin(
+    listing_client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    # Nobody proves they own an email: whoever registers the address first must not get the role.
+    attacker = await sign_up(listing_client, ADMIN_EMAIL.upper())
+    assert attacker.role == "user"
+    assert fakes.users.accounts[attacker.id].role == "user"
+    assert (await log_in(listing_client, ADMIN_EMAIL)).role == "user"  # nor at a login
+    assert_error(await listing_client.get("/api/v1/admin/audit", headers=attacker.headers), 403, "admin_only")
+
+
+async def test_a_granted_admin_loses_the_role_at_the_next_refresh_once_revoked(
+    listing_client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    root = await sign_up_admin(listing_client, fakes.grant_admin)
+    assert (await listing_client.get("/api/v1/admin/audit", headers=root.headers)).status_code == 200
+
+    await fakes.users.set_role(root.id, "user")  # the account's row is the authority, not a list of emails
+    refreshed = await listing_client.post(REFRESH, json={"refresh_token": root.refresh_token})
+    assert refreshed.status_code == 200, refreshed.text
+    demoted = account_of(refreshed.json())
+    assert demoted.role == "user"
+    assert_error(await listing_client.get("/api/v1/admin/audit", headers=demoted.headers), 403, "admin_only")
+    assert (await log_in(listing_client, ADMIN_EMAIL)).role == "user"  # the listed email is not granted again
+
+
+async def test_the_revoke_command_ends_an_admins_sessions_at_once(
     client: AsyncTestClient[Litestar], fakes: Fakes
 ) -> None:
-    root = await sign_up(client, ADMIN_EMAIL.upper())
-    assert root.role == "admin"
-    ada = await sign_up(client)
-    assert ada.role == "user"
-    # An account registered before its email was listed becomes admin at its next login.
-    await fakes.users.set_role(root.id, "user")
-    assert (await log_in(client, ADMIN_EMAIL)).role == "admin"
-    assert fakes.users.accounts[root.id].role == "admin"
+    root = await sign_up_admin(client, fakes.grant_admin)
+    account, was_admin, ended = await revoke_admin(ADMIN_EMAIL, users=fakes.users, sessions=fakes.sessions)
+    assert (account.id, was_admin, ended) == (root.id, True, 2)  # registering and logging in began one each
+    assert_error(await client.get("/api/v1/admin/audit", headers=root.headers), 401, "not_authenticated")
+    assert_error(await client.post(REFRESH, json={"refresh_token": root.refresh_token}), 401, "invalid_refresh_token")
+    assert (await log_in(client, ADMIN_EMAIL)).role == "user"
+    assert await list_admins(users=fakes.users) == []
+    with pytest.raises(UnknownAccount):
+        await grant_admin("nobody@example.com", users=fakes.users)
 
 
 async def test_failed_logins_slow_down_per_email(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
@@ -127,12 +177,34 @@ async def test_failed_logins_slow_down_per_email(client: AsyncTestClient[Litesta
     assert "ada@example.com" not in fakes.logins.rows  # a success forgets the failures
 
 
+async def test_concurrent_wrong_passwords_cannot_slip_past_the_throttle(fakes: Fakes) -> None:
+    """Requests at once on one event loop (Litestar's test client answers one at a time): each attempt is
+    claimed before its password is checked, so only the free failures and the one that sets the wait run."""
+    app = create_app(GatewaySettings(auth_requests_per_minute_per_address=0), adapters=fakes.factory())
+    transport = httpx.ASGITransport(app=app)
+    async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
+        await sign_up(http)
+        wrong = {"email": "ada@example.com", "password": "wrong horse"}
+        responses = await asyncio.gather(*(http.post(LOGIN, json=wrong) for _ in range(12)))
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [401] * 4 + [429] * 8, statuses  # 3 free failures, then the 4th sets a wait of 1 s
+    for refused in (response for response in responses if response.status_code == 429):
+        assert_error(refused, 429, "login_throttled")
+        assert refused.headers["retry-after"] == "1"
+
+
 def test_production_refuses_the_development_key() -> None:
     with pytest.raises(InsecureConfiguration, match="STOREPLANE_JWT_SECRET"):
         create_app(GatewaySettings(env="production"), adapters=Fakes().factory())
     assert GatewaySettings(env="production").jwt_secret == DEVELOPMENT_JWT_SECRET
     create_app(GatewaySettings(env="production", jwt_secret="k" * 40), adapters=Fakes().factory())
     create_app(GatewaySettings(env="development"), adapters=Fakes().factory())
+
+
+def test_production_refuses_the_admin_emails_setting() -> None:
+    settings = GatewaySettings(env="production", jwt_secret="k" * 40, admin_emails=("root@example.com",))
+    with pytest.raises(InsecureConfiguration, match="storeplane-gateway admin grant EMAIL"):
+        create_app(settings, adapters=Fakes().factory())
 
 
 def test_production_refuses_cors_for_everyone() -> None:

@@ -6,10 +6,10 @@ import msgspec
 import pytest
 
 from storeplane_contracts import subjects
-from storeplane_contracts.queries import FindLiveStoreByName, GetStore, StoreReply
+from storeplane_contracts.queries import CredentialsReply, FindLiveStoreByName, GetStore, StoreReply
 from storeplane_gateway.messaging import NoReply
-from storeplane_gateway.ports import StatusUnavailable
-from storeplane_gateway.status_client import NatsStatusClient
+from storeplane_gateway.ports import ProvisionerUnavailable, StatusUnavailable
+from storeplane_gateway.status_client import PROBE_STORE_ID, NatsStatusClient, NatsStoreSecrets
 
 
 class ScriptedRequester:
@@ -43,3 +43,26 @@ async def test_silence_or_nonsense_is_status_unavailable(reply: bytes | Exceptio
     client = NatsStatusClient(ScriptedRequester(reply), timeout=1)
     with pytest.raises(StatusUnavailable):
         await client.list_stores("u1")
+
+
+async def test_the_readiness_ping_asks_for_no_data_within_a_short_timeout() -> None:
+    requester = ScriptedRequester(msgspec.json.encode(StoreReply(store=None)))
+    await NatsStatusClient(requester, timeout=5.0).ping()
+    [(subject, payload, wait)] = requester.asked
+    assert (subject, wait) == (subjects.QUERY_GET_STORE, 2.0)
+    assert msgspec.json.decode(payload, type=GetStore) == GetStore(store_id=PROBE_STORE_ID, owner_id="")
+
+
+@pytest.mark.parametrize("reply", [NoReply("nobody home"), b""])  # silence, or the error reply's empty body
+async def test_a_ping_without_an_answer_is_status_unavailable(reply: bytes | Exception) -> None:
+    with pytest.raises(StatusUnavailable):
+        await NatsStatusClient(ScriptedRequester(reply), timeout=1).ping()
+
+
+@pytest.mark.parametrize(
+    "reply", [NoReply("nobody home"), msgspec.json.encode(CredentialsReply(refused="unavailable"))]
+)
+async def test_a_provisioner_that_cannot_reveal_is_provisioner_unavailable(reply: bytes | Exception) -> None:
+    secrets = NatsStoreSecrets(ScriptedRequester(reply), timeout=1)
+    with pytest.raises(ProvisionerUnavailable):
+        await secrets.reveal_credentials("s1", "u1", "store-shop-00000000")

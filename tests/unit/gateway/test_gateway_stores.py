@@ -225,6 +225,28 @@ async def test_delete_publishes_the_request_and_answers_202(client: AsyncTestCli
     assert (event.store_id, event.owner_id, event.namespace) == (store.id, ada.id, store.namespace)
 
 
+@pytest.mark.parametrize("status", ["requested", "provisioning"])
+async def test_a_store_being_provisioned_cannot_be_deleted_yet(
+    client: AsyncTestClient[Litestar], fakes: Fakes, status: str
+) -> None:
+    """A deletion now would race the provisioning steps (a namespace made after it ran would be left behind)."""
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
+    message = assert_error(response, 409, "store_busy")
+    assert "being provisioned" in message and "once it is ready or failed" in message
+    assert fakes.bus.published == []
+
+
+@pytest.mark.parametrize("status", ["ready", "failed", "degraded"])
+async def test_a_settled_store_can_be_deleted(client: AsyncTestClient[Litestar], fakes: Fakes, status: str) -> None:
+    ada = await sign_up(client)
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    assert (await client.delete(f"{STORES}/{store.id}", headers=ada.headers)).status_code == 202
+    [event] = fakes.bus.published
+    assert isinstance(event, StoreDeletionRequested)
+
+
 @pytest.mark.parametrize("status", ["deleting", "deleted"])
 async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: Fakes, status: str) -> None:
     ada = await sign_up(client)
@@ -271,6 +293,20 @@ async def test_credentials_are_shown_once_and_only_to_the_owner(
     assert first.headers["cache-control"] == "no-store"
     again = await client.get(path, headers=owner.headers)
     assert again.status_code == 410 and again.json()["error"]["code"] == "credentials_already_revealed"
+
+
+async def test_credentials_the_provisioner_cannot_read_stay_unrevealed(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    owner = await sign_up(client)
+    store = fakes.status.add_store(owner_id=owner.id, name="shop-one", status="ready")
+    fakes.secrets.cluster_down = True
+    refused = await client.get(f"/api/v1/stores/{store.id}/credentials", headers=owner.headers)
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "provisioner_unavailable"
+    assert "nothing was revealed" in refused.json()["error"]["message"]
+    fakes.secrets.cluster_down = False
+    later = await client.get(f"/api/v1/stores/{store.id}/credentials", headers=owner.headers)
+    assert later.status_code == 200, later.text
 
 
 async def test_credentials_wait_for_a_ready_store(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:

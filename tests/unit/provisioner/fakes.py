@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from storeplane_contracts.events import Event
-from storeplane_provisioner.errors import ProvisioningError
 from storeplane_provisioner.ports import Heartbeat
 
 
@@ -19,7 +18,7 @@ class FakeCluster:
         self.namespaces: dict[str, dict[str, str]] = {}
         self.secrets: dict[tuple[str, str], dict[str, str]] = {}
         self.guard_rails: list[tuple[str, str]] = []
-        self.fail: dict[str, ProvisioningError] = {}
+        self.fail: dict[str, Exception] = {}
         self.hang: set[str] = set()
         self.revealed: set[tuple[str, str]] = set()
 
@@ -63,6 +62,7 @@ class FakeCluster:
         self.guard_rails.append(("deleting", namespace))
 
     async def take_secret_once(self, namespace: str, name: str, *, store_id: str) -> dict[str, str] | str:
+        await self._maybe_fail("credentials")
         if self.namespaces.get(namespace, {}).get("storeplane.io/store-id") != store_id:
             return "not_found"
         if (namespace, name) in self.revealed:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,78 @@ async def test_a_retry_reruns_the_steps_under_its_own_event_ids(deps: Dependenci
     assert after[0] == "ProvisioningStarted" and after[-1] == "StoreReady"
     assert "NamespaceCreated" in after  # this attempt's own events, not deduplicated away
     assert len(cluster.secrets) == 1  # the credentials were kept
+
+
+async def test_a_request_for_a_store_already_being_deleted_creates_nothing(deps: Dependencies) -> None:
+    async def deleted(store_id: str) -> bool:
+        return store_id == request().store_id
+
+    deps = replace(deps, deletion_requested=deleted)
+    assert await run(deps, request(), attempt=2) is Outcome.ACK
+    recorder, cluster = deps.publish, deps.cluster
+    assert isinstance(recorder, Recorder) and isinstance(cluster, FakeCluster)
+    assert recorder.types == []  # not even "started": the timeline ends with the deletion
+    assert cluster.namespaces == {}
+
+
+async def test_a_deletion_requested_mid_way_removes_what_provisioning_created(deps: Dependencies) -> None:
+    helm = deps.helm
+    assert isinstance(helm, FakeHelm)
+
+    async def deleted_once_installed(store_id: str) -> bool:
+        return bool(helm.releases)  # the delete arrives while the chart is being installed
+
+    deps = replace(deps, deletion_requested=deleted_once_installed)
+    assert await run(deps, request()) is Outcome.ACK
+    recorder, cluster = deps.publish, deps.cluster
+    assert isinstance(recorder, Recorder) and isinstance(cluster, FakeCluster)
+    assert recorder.types[-1] == "ChartInstalled"
+    assert "StoreReady" not in recorder.types
+    assert cluster.namespaces == {} and helm.releases == {}
+
+
+async def test_an_unexpected_fault_is_blamed_on_the_step_it_hit(deps: Dependencies) -> None:
+    cluster = deps.cluster
+    assert isinstance(cluster, FakeCluster)
+    cluster.fail["quota"] = RuntimeError("a bug")
+    assert await run(deps, request()) is Outcome.RETRY
+    recorder = deps.publish
+    assert isinstance(recorder, Recorder)
+    note = recorder.events[-1]
+    assert isinstance(note, events.StepRetrying)
+    assert (note.step, note.reason) == ("quota", "internal_error")
+    assert "a bug" in note.message
+
+
+async def test_credentials_survive_an_unreachable_cluster_and_a_lost_timeline_note(deps: Dependencies) -> None:
+    await run(deps, request())
+    cluster = deps.cluster
+    assert isinstance(cluster, FakeCluster)
+    ask = RevealCredentials(store_id=request().store_id, owner_id="u1", namespace="store-shop-0b4c43f4")
+    cluster.fail["credentials"] = TemporaryError("credentials", "api_unavailable", "connection refused")
+    down = await reveal_credentials(ask, cluster=cluster, publish=deps.publish)
+    assert (down.credentials, down.refused) == (None, "unavailable")
+    del cluster.fail["credentials"]
+
+    async def bus_away(event: events.Event) -> int:
+        raise ConnectionError("nats: connection closed")
+
+    # The one read is spent once the Secret is marked: the owner still gets it.
+    back = await reveal_credentials(ask, cluster=cluster, publish=bus_away)
+    assert back.credentials is not None and len(back.credentials.password) >= 20
+
+
+async def test_operator_values_reach_the_chart_under_the_platforms_own(deps: Dependencies) -> None:
+    operator = {
+        "woocommerce": {"seed": {"enabled": True}, "store": {"host": "evil.example", "extra": "kept"}},
+        "medusa": {"unrelated": True},
+    }
+    deps = replace(deps, config=replace(CONFIG, engine_values=operator))  # type: ignore[arg-type]
+    assert await run(deps, request()) is Outcome.ACK
+    helm = deps.helm
+    assert isinstance(helm, FakeHelm)
+    values = helm.values[("store-shop-0b4c43f4", "store")]
+    assert values["seed"] == {"enabled": True}
+    assert values["store"]["host"] == "shop.stores.localhost"  # the platform's value wins
+    assert values["store"]["extra"] == "kept"
+    assert "unrelated" not in values  # another engine's values stay there

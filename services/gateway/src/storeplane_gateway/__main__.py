@@ -1,39 +1,110 @@
-"""`storeplane-gateway`: run the public HTTP API with uvicorn on `http_host:http_port`.
+"""`storeplane-gateway`: run the public HTTP API with uvicorn on `http_host:http_port`;
+`storeplane-gateway admin grant|revoke EMAIL` and `admin list`: the operator's commands on who is
+an admin, on the gateway's database (`administering.py`).
 
-In production mode it refuses to start with settings fit only for development (the default
-JWT key above all), saying which and how to fix them.
+In production mode the server refuses to start with settings fit only for development (the
+default JWT key above all), saying which and how to fix them.
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sys
+from collections.abc import Sequence
 
+import asyncpg
+import structlog
 import uvicorn
 
+from storeplane_gateway.administering import UnknownAccount, grant_admin, list_admins, revoke_admin
 from storeplane_gateway.app import create_app
-from storeplane_gateway.settings import GatewaySettings, InsecureConfiguration
+from storeplane_gateway.database import ensure_schema
+from storeplane_gateway.ports import DatabaseUnavailable
+from storeplane_gateway.sessions import PostgresSessions
+from storeplane_gateway.settings import ADMIN_EMAILS_GONE, GatewaySettings, InsecureConfiguration
+from storeplane_gateway.users import PostgresUsers
 from storeplane_runtime.logs import setup_logging
 from storeplane_runtime.telemetry import setup_tracing
 
+PROGRAM = "storeplane-gateway"
+DATABASE_TIMEOUT_SECONDS = 10.0
 
-def main() -> None:
+
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog=PROGRAM, description="Storeplane's API gateway; no command: serve the API.")
+    commands = parser.add_subparsers(dest="command")
+    admin = commands.add_parser("admin", help="grant, revoke or list the admin role (on the gateway's database)")
+    actions = admin.add_subparsers(dest="action", required=True)
+    for action, text in (
+        ("grant", "make the account registered with EMAIL an admin, from its next login or refresh"),
+        ("revoke", "make the account a user again and end its sessions at once"),
+    ):
+        actions.add_parser(action, help=text).add_argument("email", metavar="EMAIL")
+    actions.add_parser("list", help="the accounts that are admins")
+    return parser.parse_args(argv)
+
+
+async def run_admin(settings: GatewaySettings, action: str, email: str = "") -> int:
+    """Carry out one `admin` command on the database of `settings`; the exit status."""
+    try:
+        pool = await asyncpg.create_pool(
+            settings.database_url, min_size=1, max_size=1, timeout=DATABASE_TIMEOUT_SECONDS
+        )
+    except (OSError, asyncpg.PostgresError) as exc:
+        print(f"{PROGRAM}: cannot reach the database at STOREPLANE_DATABASE_URL: {exc}", file=sys.stderr)
+        return 2
+    try:
+        await ensure_schema(pool)
+        users, sessions = PostgresUsers(pool), PostgresSessions(pool)
+        if action == "list":
+            for account in await list_admins(users=users):
+                print(f"{account.email}\t{account.id}")
+        elif action == "grant":
+            account, changed = await grant_admin(email, users=users)
+            state = "is now an admin (from its next login or token refresh)" if changed else "is already an admin"
+            print(f"{account.email} ({account.id}) {state}")
+        else:
+            account, changed, ended = await revoke_admin(email, users=users, sessions=sessions)
+            state = f"is no longer an admin; {ended} session(s) ended" if changed else "was not an admin"
+            print(f"{account.email} ({account.id}) {state}")
+    except UnknownAccount:
+        print(f"{PROGRAM}: no account is registered with {email!r}; its owner registers first", file=sys.stderr)
+        return 1
+    except DatabaseUnavailable as exc:
+        print(f"{PROGRAM}: the database did not answer: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        await pool.close()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    arguments = _arguments(argv)
     settings = GatewaySettings()
     setup_logging(settings.log_level, json=settings.log_json)
+    if arguments.command == "admin":
+        sys.exit(asyncio.run(run_admin(settings, arguments.action, getattr(arguments, "email", ""))))
     try:
         app = create_app(settings)
     except InsecureConfiguration as exc:
-        sys.exit(f"storeplane-gateway: refusing to start: {exc}")
-    setup_tracing("gateway")
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        lifespan="on",
-        server_header=False,
-        proxy_headers=True,
-        forwarded_allow_ips=settings.forwarded_allow_ips,
-    )
+        sys.exit(f"{PROGRAM}: refusing to start: {exc}")
+    if settings.admin_emails:
+        structlog.get_logger(__name__).warning("settings.admin_emails_ignored", problem=ADMIN_EMAILS_GONE)
+    tracing = setup_tracing("gateway")
+    try:
+        uvicorn.run(
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_config=None,
+            lifespan="on",
+            server_header=False,
+            proxy_headers=True,
+            forwarded_allow_ips=settings.forwarded_allow_ips,
+        )
+    finally:
+        tracing.shutdown()  # flush the spans still buffered
 
 
 if __name__ == "__main__":

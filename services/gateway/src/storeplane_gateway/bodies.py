@@ -14,6 +14,7 @@ import msgspec
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Engine, StoreRequested
+from storeplane_contracts.naming import MAX_NAME, MIN_NAME
 from storeplane_contracts.queries import StoreError, StoreStatus, StoreView, TimelineEntry
 from storeplane_gateway.ports import SCOPES, ApiToken, Role
 
@@ -140,7 +141,7 @@ StoreName = Annotated[
     msgspec.Meta(
         extra_json_schema={
             "description": "Becomes a DNS-1123 label: lower-cased, spaces and underscores to hyphens "
-            "(`My Shop` is `my-shop`); 3 to 46 characters; some names are reserved.",
+            f"(`My Shop` is `my-shop`); {MIN_NAME} to {MAX_NAME} characters; some names are reserved.",
             "examples": ["my-shop", "My Shop"],
         }
     ),

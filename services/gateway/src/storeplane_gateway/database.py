@@ -7,7 +7,8 @@ so that replicas starting together do not race. The tables:
 - `gateway_sessions`: one row per login, so that its tokens can be revoked before they expire;
 - `gateway_api_tokens`: API tokens by the SHA-256 hash of their secret;
 - `gateway_store_slots`: one row per live store, counted against its owner's quota; its UNIQUE
-  name makes two concurrent orders for one name end in one store;
+  name makes two concurrent orders for one name end in one store; `reserved` from the order
+  (`created_at`) until the publish is acknowledged, `confirmed` after;
 - `gateway_login_failures`: failed logins per email, which slow down password guessing;
 - `gateway_idempotency_keys`: the `Idempotency-Key` of each keyed command per caller and
   operation, with the answer to replay to a retry (`idempotency_keys.py`).
@@ -62,6 +63,9 @@ CREATE TABLE IF NOT EXISTS gateway_store_slots (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX IF NOT EXISTS gateway_store_slots_by_owner ON gateway_store_slots (owner_id);
+-- Slots from before reservations existed were all published: they start confirmed.
+ALTER TABLE gateway_store_slots ADD COLUMN IF NOT EXISTS state text NOT NULL DEFAULT 'confirmed'
+    CHECK (state IN ('reserved', 'confirmed'));
 
 CREATE TABLE IF NOT EXISTS gateway_login_failures (
     email text PRIMARY KEY,

@@ -22,6 +22,8 @@ from storeplane_gateway.ports import (
     BusUnavailable,
     DatabaseUnavailable,
     DependencyUnavailable,
+    ProvisionerUnavailable,
+    PublishUnconfirmed,
     StatusUnavailable,
 )
 
@@ -78,9 +80,19 @@ _CODES_BY_STATUS = {
     429: "too_many_requests",
 }
 
-_UNAVAILABLE = {
+# The first kind that matches wins: a subclass before its base.
+_UNAVAILABLE: dict[type[DependencyUnavailable], tuple[str, str]] = {
+    PublishUnconfirmed: (
+        "bus_unavailable",
+        "the event bus (NATS) did not confirm the request in time, so it may have been accepted: "
+        "look at GET /api/v1/stores before you order again",
+    ),
     BusUnavailable: ("bus_unavailable", "the event bus (NATS) is unavailable"),
     StatusUnavailable: ("status_unavailable", "the status service did not answer"),
+    ProvisionerUnavailable: (
+        "provisioner_unavailable",
+        "the provisioner could not read the store's credentials from the cluster; nothing was revealed, try again",
+    ),
     DatabaseUnavailable: ("database_unavailable", "the gateway's database did not answer"),
 }
 

@@ -6,7 +6,9 @@ connected and the STORES and AUDIT streams ensured (and the gateway's own subscr
 the one that frees quota slots, started), and requests that need the bus get a 503
 `bus_unavailable` meanwhile instead of hanging. A publish is only reported as done once
 JetStream acknowledged it; an ack that times out is retried with the same message id, which
-the server deduplicates.
+the server deduplicates. A publish that fails tells a certain failure (`BusUnavailable`: never
+sent, or refused) from an uncertain one (`PublishUnconfirmed`: an ack timed out, so the event
+may be stored), because a store's quota slot is given back only after a certain one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import asyncio
 import contextlib
 
 import nats.errors
+import nats.js.errors
 import structlog
 from faststream.exceptions import IncorrectState
 from faststream.nats import NatsBroker
@@ -23,15 +26,32 @@ from nats.js.client import JetStreamContext
 from storeplane_contracts import subjects
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
-from storeplane_gateway.ports import BusUnavailable
+from storeplane_gateway.ports import BusUnavailable, PublishUnconfirmed
 from storeplane_runtime.bus import (
     ensure_audit_stream,
     ensure_stream,
     publish_audit,
     publish_event,
+    stream_has,
 )
 
 log = structlog.get_logger(__name__)
+
+
+# Failures that leave no doubt: the message was never sent, or the server answered that it did not store it.
+_NOT_SENT: tuple[type[Exception], ...] = (
+    BusUnavailable,  # we are not connected
+    IncorrectState,  # FastStream has no connection
+    nats.errors.ConnectionClosedError,
+    nats.errors.OutboundBufferLimitError,
+    nats.errors.NoRespondersError,
+    nats.js.errors.NoStreamResponseError,  # no stream takes the subject
+    nats.js.errors.APIError,  # JetStream's refusal
+)
+
+
+def _unconfirmed(attempts: list[str], last: BaseException) -> PublishUnconfirmed:
+    return PublishUnconfirmed(f"JetStream did not confirm the publish ({', '.join(attempts)}; then {last!r})")
 
 
 class NoReply(Exception):
@@ -104,17 +124,26 @@ class NatsBus:
         return None
 
     async def publish(self, event: Event) -> int:
+        """The stream sequence of the stored event. `BusUnavailable` when it was certainly not stored (no
+        connection, no stream, refused by the server); `PublishUnconfirmed` when an attempt's ack timed out,
+        so that the event may be stored all the same."""
+        unconfirmed: list[str] = []  # attempts whose ack timed out: the event may be on the stream
         for _attempt in range(self._publish_attempts):
-            if not self.connected:
-                raise BusUnavailable("not connected to NATS")
             try:
+                if not self.connected:
+                    raise BusUnavailable("not connected to NATS")
                 return await publish_event(self._broker, event)
-            except nats.errors.TimeoutError as exc:
+            except (nats.errors.TimeoutError, TimeoutError) as exc:
                 # The event may be stored and only the ack lost: repeat with the same message id.
                 log.warning("bus.publish_ack_timeout", event_id=event.event_id, error=repr(exc))
-            except (nats.errors.Error, IncorrectState, OSError) as exc:
+                unconfirmed.append(repr(exc))
+            except _NOT_SENT as exc:
+                if unconfirmed:
+                    raise _unconfirmed(unconfirmed, exc) from exc
                 raise BusUnavailable(f"publish failed: {exc!r}") from exc
-        raise BusUnavailable(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
+            except (nats.errors.Error, OSError) as exc:  # lost on the way, or its ack: unknown
+                raise _unconfirmed([*unconfirmed, repr(exc)], exc) from exc
+        raise PublishUnconfirmed(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
 
     async def publish_audit(self, entry: CommandAudited) -> int:
         """Store an audit record on the AUDIT stream; raises BusUnavailable."""
@@ -139,6 +168,15 @@ class NatsBus:
         except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
             raise BusUnavailable(f"stream {subjects.STREAM} not available: {exc!r}") from exc
         return int(info.state.last_seq)
+
+    async def holds(self, subject: str) -> bool:
+        """Whether the STORES stream holds a message on `subject` (its last one, looked up by subject)."""
+        try:
+            return await stream_has(self.jetstream(), subject)
+        except nats.js.errors.NotFoundError as exc:
+            raise BusUnavailable(f"stream {subjects.STREAM} not found") from exc
+        except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
+            raise BusUnavailable(f"looking up {subject} on {subjects.STREAM} failed: {exc!r}") from exc
 
     async def request(self, subject: str, payload: bytes, *, max_wait: float) -> bytes:
         """Send a request and return the reply's body; raises BusUnavailable or NoReply."""

@@ -1,8 +1,10 @@
 """Password hashing with Argon2id, off the event loop.
 
-Hashing is deliberately slow (tens of milliseconds), so it runs in a worker thread and never
-stalls other requests. A login for an unknown email still verifies against a dummy hash, so
-the answer takes as long as for a known one and does not reveal which emails exist.
+Hashing is deliberately slow (tens of milliseconds) and memory-hard (64 MiB each), so it runs in a
+worker thread and never stalls other requests, and only a few run at once: a burst of logins
+queues instead of multiplying the memory until the container is killed. A login for an unknown
+email still verifies against a dummy hash, so the answer takes as long as for a known one and
+does not reveal which emails exist.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ MAX_PASSWORD = 1024
 class Passwords:
     """Hashes and checks passwords; `PasswordHasher`'s defaults follow RFC 9106."""
 
-    def __init__(self, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, hasher: PasswordHasher | None = None, *, concurrency: int = 2) -> None:
         self._hasher = hasher or PasswordHasher()
         self._dummy_hash: str | None = None
+        self._running = asyncio.Semaphore(concurrency)
 
     async def hash(self, password: str) -> str:
-        return await asyncio.to_thread(self._hasher.hash, password)
+        async with self._running:
+            return await asyncio.to_thread(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         """True if `password` matches; with no hash (unknown user) it takes as long and says no."""
@@ -41,6 +45,7 @@ class Passwords:
 
     async def _matches(self, password_hash: str, password: str) -> bool:
         try:
-            return await asyncio.to_thread(self._hasher.verify, password_hash, password)
+            async with self._running:
+                return await asyncio.to_thread(self._hasher.verify, password_hash, password)
         except (VerificationError, InvalidHashError):
             return False

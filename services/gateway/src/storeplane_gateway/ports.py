@@ -85,11 +85,24 @@ class ApiToken(msgspec.Struct, frozen=True):
 
 
 class StoreSlot(msgspec.Struct, frozen=True):
-    """A live store counted against its owner's quota; it also holds the store's (global) name."""
+    """A live store counted against its owner's quota; it also holds the store's (global) name.
+
+    A slot is reserved before the store's request is published and confirmed once JetStream
+    acknowledged it; a reservation whose lease ran out is settled by looking at the stream.
+    """
 
     store_id: str
     owner_id: str
     name: str
+
+
+class LoginClaim(msgspec.Struct, frozen=True):
+    """A login attempt as the throttle took it."""
+
+    # > 0: refused, nothing counted; the email may be tried again after this many seconds.
+    retry_after: float = 0.0
+    # Taken (and counted as a failure): how long the next attempt must wait if this one fails.
+    delay_if_failed: float = 0.0
 
 
 class IdempotencyKey(msgspec.Struct, frozen=True):
@@ -130,8 +143,16 @@ class BusUnavailable(DependencyUnavailable):
     """NATS is not connected, or JetStream did not acknowledge in time."""
 
 
+class PublishUnconfirmed(BusUnavailable):
+    """JetStream did not acknowledge in time: the event may be stored all the same (only the ack lost)."""
+
+
 class StatusUnavailable(DependencyUnavailable):
     """The status service did not answer a query in time (or answered nonsense)."""
+
+
+class ProvisionerUnavailable(DependencyUnavailable):
+    """The provisioner did not answer, or could not reach the cluster; nothing was revealed."""
 
 
 class DatabaseUnavailable(DependencyUnavailable):
@@ -180,6 +201,10 @@ class Users(Protocol):
     async def replace_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
     async def set_role(self, user_id: str, role: Role) -> None: ...
+
+    async def with_role(self, role: Role) -> list[StoredUser]:
+        """Every user with the role, by email."""
+        ...
 
     async def set_store_limit(self, user_id: str, limit: int | None) -> StoredUser | None:
         """Give the user their own store limit (None: the default again); None if there is no such user."""
@@ -245,8 +270,14 @@ class StoreSlots(Protocol):
     """Per-owner quota of live stores and the global store names, reserved before a store is requested."""
 
     async def reserve(self, slot: StoreSlot, *, limit: int) -> None:
-        """Atomically: refuse with QuotaExceeded when the owner holds `limit` slots, with NameTaken when
-        another slot holds the name; otherwise hold the slot. Concurrent reservations cannot exceed `limit`."""
+        """Atomically: refuse with QuotaExceeded when the owner holds `limit` slots (reserved or confirmed),
+        with NameTaken when another slot holds the name; otherwise hold the slot as a reservation, stamped
+        with the time. Concurrent reservations cannot exceed `limit`."""
+        ...
+
+    async def confirm(self, store_id: str) -> bool:
+        """The store's request is on the stream: its reservation becomes a confirmed slot. False if no
+        slot of the store is held (it was released)."""
         ...
 
     async def release(self, store_id: str) -> bool:
@@ -255,21 +286,22 @@ class StoreSlots(Protocol):
 
     async def of_owner(self, owner_id: str) -> list[StoreSlot]: ...
 
+    async def expired_reservations(self, owner_id: str, *, lease: float) -> list[StoreSlot]:
+        """The owner's slots still reserved (never confirmed) `lease` seconds or more after they were made."""
+        ...
+
 
 @runtime_checkable
 class LoginThrottle(Protocol):
     """Failed logins per email, so that password guessing slows down exponentially."""
 
-    async def blocked_for(self, email: str) -> float:
-        """Seconds before a login for this email may be tried again (0: now)."""
-        ...
-
-    async def failed(self, email: str) -> float:
-        """Count a failed login; returns the seconds the next attempt must wait."""
+    async def claim(self, email: str) -> LoginClaim:
+        """Atomically: refuse the attempt while the email must wait (counting nothing), or else count it
+        as a failure in advance (so concurrent attempts see it) and let it be tried."""
         ...
 
     async def succeeded(self, email: str) -> None:
-        """Forget the failures."""
+        """Forget the failures (the claimed attempt included)."""
         ...
 
 
@@ -319,11 +351,16 @@ class Bus(Protocol):
         ...
 
     async def publish(self, event: Event) -> int:
-        """Return the stream sequence once JetStream stored the event; raises BusUnavailable."""
+        """Return the stream sequence once JetStream stored the event; raises BusUnavailable when it was
+        certainly not stored, PublishUnconfirmed (a BusUnavailable) when it may have been (an ack was lost)."""
         ...
 
     async def last_sequence(self) -> int:
         """The stream's newest sequence: every accepted event is at or below it."""
+        ...
+
+    async def holds(self, subject: str) -> bool:
+        """Whether the STORES stream holds a message on `subject`; raises BusUnavailable."""
         ...
 
 
@@ -348,13 +385,17 @@ class StatusQueries(Protocol):
 
     async def find_live_store_by_name(self, name: str) -> StoreView | None: ...
 
+    async def ping(self) -> None:
+        """Return if the status service answers a query; raises StatusUnavailable otherwise (for `/ready`)."""
+        ...
+
 
 @runtime_checkable  # Litestar checks injected dependencies with isinstance
 class StoreSecrets(Protocol):
     """A store's admin credentials, kept by the provisioner in Kubernetes and handed out once."""
 
     async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
-        """Raises StatusUnavailable when the provisioner does not answer."""
+        """Raises ProvisionerUnavailable when the provisioner does not answer."""
         ...
 
 

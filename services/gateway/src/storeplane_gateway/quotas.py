@@ -1,16 +1,26 @@
 """Per-user store quota: how many live stores a user may have, and reserving a slot for a new one.
 
 A store holds a slot from the moment it is ordered until the gateway learns from the bus that it
-is deleted (`releasing.py`); the slot also holds the store's name, which is global. Should that
-news be late (the gateway was down, or a client orders again the instant its old store is gone),
-a refused reservation asks the status service whether the slots in the way belong to stores that
-are already deleted, frees those, and tries once more.
+is deleted (`releasing.py`); the slot also holds the store's name, which is global. The slot is a
+reservation until JetStream acknowledges the store's request, then confirmed; a request that
+certainly did not reach the stream gives it back at once. Two things are settled when a
+reservation is refused, since only then do they stand in anyone's way:
+
+- reservations older than their lease (the gateway died before it knew, or the ack was lost):
+  confirmed if the stream holds the store's `StoreRequested`, released otherwise;
+- slots of stores already deleted, should the news from the bus be late (the gateway was down, or
+  a client orders again the instant its old store is gone): the status service is asked.
 """
 
 from __future__ import annotations
 
+import structlog
+
+from storeplane_contracts.events import StoreRequested
+from storeplane_contracts.subjects import subject_of
 from storeplane_gateway.errors import ApiError
 from storeplane_gateway.ports import (
+    Bus,
     NameTaken,
     QuotaExceeded,
     StatusQueries,
@@ -19,6 +29,8 @@ from storeplane_gateway.ports import (
     StoreSlots,
     Users,
 )
+
+log = structlog.get_logger(__name__)
 
 
 def limit_of(user: StoredUser | None, default: int) -> int:
@@ -43,16 +55,21 @@ def quota_exceeded(exc: QuotaExceeded) -> ApiError:
     )
 
 
-async def reserve_slot(slot: StoreSlot, *, limit: int, slots: StoreSlots, status: StatusQueries) -> None:
-    """Hold a slot for the store or refuse: 409 `name_taken`, 403 `store_quota_exceeded`."""
+async def reserve_slot(
+    slot: StoreSlot, *, limit: int, slots: StoreSlots, status: StatusQueries, bus: Bus, lease: float
+) -> None:
+    """Hold a slot (reserved) for the store or refuse: 409 `name_taken`, 403 `store_quota_exceeded`."""
     try:
         await slots.reserve(slot, limit=limit)
         return
     except NameTaken as taken:
-        if not await _release_if_deleted(taken.holder, slots=slots, status=status):
+        holder = taken.holder
+        freed = holder.store_id in await settle_reservations(holder.owner_id, slots=slots, bus=bus, lease=lease)
+        if not freed and not await _release_if_deleted(holder, slots=slots, status=status):
             raise name_taken(slot.name) from None
     except QuotaExceeded as exceeded:
-        if not await _release_deleted_of(slot.owner_id, slots=slots, status=status):
+        freed = bool(await settle_reservations(slot.owner_id, slots=slots, bus=bus, lease=lease))
+        if not freed and not await _release_deleted_of(slot.owner_id, slots=slots, status=status):
             raise quota_exceeded(exceeded) from None
     try:
         await slots.reserve(slot, limit=limit)
@@ -60,6 +77,20 @@ async def reserve_slot(slot: StoreSlot, *, limit: int, slots: StoreSlots, status
         raise name_taken(slot.name) from None
     except QuotaExceeded as exceeded:
         raise quota_exceeded(exceeded) from None
+
+
+async def settle_reservations(owner_id: str, *, slots: StoreSlots, bus: Bus, lease: float) -> list[str]:
+    """Decide the owner's reservations older than `lease` by the stream: a store whose `StoreRequested` is
+    there keeps its slot (confirmed), any other is released. Returns the store ids released."""
+    released = []
+    for reservation in await slots.expired_reservations(owner_id, lease=lease):
+        if await bus.holds(subject_of(reservation.store_id, StoreRequested)):
+            await slots.confirm(reservation.store_id)
+            log.info("slots.reservation_confirmed", store_id=reservation.store_id, owner_id=owner_id)
+        elif await slots.release(reservation.store_id):
+            released.append(reservation.store_id)
+            log.info("slots.reservation_released", store_id=reservation.store_id, owner_id=owner_id)
+    return released
 
 
 async def _release_if_deleted(holder: StoreSlot, *, slots: StoreSlots, status: StatusQueries) -> bool:

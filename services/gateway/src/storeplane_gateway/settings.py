@@ -20,6 +20,12 @@ DEVELOPMENT_JWT_SECRET = "storeplane-development-only-jwt-secret-change-me"
 ListFromEnv = Annotated[tuple[str, ...], NoDecode]
 
 
+ADMIN_EMAILS_GONE = (
+    "STOREPLANE_ADMIN_EMAILS is no longer read (whoever registered a listed email first became admin); "
+    "unset it and grant admins with `storeplane-gateway admin grant EMAIL` once they registered"
+)
+
+
 class InsecureConfiguration(Exception):
     """Production mode with a setting that is only fit for a developer's machine."""
 
@@ -41,7 +47,8 @@ class GatewaySettings(CommonSettings):
     # Access tokens (the bearer token for API calls) and refresh tokens (to get new ones).
     token_ttl_seconds: int = Field(default=3600, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
-    # Accounts with these emails are admins (made so when they register or log in).
+    # No longer read: whoever registered a listed email first became admin. Admins are granted with
+    # `storeplane-gateway admin grant EMAIL`; production refuses to start while this is set.
     admin_emails: ListFromEnv = ()
     # Live stores (not yet deleted) per user, unless an admin set the user's own limit.
     max_stores_per_user: int = Field(default=5, ge=0)
@@ -66,6 +73,10 @@ class GatewaySettings(CommonSettings):
     retry_after_seconds: int = 5
     # A publish whose ack times out is repeated with the same message id (deduplicated by the server).
     publish_attempts: int = Field(default=3, ge=1)
+    # A store's quota slot is reserved until JetStream acknowledges its request. A reservation still
+    # unconfirmed after this long (its gateway died, or the ack was lost) is settled by the stream:
+    # kept if the store's StoreRequested is there, freed if not. Longer than every publish attempt takes.
+    slot_lease_seconds: int = Field(default=120, gt=0)
     # How long an Idempotency-Key holds its command's answer for retries.
     idempotency_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     # A keyed command whose gateway died before it answered frees its key after this long: longer
@@ -82,11 +93,6 @@ class GatewaySettings(CommonSettings):
             return tuple(part.strip() for part in text.split(",") if part.strip())
         return value
 
-    @field_validator("admin_emails", mode="after")
-    @classmethod
-    def _normalize_emails(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(email.strip().lower() for email in value)
-
     def production_problems(self) -> list[str]:
         """What production mode refuses; empty in development or when every setting is fit."""
         if self.env != "production":
@@ -97,6 +103,8 @@ class GatewaySettings(CommonSettings):
                 "STOREPLANE_JWT_SECRET is the development default; set a random key of at least 32 characters "
                 "(for example `openssl rand -hex 32`)"
             )
+        if self.admin_emails:
+            problems.append(ADMIN_EMAILS_GONE)
         if "*" in self.cors_origins:
             problems.append("STOREPLANE_CORS_ORIGINS contains '*'; list the browser origins allowed to call the API")
         return problems

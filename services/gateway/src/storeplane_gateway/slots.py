@@ -4,11 +4,17 @@ A reservation is one transaction: it takes a transaction-level advisory lock for
 counts the owner's slots and inserts the new one. Concurrent orders of one owner therefore
 queue on the lock and cannot exceed the limit (reserve and release, not check-then-act), and
 the UNIQUE name makes two orders for one name, by anyone, end in one slot.
+
+A new slot is `reserved` (its `created_at` is the reservation's time) until the store's request
+is acknowledged by JetStream, then `confirmed`. A reservation that stays unconfirmed (its
+gateway died, or the ack was lost) is listed by `expired_reservations` once its lease is over,
+for `quotas.settle_reservations` to confirm or release by what the stream holds.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import asyncpg
 
@@ -17,6 +23,13 @@ from storeplane_gateway.ports import NameTaken, QuotaExceeded, StoreSlot
 
 # The advisory lock's first key: this table's, so it cannot collide with another lock in the database.
 _LOCK_SPACE = "storeplane-gateway-store-slots"
+
+
+def _uuid(raw: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
 
 
 def _slot(row: asyncpg.Record) -> StoreSlot:
@@ -48,7 +61,8 @@ class PostgresStoreSlots:
                 try:
                     async with conn.transaction():  # a savepoint: a lost race on the name is not an aborted reservation
                         await conn.execute(
-                            "INSERT INTO gateway_store_slots (store_id, owner_id, name) VALUES ($1, $2, $3)",
+                            "INSERT INTO gateway_store_slots (store_id, owner_id, name, state) "
+                            "VALUES ($1, $2, $3, 'reserved')",
                             uuid.UUID(slot.store_id),
                             slot.owner_id,
                             slot.name,
@@ -59,10 +73,17 @@ class PostgresStoreSlots:
                     )
                     raise NameTaken(_slot(holder) if holder is not None else slot) from None
 
+    async def confirm(self, store_id: str) -> bool:
+        if (parsed := _uuid(store_id)) is None:
+            return False
+        with unavailable_when_down():
+            held = await self._pool.fetchval(
+                "UPDATE gateway_store_slots SET state = 'confirmed' WHERE store_id = $1 RETURNING true", parsed
+            )
+        return bool(held)
+
     async def release(self, store_id: str) -> bool:
-        try:
-            parsed = uuid.UUID(store_id)
-        except ValueError:
+        if (parsed := _uuid(store_id)) is None:
             return False
         with unavailable_when_down():
             released = await self._pool.fetchval(
@@ -75,5 +96,18 @@ class PostgresStoreSlots:
             rows = await self._pool.fetch(
                 "SELECT store_id, owner_id, name FROM gateway_store_slots WHERE owner_id = $1 ORDER BY created_at",
                 owner_id,
+            )
+        return [_slot(row) for row in rows]
+
+    async def expired_reservations(self, owner_id: str, *, lease: float) -> list[StoreSlot]:
+        with unavailable_when_down():
+            rows = await self._pool.fetch(
+                """
+                SELECT store_id, owner_id, name FROM gateway_store_slots
+                WHERE owner_id = $1 AND state = 'reserved' AND created_at <= now() - $2::interval
+                ORDER BY created_at
+                """,
+                owner_id,
+                timedelta(seconds=lease),
             )
         return [_slot(row) for row in rows]

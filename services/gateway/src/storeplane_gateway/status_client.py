@@ -27,9 +27,12 @@ from storeplane_contracts.queries import (
     TimelineReply,
 )
 from storeplane_gateway.messaging import NoReply
-from storeplane_gateway.ports import StatusUnavailable
+from storeplane_gateway.ports import ProvisionerUnavailable, StatusUnavailable
 
 ReplyT = TypeVar("ReplyT")
+
+# What `/ready` asks the status service about: no store has the nil id.
+PROBE_STORE_ID = "00000000-0000-0000-0000-000000000000"
 
 
 class Requester(Protocol):
@@ -41,9 +44,10 @@ class Requester(Protocol):
 class NatsStatusClient:
     """`StatusQueries` over NATS request-reply."""
 
-    def __init__(self, requester: Requester, *, timeout: float) -> None:
+    def __init__(self, requester: Requester, *, timeout: float, probe_timeout: float = 2.0) -> None:
         self._requester = requester
         self._timeout = timeout
+        self._probe_timeout = min(timeout, probe_timeout)
 
     async def list_stores(
         self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
@@ -70,6 +74,11 @@ class NatsStatusClient:
         reply = await self._ask(subjects.QUERY_FIND_LIVE_BY_NAME, FindLiveStoreByName(name=name), StoreReply)
         return reply.store
 
+    async def ping(self) -> None:
+        """Ask for a store no one has (the nil id, no owner): an answer is all it takes, no data."""
+        query = GetStore(store_id=PROBE_STORE_ID, owner_id="")
+        await ask(self._requester, subjects.QUERY_GET_STORE, query, StoreReply, timeout=self._probe_timeout)
+
     async def _ask(self, subject: str, query: msgspec.Struct, reply_type: type[ReplyT]) -> ReplyT:
         return await ask(self._requester, subject, query, reply_type, timeout=self._timeout)
 
@@ -83,7 +92,15 @@ class NatsStoreSecrets:
 
     async def reveal_credentials(self, store_id: str, owner_id: str, namespace: str) -> CredentialsReply:
         query = RevealCredentials(store_id=store_id, owner_id=owner_id, namespace=namespace)
-        return await ask(self._requester, subjects.REVEAL_CREDENTIALS, query, CredentialsReply, timeout=self._timeout)
+        try:
+            reply = await ask(
+                self._requester, subjects.REVEAL_CREDENTIALS, query, CredentialsReply, timeout=self._timeout
+            )
+        except StatusUnavailable as exc:  # the provisioner, not the status service, answers this one
+            raise ProvisionerUnavailable(str(exc)) from exc
+        if reply.refused == "unavailable":
+            raise ProvisionerUnavailable("the provisioner could not reach the cluster")
+        return reply
 
 
 async def ask(

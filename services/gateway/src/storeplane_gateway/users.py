@@ -78,6 +78,11 @@ class PostgresUsers:
         with unavailable_when_down():
             await self._pool.execute("UPDATE gateway_users SET role = $2 WHERE id = $1", uuid.UUID(user_id), role)
 
+    async def with_role(self, role: Role) -> list[StoredUser]:
+        with unavailable_when_down():
+            rows = await self._pool.fetch(f"SELECT {_COLUMNS} FROM gateway_users WHERE role = $1 ORDER BY email", role)
+        return [_stored_user(row) for row in rows]
+
     async def set_store_limit(self, user_id: str, limit: int | None) -> StoredUser | None:
         if (parsed := _uuid(user_id)) is None:
             return None

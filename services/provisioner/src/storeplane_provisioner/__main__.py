@@ -26,8 +26,11 @@ async def serve(settings: ProvisionerSettings) -> None:
 def main() -> None:
     settings = ProvisionerSettings()
     setup_logging(settings.log_level, json=settings.log_json)
-    setup_tracing("provisioner")
-    asyncio.run(serve(settings))
+    tracing = setup_tracing("provisioner")
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        tracing.shutdown()  # flush the spans still buffered
 
 
 if __name__ == "__main__":

@@ -10,8 +10,8 @@ from faststream.nats import NatsBroker
 from kubernetes_asyncio.client import ApiClient
 
 from storeplane_contracts import subjects
-from storeplane_contracts.events import Engine, Event
-from storeplane_provisioner.cluster import ClusterDrift, KubernetesCluster, connect
+from storeplane_contracts.events import Engine, Event, StoreDeletionRequested
+from storeplane_provisioner.cluster import ClusterDrift, IngressController, KubernetesCluster, connect
 from storeplane_provisioner.directory import StatusDirectory
 from storeplane_provisioner.drifting import reconcile_forever
 from storeplane_provisioner.handlers import RELEASE, Provisioning
@@ -19,7 +19,7 @@ from storeplane_provisioner.helm import HelmCli
 from storeplane_provisioner.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
-from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving
+from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving, stream_has
 
 
 @dataclass
@@ -50,6 +50,7 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
         ingress_annotations=settings.ingress_annotations,
         installable=frozenset(e for e in get_args(Engine) if (settings.charts_dir / e / "Chart.yaml").is_file()),
         step_seconds=settings.step_seconds(),
+        engine_values=settings.engine_values,
     )
 
 
@@ -60,7 +61,14 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
     async def publish(event: Event) -> int:
         return await publish_event(broker, event)
 
-    cluster = KubernetesCluster(api, heartbeat_seconds=settings.heartbeat_seconds)
+    async def deletion_requested(store_id: str) -> bool:
+        return await stream_has(broker.connection.jetstream(), subjects.subject_of(store_id, StoreDeletionRequested))
+
+    cluster = KubernetesCluster(
+        api,
+        heartbeat_seconds=settings.heartbeat_seconds,
+        ingress=IngressController(settings.ingress_namespace, settings.ingress_pod_labels),
+    )
     # Helm's own --timeout (hooks, --wait) is the chart step's deadline.
     helm = HelmCli(settings.helm_bin, settings.kubeconfig, timeout=settings.step_seconds()["chart"])
     directory = StatusDirectory(broker, timeout=settings.query_timeout)
@@ -70,10 +78,17 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         publish=publish,
         config=provisioning_config(settings),
         directory=directory,
+        deletion_requested=deletion_requested,
         max_attempts=settings.max_attempts,
         heartbeat_seconds=settings.heartbeat_seconds,
     )
-    register(broker, deps, concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds)
+    register(
+        broker,
+        deps,
+        concurrency=settings.concurrency,
+        max_in_flight=settings.max_in_flight,
+        ack_wait=settings.ack_wait_seconds,
+    )
     await broker.connect()
     js = broker.connection.jetstream()
     await ensure_stream(js)
@@ -81,7 +96,7 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
     # the subscriber alone would reuse an existing consumer as it is.
     await js.add_consumer(
         subjects.STREAM,
-        work_queue_consumer(concurrency=settings.concurrency, ack_wait=settings.ack_wait_seconds),
+        work_queue_consumer(max_in_flight=settings.max_in_flight, ack_wait=settings.ack_wait_seconds),
     )
     await start_serving(broker)
     background: list[asyncio.Task[None]] = []

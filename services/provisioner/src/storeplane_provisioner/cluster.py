@@ -1,7 +1,8 @@
 """The Kubernetes adapter (kubernetes-asyncio): namespaces, guard rails, secrets, readiness.
 
 Creates are idempotent (409 means it exists), and waiting uses the watch API: a watch on
-each workload kind wakes the readiness check, so nothing polls in a sleep loop.
+each workload kind and on the namespace's Warning events wakes the readiness check, so nothing
+polls in a sleep loop.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,14 @@ from storeplane_contracts.events import FailureStep
 from storeplane_provisioner.drifting import expected_objects, objects_missing
 from storeplane_provisioner.errors import PermanentError, StepTimedOut, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
-from storeplane_provisioner.readiness import Workloads, pod_problems, unready_workloads
+from storeplane_provisioner.readiness import (
+    RECENT,
+    Surroundings,
+    Workloads,
+    fatal_problems,
+    held_back,
+    unready_workloads,
+)
 from storeplane_provisioner.terminating import blocking_objects, summary
 
 URLS_ANNOTATION = "storeplane.io/urls"
@@ -83,11 +92,57 @@ async def _create(create: Callable[[], Awaitable[object]]) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class IngressController:
+    """Where the cluster's ingress controller runs: the only pods from outside a store that may reach it."""
+
+    namespace: str = "ingress-nginx"
+    pod_labels: Mapping[str, str] = field(default_factory=lambda: {"app.kubernetes.io/name": "ingress-nginx"})
+
+
+def isolation_policy(ingress: IngressController) -> client.V1NetworkPolicy:
+    """A store namespace's default deny: in, only its own pods and the ingress controller's; out, only
+    its own pods and the cluster DNS (charts add narrower egress of their own, e.g. for downloads)."""
+
+    def pods_in(namespace: str, labels: Mapping[str, str]) -> client.V1NetworkPolicyPeer:
+        return client.V1NetworkPolicyPeer(
+            namespace_selector=client.V1LabelSelector(match_labels={"kubernetes.io/metadata.name": namespace}),
+            pod_selector=client.V1LabelSelector(match_labels=dict(labels)),
+        )
+
+    same_namespace = client.V1NetworkPolicyPeer(pod_selector=client.V1LabelSelector())
+    dns = client.V1NetworkPolicyEgressRule(
+        to=[pods_in("kube-system", {"k8s-app": "kube-dns"})],  # CoreDNS keeps kube-dns's label
+        ports=[client.V1NetworkPolicyPort(protocol=protocol, port=53) for protocol in ("UDP", "TCP")],
+    )
+    return client.V1NetworkPolicy(
+        metadata=client.V1ObjectMeta(name="store-isolation"),
+        spec=client.V1NetworkPolicySpec(
+            pod_selector=client.V1LabelSelector(),
+            policy_types=["Ingress", "Egress"],
+            ingress=[
+                client.V1NetworkPolicyIngressRule(
+                    _from=[same_namespace, pods_in(ingress.namespace, ingress.pod_labels)]
+                )
+            ],
+            egress=[client.V1NetworkPolicyEgressRule(to=[same_namespace]), dns],
+        ),
+    )
+
+
 class KubernetesCluster:
     """The real cluster behind the `Cluster` port."""
 
-    def __init__(self, api: client.ApiClient, *, watch_seconds: int = 30, heartbeat_seconds: float = 10.0) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        *,
+        watch_seconds: int = 30,
+        heartbeat_seconds: float = 10.0,
+        ingress: IngressController | None = None,
+    ) -> None:
         self.api = api
+        self.ingress = ingress or IngressController()
         # Long waits signal progress this often, so JetStream does not redeliver a live request.
         self.heartbeat_seconds = heartbeat_seconds
         self.core = client.CoreV1Api(api)
@@ -143,39 +198,7 @@ class KubernetesCluster:
                 await self.core.replace_namespaced_limit_range("store-limits", namespace, body)
 
     async def ensure_network_policy(self, namespace: str) -> None:
-        """Default deny; admit the ingress controller, traffic inside the namespace, and DNS."""
-        same_namespace = client.V1NetworkPolicyPeer(pod_selector=client.V1LabelSelector())
-        ingress_controller = client.V1NetworkPolicyPeer(
-            namespace_selector=client.V1LabelSelector(
-                match_expressions=[
-                    client.V1LabelSelectorRequirement(
-                        key="kubernetes.io/metadata.name", operator="In", values=["ingress-nginx", "kube-system"]
-                    )
-                ]
-            )
-        )
-        dns = client.V1NetworkPolicyEgressRule(
-            to=[
-                client.V1NetworkPolicyPeer(
-                    namespace_selector=client.V1LabelSelector(
-                        match_labels={"kubernetes.io/metadata.name": "kube-system"}
-                    )
-                )
-            ],
-            ports=[
-                client.V1NetworkPolicyPort(protocol="UDP", port=53),
-                client.V1NetworkPolicyPort(protocol="TCP", port=53),
-            ],
-        )
-        body = client.V1NetworkPolicy(
-            metadata=client.V1ObjectMeta(name="store-isolation"),
-            spec=client.V1NetworkPolicySpec(
-                pod_selector=client.V1LabelSelector(),
-                policy_types=["Ingress", "Egress"],
-                ingress=[client.V1NetworkPolicyIngressRule(_from=[same_namespace, ingress_controller])],
-                egress=[client.V1NetworkPolicyEgressRule(to=[same_namespace]), dns],
-            ),
-        )
+        body = isolation_policy(self.ingress)
         async with _api_errors("network_policy", f"applying the network policy in {namespace}"):
             if not await _create(lambda: self.networking.create_namespaced_network_policy(namespace, body)):
                 await self.networking.replace_namespaced_network_policy("store-isolation", namespace, body)
@@ -236,19 +259,25 @@ class KubernetesCluster:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def problems(self, namespace: str) -> tuple[list[str], list[str]]:
-        """What Kubernetes says holds the namespace's pods and claims back (and what of it is fatal)."""
-        pods, claims = await asyncio.gather(
-            self.core.list_namespaced_pod(namespace), self.core.list_namespaced_persistent_volume_claim(namespace)
+    async def surroundings(self, namespace: str) -> Surroundings:
+        """The namespace's pods, claims and events: what says why a workload is not ready."""
+        pods, claims, events = await asyncio.gather(
+            self.core.list_namespaced_pod(namespace),
+            self.core.list_namespaced_persistent_volume_claim(namespace),
+            self.core.list_namespaced_event(namespace),
         )
-        return pod_problems(pods.items, claims.items)
+        return Surroundings(pods.items, claims.items, events.items)
 
     async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
+        # Refusals recorded since shortly before this wait belong to this attempt (see `readiness.RECENT`).
+        since = datetime.now(UTC) - RECENT
+
         async def ready() -> bool:
             async with _api_errors("readiness", f"reading workloads in {namespace}"):
-                unready, failed = unready_workloads(await self.workloads(namespace))
-                if not failed and unready:
-                    failed = (await self.problems(namespace))[1]
+                workloads = await self.workloads(namespace)
+                unready, failed = unready_workloads(workloads)
+                if unready or failed:
+                    failed = fatal_problems(workloads, await self.surroundings(namespace), since=since)
             if failed:
                 message = "; ".join(failed)
                 reason = "quota_exceeded" if "exceeded quota" in message else "workload_failed"
@@ -256,11 +285,13 @@ class KubernetesCluster:
             return not unready
 
         async def timed_out() -> Exception:
-            unready, _ = unready_workloads(await self.workloads(namespace))
-            held_back, _ = await self.problems(namespace)
-            return StepTimedOut(
-                "readiness", "timeout", "not ready before the deadline: " + "; ".join([*unready, *held_back])
-            )
+            why: list[str] = []
+            # Out of time either way: an API server that does not answer now only costs the details.
+            with contextlib.suppress(ApiException, TimeoutError, OSError):
+                workloads = await self.workloads(namespace)
+                why = held_back(workloads, await self.surroundings(namespace))
+            details = ": " + "; ".join(why) if why else ""
+            return StepTimedOut("readiness", "timeout", f"not ready before the deadline{details}")
 
         in_namespace = {"namespace": namespace}
         await self._wait_for(
@@ -269,6 +300,8 @@ class KubernetesCluster:
                 (self.apps.list_namespaced_deployment, in_namespace),
                 (self.apps.list_namespaced_stateful_set, in_namespace),
                 (self.batch.list_namespaced_job, in_namespace),
+                # A StatefulSet or Job whose pods admission refuses changes nothing but its Warning events.
+                (self.core.list_namespaced_event, {**in_namespace, "field_selector": "type=Warning"}),
             ],
             deadline=deadline,
             heartbeat=heartbeat,

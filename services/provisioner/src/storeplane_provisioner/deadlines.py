@@ -11,10 +11,11 @@ import math
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import get_args
 
 from storeplane_contracts.events import FailureStep
-from storeplane_provisioner.errors import PermanentError, StepTimedOut
+from storeplane_provisioner.errors import PermanentError, ProvisioningError, StepTimedOut, TemporaryError
 
 STEPS: tuple[FailureStep, ...] = get_args(FailureStep)
 
@@ -35,6 +36,8 @@ DEFAULT_STEP_SECONDS: Mapping[FailureStep, float] = {
 # namespace back), are given this long to report before the timer cancels them.
 WATCHING_THEIR_DEADLINE: frozenset[FailureStep] = frozenset({"readiness", "namespace_deletion"})
 GRACE_SECONDS = 5.0
+# The step a command entered last: a fault between steps (publishing a step's event) is blamed on it.
+current_step: ContextVar[FailureStep | None] = ContextVar("current_step", default=None)
 
 
 def step_seconds(overrides: Mapping[str, float]) -> dict[FailureStep, float]:
@@ -53,6 +56,7 @@ async def bounded(step: FailureStep, seconds: float, overall: float = math.inf) 
 
     Yields the step's deadline (a wall-clock timestamp) for waits that watch it themselves.
     """
+    current_step.set(step)
     deadline = min(time.time() + seconds, overall)
     grace = GRACE_SECONDS if step in WATCHING_THEIR_DEADLINE else 0.0
     timer = asyncio.timeout(max(0.0, deadline - time.time()) + grace)
@@ -66,6 +70,10 @@ async def bounded(step: FailureStep, seconds: float, overall: float = math.inf) 
         raise _final(late, overall) from None
     except StepTimedOut as exc:
         raise _final(exc, overall) from None
+    except ProvisioningError:
+        raise
+    except Exception as exc:  # a fault of ours or of a library: retried, and blamed on the step it hit
+        raise TemporaryError(step, "internal_error", f"unexpected error in step {step}: {exc!r}") from exc
 
 
 def _final(late: StepTimedOut, overall: float) -> StepTimedOut | PermanentError:

@@ -26,3 +26,8 @@ class PermanentError(ProvisioningError):
 class StepTimedOut(TemporaryError):
     """A step ran past its own deadline: another attempt may finish it, unless the deadline of the
     whole provisioning has passed too (then the store fails, see `deadlines.bounded`)."""
+
+
+class Withdrawn(Exception):
+    """The store's deletion was requested while it was being provisioned: the request is moot, and
+    what it had created is removed again (the deletion itself reports the store deleted)."""

@@ -15,6 +15,8 @@ from storeplane_contracts.queries import StoreStatus, StoreView
 
 Publish = Callable[[Event], Awaitable[int]]
 Heartbeat = Callable[[], Awaitable[None]]
+# Whether the store's deletion has been requested (asked of the stream, the one record that is never behind).
+DeletionRequested = Callable[[str], Awaitable[bool]]
 
 
 class Cluster(Protocol):

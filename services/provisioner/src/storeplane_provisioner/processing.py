@@ -20,6 +20,7 @@ import structlog
 
 from storeplane_contracts.events import (
     DeletionFailed,
+    FailureStep,
     ProvisioningFailed,
     StepRetrying,
     StoreDegraded,
@@ -29,9 +30,10 @@ from storeplane_contracts.events import (
     decode,
     now,
 )
-from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
+from storeplane_provisioner.deadlines import current_step
+from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError, Withdrawn
 from storeplane_provisioner.handlers import Provisioning, delete_store, provision_store, step_id
-from storeplane_provisioner.ports import Cluster, Heartbeat, Helm, Publish, StoreDirectory
+from storeplane_provisioner.ports import Cluster, DeletionRequested, Heartbeat, Helm, Publish, StoreDirectory
 
 log = structlog.get_logger("storeplane.provisioner")
 
@@ -52,6 +54,10 @@ class Decision:
     delay: float = 0.0
 
 
+async def nothing_deleted(store_id: str) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Dependencies:
     """Everything processing needs, wired by the bootstrap."""
@@ -61,6 +67,7 @@ class Dependencies:
     publish: Publish
     config: Provisioning
     directory: StoreDirectory | None = None
+    deletion_requested: DeletionRequested = nothing_deleted
     max_attempts: int = 5
     backoff_base: float = 2.0
     backoff_cap: float = 60.0
@@ -134,6 +141,7 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
                 publish=deps.publish,
                 heartbeat=heartbeat,
                 config=deps.config,
+                deletion_requested=deps.deletion_requested,
             )
     elif isinstance(command, StoreDeletionRequested):
 
@@ -150,15 +158,21 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
         return Decision(Outcome.ACK)  # not a command: nothing to do
 
     bound = log.bind(store_id=command.store_id, command=type(command).__name__, attempt=attempt)
+    # Before any step has begun, a fault is blamed on the first one.
+    current_step.set("namespace" if isinstance(command, StoreRequested) else "uninstall")
     try:
         async with kept_alive(heartbeat, deps.heartbeat_seconds):
             await run()
+    except Withdrawn as exc:
+        bound.info("request withdrawn", reason=str(exc))
+        return Decision(Outcome.ACK)
     except PermanentError as exc:
         bound.warning("command failed", step=exc.step, reason=exc.reason, message=exc.message)
         await _report(command, exc, retryable=False, deps=deps)
         return Decision(Outcome.ACK)
     except Exception as exc:
-        error = exc if isinstance(exc, TemporaryError) else TemporaryError("chart", "internal_error", repr(exc))
+        # Faults inside a step are already blamed on it (deadlines.bounded); between steps, on the last one.
+        error = exc if isinstance(exc, TemporaryError) else TemporaryError(_last_step(), "internal_error", repr(exc))
         if attempt >= deps.max_attempts:
             bound.warning("giving up after retries", step=error.step, reason=error.reason, message=error.message)
             await _report(command, error, retryable=True, deps=deps)
@@ -169,6 +183,12 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
         return Decision(Outcome.RETRY, delay)
     bound.info("command done")
     return Decision(Outcome.ACK)
+
+
+def _last_step() -> FailureStep:
+    step = current_step.get()
+    assert step is not None  # set before the command ran
+    return step
 
 
 async def _report(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from storeplane_contracts.events import FailureStep
+from storeplane_contracts.events import Engine, FailureStep
 from storeplane_provisioner.deadlines import step_seconds
 from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
 
@@ -23,9 +24,20 @@ class ProvisionerSettings(CommonSettings):
     storage_class: str = ""
     # Production: serve stores over TLS, e.g. with {"cert-manager.io/cluster-issuer": "letsencrypt-prod"}.
     ingress_tls: bool = False
+    # The ingress controller's namespace and pod labels: the only pods from outside a store that the
+    # store's network policy lets in.
+    ingress_namespace: str = "ingress-nginx"
+    ingress_pod_labels: dict[str, str] = Field(default_factory=lambda: {"app.kubernetes.io/name": "ingress-nginx"})
     ingress_annotations: dict[str, str] = Field(default_factory=dict)
+    # Chart values per engine, laid under what the platform sets for each store, as JSON:
+    # STOREPLANE_ENGINE_VALUES='{"medusa": {"seed": {"enabled": true}}}'.
+    engine_values: dict[Engine, dict[str, Any]] = Field(default_factory=dict)
     # Stores provisioned at the same time by one provisioner process.
-    concurrency: int = 4
+    concurrency: int = Field(default=4, ge=1)
+    # Commands handed out and not yet finished, across every provisioner on the shared durable
+    # (JetStream's max_ack_pending). Commands waiting for a retry count too, so keep it well above
+    # the provisioners' total concurrency; adding provisioners adds throughput up to this limit.
+    max_in_flight: int = Field(default=256, ge=1)
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
     deadline_seconds: float = 900.0
     # Each step's own deadline in seconds, over the defaults in deadlines.py, as JSON:

@@ -20,20 +20,21 @@ from storeplane_provisioner.processing import Dependencies, Outcome, process_com
 from storeplane_runtime.bus import STORES_STREAM
 
 
-def work_queue_consumer(*, concurrency: int, ack_wait: float) -> ConsumerConfig:
-    """The provisioners' shared durable consumer: every command, at most `concurrency` in flight."""
+def work_queue_consumer(*, max_in_flight: int, ack_wait: float) -> ConsumerConfig:
+    """The provisioners' shared durable consumer: every command, at most `max_in_flight` handed out
+    across all provisioners (each one also limits itself, to its own concurrency)."""
     return ConsumerConfig(
         durable_name=subjects.PROVISIONER_DURABLE,
         filter_subjects=list(subjects.PROVISIONER_SUBJECTS),
         deliver_policy=DeliverPolicy.ALL,
         ack_policy=JsAckPolicy.EXPLICIT,
         ack_wait=ack_wait,
-        max_ack_pending=concurrency,
+        max_ack_pending=max_in_flight,
         max_deliver=-1,
     )
 
 
-def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wait: float) -> None:
+def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, max_in_flight: int, ack_wait: float) -> None:
     @broker.subscriber(subjects.REVEAL_CREDENTIALS, queue="provisioner")
     async def on_reveal_credentials(msg: NatsMessage) -> bytes:
         try:
@@ -48,7 +49,7 @@ def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, ack_wa
         stream=STORES_STREAM,
         durable=subjects.PROVISIONER_DURABLE,
         pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=work_queue_consumer(concurrency=concurrency, ack_wait=ack_wait),
+        config=work_queue_consumer(max_in_flight=max_in_flight, ack_wait=ack_wait),
         ack_policy=AckPolicy.MANUAL,
         max_workers=concurrency,
     )

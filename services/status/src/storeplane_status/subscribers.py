@@ -10,6 +10,9 @@ recognised as already applied. How a message is settled:
 - anything else (the database is down, a bug): logged and nak'ed with a growing delay, so
   the message is redelivered and the projection waits for it rather than losing it.
 
+After each message the instance announces its sequence on core NATS; every instance follows
+those notes, so a query waiting for read-your-writes is released whichever instance projected.
+
 Queries are core NATS request-reply on a queue group, answered concurrently (a query may
 wait for read-your-writes). A reply is msgspec JSON; a query that cannot be answered gets
 an empty body and a `Storeplane-Error` header, so the caller fails at once, not on timeout.
@@ -80,6 +83,14 @@ def register_subscribers(
     """Register the projection consumer and the query responders on `broker` (before it starts)."""
     register_projection(broker, store=read_models, position=position)
 
+    # Every instance (no queue group) follows the projection, whichever instance applied the event.
+    @broker.subscriber(subjects.STATUS_PROJECTED, decoder=raw_body, title="status.follow_projection")
+    async def follow_projection(body: bytes) -> None:
+        try:
+            await position.advance(int(body))
+        except ValueError:
+            log.warning("malformed projection position", body=body[:40])
+
     wait = settings.read_your_writes_timeout
     workers = settings.query_concurrency
 
@@ -122,6 +133,14 @@ def projection_consumer() -> ConsumerConfig:
 def register_projection(broker: NatsBroker, *, store: ProjectionStore, position: ProjectionPosition) -> None:
     consumer = subjects.STATUS_DURABLE
 
+    async def announce(sequence: int) -> None:
+        """Tell the other instances (queries waiting there for read-your-writes); a lost note only
+        makes such a query wait for its time-out, so failing to send it is logged, not raised."""
+        try:
+            await broker.connection.publish(subjects.STATUS_PROJECTED, str(sequence).encode())
+        except Exception as exc:
+            log.warning("projection position not announced", sequence=sequence, error=repr(exc))
+
     async def project(body: bytes, message: NatsMessage) -> Settle:
         metadata = message.raw_message.metadata
         sequence = metadata.sequence.stream
@@ -159,6 +178,8 @@ def register_projection(broker: NatsBroker, *, store: ProjectionStore, position:
         except Exception:
             log.exception("store event not projected; it will be redelivered", subject=message.raw_message.subject)
             settle = Settle.NAK
+        if settle is not Settle.NAK:
+            await announce(message.raw_message.metadata.sequence.stream)
         if settle is Settle.ACK:
             await message.ack()
         elif settle is Settle.TERMINATE:

@@ -1,7 +1,8 @@
 """What only admins may do: set a user's store limit, and read the audit trail.
 
 Every route here needs an admin's login session (role `admin` in the token, checked by the
-`require_admin` guard); anyone else gets 403 `admin_only`. Admins also see and act on every
+`require_admin` guard); anyone else gets 403 `admin_only`. Admins are made by an operator, never
+through the API (`storeplane-gateway admin grant EMAIL`, `administering.py`). Admins also see and act on every
 store through the stores routes (`GET /api/v1/stores?all=true`, and any store by id).
 """
 

@@ -3,8 +3,13 @@
 Register, log in and refresh answer with a session's access token and refresh token. Wrong email
 and wrong password get the same 401 (and take as long), so the API does not reveal which emails
 are registered; failed logins for one email slow further attempts down exponentially (429
-`login_throttled` with `Retry-After`), known email or not. These three are rate limited per client
-address too. An account whose email is in `admin_emails` is an admin.
+`login_throttled` with `Retry-After`), known email or not: an attempt is claimed (and counted as
+a failure) before its password is checked, so concurrent guesses cannot slip past the throttle.
+These three are rate limited per client address too.
+
+Every account is registered as a `user`. Roles come from the account's row at every login and
+refresh, so a role an operator grants or revokes (`storeplane-gateway admin grant|revoke EMAIL`)
+is in the next token; nothing a client sends can make an admin.
 """
 
 from __future__ import annotations
@@ -26,8 +31,7 @@ from storeplane_gateway.errors import ApiError, documented
 from storeplane_gateway.limits import AUTH, RATE_LIMIT
 from storeplane_gateway.links import links_from
 from storeplane_gateway.passwords import MAX_PASSWORD, MIN_PASSWORD, Passwords
-from storeplane_gateway.ports import EmailTaken, LoginThrottle, Role, Sessions, User, Users
-from storeplane_gateway.settings import GatewaySettings
+from storeplane_gateway.ports import EmailTaken, LoginThrottle, Sessions, User, Users
 
 MAX_EMAIL = 254
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
@@ -56,10 +60,6 @@ def _invalid_credentials(retry_after: float = 0) -> ApiError:
     if retry_after > 0:
         headers["Retry-After"] = str(math.ceil(retry_after))
     return ApiError(401, "invalid_credentials", "email or password is wrong", headers=headers)
-
-
-def _role_for(email: str, settings: GatewaySettings) -> Role:
-    return "admin" if email in settings.admin_emails else "user"
 
 
 async def _start_session(user: User, tokens: TokenIssuer, sessions: Sessions) -> TokenBody:
@@ -101,13 +101,12 @@ async def register(
     passwords: NamedDependency[Passwords],
     tokens: NamedDependency[TokenIssuer],
     sessions: NamedDependency[Sessions],
-    settings: NamedDependency[GatewaySettings],
 ) -> TokenBody:
     email = checked_email(data.email)
     note(request, email=email)
     check_password(data.password)
     try:
-        user = await users.add(email, await passwords.hash(data.password), role=_role_for(email, settings))
+        user = await users.add(email, await passwords.hash(data.password))
     except EmailTaken:
         raise ApiError(409, "email_taken", f"{email} is already registered; log in instead") from None
     note(request, actor=user)
@@ -140,14 +139,15 @@ async def login(
     tokens: NamedDependency[TokenIssuer],
     sessions: NamedDependency[Sessions],
     logins: NamedDependency[LoginThrottle],
-    settings: NamedDependency[GatewaySettings],
 ) -> TokenBody:
     email = normalize_email(data.email)
     if len(email) > MAX_EMAIL or len(data.password) > MAX_PASSWORD:
         raise _invalid_credentials()  # it could never have been registered; don't spend a hash on it
     note(request, email=email)
-    if (wait := await logins.blocked_for(email)) > 0:
-        seconds = math.ceil(wait)
+    # Claimed (and counted as a failure) before the password is checked: concurrent guesses queue here.
+    attempt = await logins.claim(email)
+    if attempt.retry_after > 0:
+        seconds = math.ceil(attempt.retry_after)
         raise ApiError(
             429,
             "login_throttled",
@@ -156,15 +156,11 @@ async def login(
         )
     stored = await users.by_email(email)
     if not await passwords.verify(stored.password_hash if stored else None, data.password) or stored is None:
-        raise _invalid_credentials(await logins.failed(email))
+        raise _invalid_credentials(attempt.delay_if_failed)
     await logins.succeeded(email)
-    role = stored.role
-    if role != "admin" and _role_for(email, settings) == "admin":
-        role = "admin"
-        await users.set_role(stored.id, role)
     if passwords.needs_rehash(stored.password_hash):
         await users.replace_password_hash(stored.id, await passwords.hash(data.password))
-    user = User(id=stored.id, email=stored.email, role=role)
+    user = User(id=stored.id, email=stored.email, role=stored.role)  # the role as it is now
     note(request, actor=user)
     return await _start_session(user, tokens, sessions)
 
@@ -197,7 +193,7 @@ async def refresh(
     stored = await users.by_id(claims.user_id)
     if stored is None:
         raise ApiError(401, "invalid_refresh_token", "the refresh token's account does not exist; register")
-    user = User(id=stored.id, email=stored.email, role=stored.role)
+    user = User(id=stored.id, email=stored.email, role=stored.role)  # a role granted or revoked since applies now
     note(request, actor=user, target=claims.session_id)
     issued = tokens.issue(user, claims.session_id)
     rotated = await sessions.rotate(

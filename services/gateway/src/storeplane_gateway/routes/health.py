@@ -1,17 +1,22 @@
-"""Probes for the platform: liveness, readiness (NATS and Postgres) and nothing else.
+"""Probes for the platform: liveness, readiness (NATS, Postgres and the status service) and nothing else.
 
 `/health` only says the process serves HTTP; `/ready` says whether requests can succeed,
-and which dependency is missing when they cannot.
+and which dependency is missing when they cannot. The dependencies are asked at once, each
+with a short timeout; the status service is asked a query that needs no data (a store that
+cannot exist), so the probe costs it one indexed read.
 """
 
 from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
 
 import msgspec
 from litestar import Response, Router, get
 from litestar.di import NamedDependency
 
 from storeplane_gateway.errors import ErrorDetail
-from storeplane_gateway.ports import Bus, DatabaseUnavailable, Users
+from storeplane_gateway.ports import Bus, DependencyUnavailable, StatusQueries, Users
 
 
 class HealthBody(msgspec.Struct, frozen=True):
@@ -39,14 +44,24 @@ def health() -> HealthBody:
     return HealthBody(status="ok")
 
 
-@get("/ready", summary="Readiness: NATS connected and Postgres answering")
-async def ready(bus: NamedDependency[Bus], users: NamedDependency[Users]) -> Response[ReadyBody | NotReadyBody]:
-    checks = {"nats": await bus.problem() or "ok"}
+async def _answers(ping: Callable[[], Awaitable[None]]) -> str:
     try:
-        await users.ping()
-        checks["postgres"] = "ok"
-    except DatabaseUnavailable as exc:
-        checks["postgres"] = f"not answering ({exc})"
+        await ping()
+    except DependencyUnavailable as exc:
+        return f"not answering ({exc})"
+    return "ok"
+
+
+async def _nats(bus: Bus) -> str:
+    return await bus.problem() or "ok"
+
+
+@get("/ready", summary="Readiness: NATS connected, Postgres and the status service answering")
+async def ready(
+    bus: NamedDependency[Bus], users: NamedDependency[Users], status_queries: NamedDependency[StatusQueries]
+) -> Response[ReadyBody | NotReadyBody]:
+    nats, postgres, status = await asyncio.gather(_nats(bus), _answers(users.ping), _answers(status_queries.ping))
+    checks = {"nats": nats, "postgres": postgres, "status": status}
     failed = [name for name, state in checks.items() if state != "ok"]
     if not failed:
         return Response(ReadyBody(status="ready", checks=checks))

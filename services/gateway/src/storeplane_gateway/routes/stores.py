@@ -5,8 +5,10 @@ event, with the stream sequence in `X-Stream-Sequence`. Reads are queries to the
 service; a client that sends that sequence back as `X-Min-Sequence` reads its own writes.
 Another user's store and a missing one get the same 404; only an admin's session reads and acts
 on every store. Each route names the scope an API token needs. A create first reserves a slot of
-the owner's quota (released again if the bus does not take the request). The commands (create,
-delete, retry) take an `Idempotency-Key`, acted on by `idempotent_commands.py` before they run.
+the owner's quota: confirmed once JetStream acknowledged the request, released at once if it
+certainly did not (`quotas.py`). A store being provisioned cannot be deleted yet (409
+`store_busy`). The commands (create, delete, retry) take an `Idempotency-Key`, acted on by
+`idempotent_commands.py` before they run.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Annotated, Any, cast, get_args
 
+import structlog
 from litestar import Request, Response, Router, delete, get, post
 from litestar.datastructures import ResponseHeader
 from litestar.di import NamedDependency
@@ -38,6 +41,7 @@ from storeplane_gateway.ports import (
     Bus,
     DependencyUnavailable,
     Principal,
+    PublishUnconfirmed,
     StatusQueries,
     StoreSecrets,
     StoreSlot,
@@ -48,8 +52,12 @@ from storeplane_gateway.quotas import name_taken, reserve_slot, store_limit
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import current_trace_id
 
+log = structlog.get_logger(__name__)
+
 KNOWN_ENGINES: tuple[str, ...] = get_args(Engine)
 GONE_OR_GOING = frozenset({"deleting", "deleted"})
+# Provisioning is under way: deleting now would race it (a namespace made after the deletion ran).
+BEING_PROVISIONED = frozenset({"requested", "provisioning"})
 
 MinSequence = Annotated[
     int,
@@ -194,7 +202,9 @@ async def create_store(
     note(request, target=store_id)
     limit = await store_limit(users, owner.id, settings.max_stores_per_user)
     slot = StoreSlot(store_id=store_id, owner_id=owner.id, name=name)
-    await reserve_slot(slot, limit=limit, slots=slots, status=status_queries)
+    await reserve_slot(
+        slot, limit=limit, slots=slots, status=status_queries, bus=bus, lease=settings.slot_lease_seconds
+    )
     event = StoreRequested(
         store_id=store_id,
         owner_id=owner.id,
@@ -205,11 +215,27 @@ async def create_store(
     )
     try:
         sequence = await bus.publish(event)
-    except DependencyUnavailable:
-        await slots.release(store_id)  # not accepted: the quota and the name are free again
+    except PublishUnconfirmed:
+        # The request may be on the stream: the reservation stays until its lease is over, then the
+        # stream decides (quotas.settle_reservations), so a store never exists without its slot.
         raise
+    except DependencyUnavailable:
+        await slots.release(store_id)  # certainly not accepted: the quota and the name are free again
+        raise
+    await _confirm(slots, store_id)
     headers = {"Location": f"/api/v1/stores/{store_id}", **_write_headers(sequence)}
     return Response(StoreBody.from_request(event), status_code=202, headers=headers)
+
+
+async def _confirm(slots: StoreSlots, store_id: str) -> None:
+    """The store is accepted whatever happens here; an unconfirmed slot is confirmed later by its lease."""
+    try:
+        confirmed = await slots.confirm(store_id)
+    except DependencyUnavailable as exc:
+        log.warning("slots.confirm_failed", store_id=store_id, error=str(exc))
+        return
+    if not confirmed:  # settled as abandoned meanwhile: the publish took longer than the lease
+        log.error("slots.confirmed_too_late", store_id=store_id)
 
 
 AllOwners = Annotated[
@@ -292,7 +318,11 @@ async def store_events(
     guards=[require_scope(STORES_WRITE)],
     opt={AUDIT: "delete_store", IDEMPOTENT: True},
     responses=documented(
-        {**_COMMAND_ERRORS, 409: f"`already_deleting` (unless the deletion failed: then it runs again), {_KEY_ERRORS}"}
+        {
+            **_COMMAND_ERRORS,
+            409: "`store_busy` (it is being provisioned: delete it once it is ready or failed), `already_deleting` "
+            f"(unless the deletion failed: then it runs again), {_KEY_ERRORS}",
+        }
     ),
 )
 async def delete_store(
@@ -305,6 +335,13 @@ async def delete_store(
 ) -> Response[StoreBody]:
     user = caller(request)
     store = await _owned_store(status_queries, bus, store_id, user, min_sequence, any_owner=user.is_admin)
+    if store.status in BEING_PROVISIONED:
+        raise ApiError(
+            409,
+            "store_busy",
+            f"store {store.name!r} is being provisioned ({store.status}); delete it once it is ready or failed "
+            "(provisioning that runs past its deadline fails by itself)",
+        )
     # A deletion that gave up (its error says what blocked it) may be asked for again, once that is fixed.
     if store.status in GONE_OR_GOING and not (store.status == "deleting" and store.error is not None):
         raise ApiError(409, "already_deleting", f"store {store.name!r} is already {store.status}")
@@ -363,6 +400,7 @@ async def retry_store(
             **_READ_ERRORS,
             409: "`store_not_ready`: credentials exist once the store is ready",
             410: "`credentials_already_revealed`",
+            503: "`provisioner_unavailable` (nothing was revealed: try again) or `status_unavailable`",
         }
     ),
 )
