@@ -115,15 +115,30 @@ def postgres_bindir() -> Path:
     raise FileNotFoundError("PostgreSQL server binaries not found: run `make deps` (apt-get install postgresql)")
 
 
-def _server_user() -> str | None:
+def _server_account() -> pwd.struct_passwd | None:
     """Postgres refuses to run as root; drop to the `postgres` account when we are root."""
     if os.geteuid() != 0:
         return None
     try:
-        pwd.getpwnam("postgres")
+        return pwd.getpwnam("postgres")
     except KeyError as exc:
         raise RuntimeError("running as root needs a `postgres` user: run `make deps`") from exc
-    return "postgres"
+
+
+def _check_reachable(folder: Path, account: pwd.struct_passwd) -> None:
+    """Every folder above the data folder must let the account through, or initdb fails obscurely."""
+    for parent in [folder, *folder.parents]:
+        mode = parent.stat()
+        passes = (
+            (mode.st_uid == account.pw_uid and mode.st_mode & 0o100)
+            or (mode.st_uid != account.pw_uid and mode.st_gid == account.pw_gid and mode.st_mode & 0o010)
+            or (mode.st_uid != account.pw_uid and mode.st_gid != account.pw_gid and mode.st_mode & 0o001)
+        )
+        if not passes:
+            raise RuntimeError(
+                f"Postgres runs as the `{account.pw_name}` user when started as root, and it cannot pass through "
+                f"{parent} (mode {oct(mode.st_mode & 0o777)}): `chmod o+x {parent}`, or run as a normal user"
+            )
 
 
 def start_postgres(
@@ -131,26 +146,33 @@ def start_postgres(
 ) -> Server:
     port = port or free_port()
     bindir = postgres_bindir()
-    user = _server_user()
+    account = _server_account()
     data_dir.mkdir(parents=True, exist_ok=True)
-    if user:
-        shutil.chown(data_dir, user)
+    if account:
+        shutil.chown(data_dir, account.pw_uid, account.pw_gid)
         os.chmod(data_dir, 0o700)
+        _check_reachable(data_dir.resolve().parent, account)
+    # The server runs as that account with its own group only, none of root's (they would decide
+    # which folders it may enter).
+    uid, gid = (account.pw_uid, account.pw_gid) if account else (None, None)
+    groups: list[int] | None = [] if account else None
     pgdata = data_dir / "pgdata"
     if not (pgdata / "PG_VERSION").exists():
         result = subprocess.run(
             [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8", "--no-sync"],
             capture_output=True,
             text=True,
-            user=user,
             cwd=data_dir,
+            user=uid,
+            group=gid,
+            extra_groups=groups,
         )
         if result.returncode != 0:
             raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
     log = data_dir / "postgres.log"
     log.touch()
-    if user:
-        shutil.chown(log, user)
+    if account:
+        shutil.chown(log, account.pw_uid, account.pw_gid)
     process = spawn(
         [
             bindir / "postgres",
@@ -168,8 +190,10 @@ def start_postgres(
             "max_connections=200",
         ],
         log,
-        user=user,
         cwd=data_dir,
+        user=uid,
+        group=gid,
+        extra_groups=groups,
     )
     wait_for_port(port, process=process)
     url = f"postgresql://storeplane@127.0.0.1:{port}/postgres"

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import asyncpg
 import nats
 import pytest
 
+from infra.local.servers import start_postgres
 from storeplane_runtime.bus import ensure_stream
 
 pytestmark = pytest.mark.integration
@@ -27,3 +33,18 @@ async def test_each_test_gets_an_empty_database(database_url: str) -> None:
     tables = await conn.fetchval("select count(*) from pg_tables where schemaname = 'public'")
     await conn.close()
     assert tables == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root hands Postgres to the `postgres` account")
+def test_postgres_under_a_closed_folder_is_refused_with_the_fix() -> None:
+    base = Path(tempfile.mkdtemp(prefix="storeplane-closed-"))  # pytest's own tmp folders are closed too
+    try:
+        base.chmod(0o755)
+        closed = base / "checkout"
+        closed.mkdir(mode=0o700)  # like a private clone: root's, closed to everyone else
+        with pytest.raises(RuntimeError, match=rf"cannot pass through {closed} .*chmod o\+x {closed}"):
+            start_postgres(closed / ".storeplane" / "postgres")
+        closed.chmod(0o701)  # the fix the message names
+        start_postgres(closed / ".storeplane" / "postgres", durable=False).stop()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
