@@ -217,7 +217,11 @@ def encode(event: Event) -> bytes:
 
 
 def decode(data: bytes) -> AnyEvent:
-    """Decode any store event, upcasting older schema versions."""
+    """Decode any store event; fields this version does not know are ignored.
+
+    Every event is still at schema version 1. The first change that is not an added optional field
+    brings its upcaster here: decode to builtins, rewrite `version` N to N+1, then convert.
+    """
     return _decoder.decode(data)
 
 
