@@ -5,8 +5,8 @@ The gateway runs in-process under uvicorn on loopback, on the real NATS and Post
 real status service beside it (so a store ordered by one case is read, listed and deleted by the
 next). Every operation gets positive and negative cases (valid and invalid input), then a
 stateful phase follows the schema's links (order a store, then read, list its events or delete
-it; make a token, then revoke it; register, then set the new user's quota). Requests carry an
-admin's real access token; logout routes get a fresh session each, so the fuzzer cannot log
+it; make a token, then revoke it; register, then set the new user's quota). Requests carry a real
+access token, an admin's in one run and a plain user's in another; logout routes get a fresh session each, so the fuzzer cannot log
 itself out. Checks: no server error, the response conforms to the schema (body and content
 type), and a route that requires a token refuses to answer without a valid one.
 
@@ -123,7 +123,7 @@ def _settings(**overrides: Any) -> hypothesis.settings:
     )
 
 
-def fuzz(raw_schema: dict[str, Any], base_url: str, admin_token: str) -> Report:
+def fuzz(raw_schema: dict[str, Any], base_url: str, token: str) -> Report:
     """Run the stateless and the stateful phase (blocking: it runs in a worker thread)."""
     schema = schemathesis.openapi.from_dict(raw_schema)
     explicit: dict[str, list[dict[str, Any]]] = {
@@ -134,12 +134,12 @@ def fuzz(raw_schema: dict[str, Any], base_url: str, admin_token: str) -> Report:
     }
     session = requests.Session()
     report = Report()
-    admin = {"Authorization": f"Bearer {admin_token}"}
+    caller = {"Authorization": f"Bearer {token}"}
 
     def headers_for(path: str) -> dict[str, str]:
-        """The admin's token; a fresh session for a logout, so that the fuzzer never logs itself out."""
+        """The caller's token; a fresh session for a logout, so that the fuzzer never logs itself out."""
         if path not in LOGOUT_PATHS:
-            return admin
+            return caller
         login = session.post(f"{base_url}/api/v1/auth/login", json={"email": SESSIONS, "password": PASSWORD})
         if login.status_code != 200:  # the fuzzer guessed at this account's password and got it throttled
             fresh = {"email": f"fuzz-{uuid.uuid4().hex[:12]}@example.com", "password": PASSWORD}
@@ -203,24 +203,32 @@ def fuzz(raw_schema: dict[str, Any], base_url: str, admin_token: str) -> Report:
     return report
 
 
+@pytest.mark.parametrize("role", ["admin", "user"])
 async def test_fuzzing_finds_no_server_error_and_no_schema_violation(
-    served_gateway: str, database_url: str, capsys: pytest.CaptureFixture[str]
+    served_gateway: str, database_url: str, capsys: pytest.CaptureFixture[str], role: str
 ) -> None:
+    """As an admin (every route answers), and as a plain user (admin routes refuse, through other code)."""
+
     async def grant(email: str) -> None:
         assert await run_admin(GatewaySettings(database_url=database_url), "grant", email) == 0
 
     async with httpx.AsyncClient(base_url=served_gateway, timeout=30) as client:
-        admin = await sign_up_admin(client, grant, ADMIN, PASSWORD)
+        if role == "admin":
+            caller = await sign_up_admin(client, grant, ADMIN, PASSWORD)
+        else:
+            caller = await sign_up(client, ADMIN, PASSWORD)
         await sign_up(client, SESSIONS, PASSWORD)
         raw_schema = (await client.get("/schema/openapi.json")).json()
 
     started = time.monotonic()
-    report = await asyncio.to_thread(fuzz, raw_schema, served_gateway, admin.token)
+    report = await asyncio.to_thread(fuzz, raw_schema, served_gateway, caller.token)
     with capsys.disabled():
-        print(f"\n{report.summary()} in {time.monotonic() - started:.1f} s")
+        print(f"\n{role}: {report.summary()} in {time.monotonic() - started:.1f} s")
     statuses = "\n".join(
         f"  {label}: {status} x{count}" for (label, status), count in sorted(report.by_operation.items())
     )
     assert not report.failures, "\n\n".join(report.failures) + "\n\nstatuses by operation:\n" + statuses
     assert report.cases["positive"] and report.cases["negative"] and report.cases["stateful"]
     assert report.statuses[202] and report.statuses[200]  # stores were ordered and read, not only refused
+    if role == "user":
+        assert report.statuses[403]  # the admin routes refused
