@@ -1,8 +1,9 @@
 """Accounts and sessions: register, log in, refresh, log out (this session or all of them).
 
 Register, log in and refresh answer with a session's access token and refresh token. Wrong email
-and wrong password get the same 401 (and take as long), so the API does not reveal which emails
-are registered; failed logins for one email slow further attempts down exponentially (429
+and wrong password get the same 401 (and take as long), so logging in does not reveal which
+emails are registered (registering does, `409 email_taken`, as a sign-up without e-mail
+verification must). Failed logins for one email slow further attempts down exponentially (429
 `login_throttled` with `Retry-After`), known email or not: an attempt is claimed (and counted as
 a failure) before its password is checked, so concurrent guesses cannot slip past the throttle.
 These three are rate limited per client address too.
