@@ -68,6 +68,13 @@ def test_a_change_not_yet_observed_is_not_ready() -> None:
     assert unready_workloads(Workloads([stale], [], []))[0] == ["Deployment/web: not yet observed by its controller"]
 
 
+def container(name: str, state: client.V1ContainerState) -> client.V1ContainerStatus:
+    """A container that is not ready, in `state`."""
+    return client.V1ContainerStatus(
+        name=name, image=f"{name}:1", image_id="", ready=False, restart_count=0, state=state
+    )
+
+
 def pod(name: str, *, waiting: str | None = None, unschedulable: bool = False) -> client.V1Pod:
     conditions = [client.V1PodCondition(type="Ready", status="False")]
     if unschedulable:
@@ -78,15 +85,9 @@ def pod(name: str, *, waiting: str | None = None, unschedulable: bool = False) -
         )
     statuses = (
         [
-            client.V1ContainerStatus(
-                name="app",
-                image="shop:1",
-                image_id="",
-                ready=False,
-                restart_count=0,
-                state=client.V1ContainerState(
-                    waiting=client.V1ContainerStateWaiting(reason=waiting, message="details")
-                ),
+            container(
+                "app",
+                client.V1ContainerState(waiting=client.V1ContainerStateWaiting(reason=waiting, message="details")),
             )
         ]
         if waiting
@@ -253,13 +254,9 @@ def failed_job_pod(
         status=client.V1PodStatus(
             phase="Failed",
             container_statuses=[
-                client.V1ContainerStatus(
-                    name="wp-cli",
-                    image="wordpress:cli",
-                    image_id="",
-                    ready=False,
-                    restart_count=0,
-                    state=client.V1ContainerState(
+                container(
+                    "wp-cli",
+                    client.V1ContainerState(
                         terminated=client.V1ContainerStateTerminated(
                             exit_code=exit_code,
                             reason=reason,
