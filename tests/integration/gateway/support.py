@@ -1,17 +1,22 @@
-"""What the gateway's integration tests share: a stand-in status service and readers of the stream."""
+"""What the gateway's integration tests share: a stand-in status service, readers of the stream, and
+the gateway served over real HTTP."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import httpx
 import msgspec
 import nats
+import uvicorn
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
+from infra.local.servers import free_port
 from storeplane_contracts import subjects
 from storeplane_contracts.events import AnyEvent, decode
 from storeplane_contracts.queries import (
@@ -23,6 +28,8 @@ from storeplane_contracts.queries import (
     StoreReply,
     TimelineReply,
 )
+from storeplane_gateway.app import create_app
+from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import FakeStatus
 
 
@@ -130,3 +137,26 @@ async def stream_size(nats_url: str) -> int:
         return int(info.state.messages)
     finally:
         await nc.close()
+
+
+@contextlib.asynccontextmanager
+async def served(settings: GatewaySettings) -> AsyncIterator[str]:
+    """The gateway under uvicorn on loopback, in this process, as `storeplane-gateway` runs it; yields its
+    base URL once it is ready with the status service answering (start that first)."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        async with asyncio.timeout(20):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
+                await asyncio.sleep(0.02)
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            await wait_until_ready(client, timeout=20, checks=("nats", "postgres", "status"))
+        yield base_url
+    finally:
+        server.should_exit = True
+        await serving

@@ -6,9 +6,10 @@ real status service beside it (so a store ordered by one case is read, listed an
 next). Every operation gets positive and negative cases (valid and invalid input), then a
 stateful phase follows the schema's links (order a store, then read, list its events or delete
 it; make a token, then revoke it; register, then set the new user's quota). Requests carry a real
-access token, an admin's in one run and a plain user's in another; logout routes get a fresh session each, so the fuzzer cannot log
-itself out. Checks: no server error, the response conforms to the schema (body and content
-type), and a route that requires a token refuses to answer without a valid one.
+access token, an admin's in one run and a plain user's in another; logout routes get a fresh
+session each, so the fuzzer cannot log itself out. Checks: no server error, the response conforms
+to the schema (body and content type), and a route that requires a token refuses to answer
+without a valid one.
 
 The number of cases is printed; `STOREPLANE_FUZZ_EXAMPLES` (per operation and mode) and
 `STOREPLANE_FUZZ_SEED` change how many and which.
@@ -31,18 +32,15 @@ import hypothesis
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase
 from schemathesis.generation.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import content_type_conformance, ignored_auth, response_schema_conformance
 
-from infra.local.servers import free_port
 from storeplane_gateway.__main__ import run_admin
-from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_status.bootstrap import bootstrap
 from storeplane_status.settings import StatusSettings
-from tests.integration.gateway.support import wait_until_ready
+from tests.integration.gateway.support import served
 from tests.unit.gateway.helpers import sign_up, sign_up_admin
 
 pytestmark = pytest.mark.integration
@@ -69,24 +67,8 @@ async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> 
         store_creates_per_minute_per_user=0,
     )
     status = StatusSettings(nats_url=clean_audit, database_url=database_url, graceful_timeout=5.0)
-    async with bootstrap(status):
-        port = free_port()
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
-        )
-        server = uvicorn.Server(config)
-        serving = asyncio.create_task(server.serve())
-        try:
-            base_url = f"http://127.0.0.1:{port}"
-            async with asyncio.timeout(20):
-                while not server.started:  # noqa: ASYNC110 - uvicorn offers no event to wait on
-                    await asyncio.sleep(0.02)
-            async with httpx.AsyncClient(base_url=base_url) as client:
-                await wait_until_ready(client, timeout=20, checks=("nats", "postgres", "status"))
-            yield base_url
-        finally:
-            server.should_exit = True
-            await serving
+    async with bootstrap(status), served(settings) as base_url:
+        yield base_url
 
 
 @dataclass
