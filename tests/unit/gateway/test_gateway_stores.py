@@ -11,7 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from storeplane_contracts import naming
 from storeplane_contracts.events import StoreDeletionRequested, StoreRequested, StoreRetryRequested
-from storeplane_contracts.queries import StoreError, TimelineEntry
+from storeplane_contracts.queries import StoreError, StoreStatus, TimelineEntry
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
@@ -227,11 +227,11 @@ async def test_delete_publishes_the_request_and_answers_202(client: AsyncTestCli
 
 @pytest.mark.parametrize("status", ["requested", "provisioning"])
 async def test_a_store_being_provisioned_cannot_be_deleted_yet(
-    client: AsyncTestClient[Litestar], fakes: Fakes, status: str
+    client: AsyncTestClient[Litestar], fakes: Fakes, status: StoreStatus
 ) -> None:
     """A deletion now would race the provisioning steps (a namespace made after it ran would be left behind)."""
     ada = await sign_up(client)
-    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)
     response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
     message = assert_error(response, 409, "store_busy")
     assert "being provisioned" in message and "once it is ready or failed" in message
@@ -239,18 +239,20 @@ async def test_a_store_being_provisioned_cannot_be_deleted_yet(
 
 
 @pytest.mark.parametrize("status", ["ready", "failed", "degraded"])
-async def test_a_settled_store_can_be_deleted(client: AsyncTestClient[Litestar], fakes: Fakes, status: str) -> None:
+async def test_a_settled_store_can_be_deleted(
+    client: AsyncTestClient[Litestar], fakes: Fakes, status: StoreStatus
+) -> None:
     ada = await sign_up(client)
-    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)
     assert (await client.delete(f"{STORES}/{store.id}", headers=ada.headers)).status_code == 202
     [event] = fakes.bus.published
     assert isinstance(event, StoreDeletionRequested)
 
 
 @pytest.mark.parametrize("status", ["deleting", "deleted"])
-async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: Fakes, status: str) -> None:
+async def test_deleting_twice_is_409(client: AsyncTestClient[Litestar], fakes: Fakes, status: StoreStatus) -> None:
     ada = await sign_up(client)
-    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)  # type: ignore[arg-type]
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one", status=status)
     response = await client.delete(f"{STORES}/{store.id}", headers=ada.headers)
     assert status in assert_error(response, 409, "already_deleting")
     assert fakes.bus.published == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -218,11 +219,11 @@ async def test_credentials_survive_an_unreachable_cluster_and_a_lost_timeline_no
 
 
 async def test_operator_values_reach_the_chart_under_the_platforms_own(deps: Dependencies) -> None:
-    operator = {
+    operator: dict[events.Engine, dict[str, Any]] = {
         "woocommerce": {"seed": {"enabled": True}, "store": {"host": "evil.example", "extra": "kept"}},
         "medusa": {"unrelated": True},
     }
-    deps = replace(deps, config=replace(CONFIG, engine_values=operator))  # type: ignore[arg-type]
+    deps = replace(deps, config=replace(CONFIG, engine_values=operator))
     assert await run(deps, request()) is Outcome.ACK
     helm = deps.helm
     assert isinstance(helm, FakeHelm)

@@ -115,8 +115,10 @@ def merged(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     result = dict(base)
     for key, value in over.items():
         below = result.get(key)
-        both_mappings = isinstance(below, Mapping) and isinstance(value, Mapping)
-        result[key] = merged(below, value) if both_mappings else value  # type: ignore[arg-type]
+        if isinstance(below, Mapping) and isinstance(value, Mapping):
+            result[key] = merged(below, value)
+        else:
+            result[key] = value
     return result
 
 
