@@ -5,13 +5,20 @@
 # kube-* and etcd come from a throw-away wrapper module that requires
 # k8s.io/kubernetes and replaces each k8s.io/* staging module with its
 # published v0.X version (k8s.io/kubernetes itself points them at ./staging).
+#   build.sh        every binary of the control plane, and Helm
+#   build.sh helm   Helm alone, into the same folder (what the chart tests need: minutes less)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
 cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
 bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION"
-want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kwok-stages-v3.yaml)
+target=${1:-all}
+case "$target" in
+  all) want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok helm kwok-stages-v3.yaml) ;;
+  helm) want=(helm) ;;
+  *) echo "usage: build.sh [helm]" >&2; exit 2 ;;
+esac
 
 missing=()
 for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing+=("$b"); done
@@ -72,12 +79,11 @@ go_install() { # name module@version
   GOBIN="$bin" go install -trimpath -ldflags "$ldflags" "$2"
 }
 
-( build_kube )
-go_install kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
-go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
-# kwok's own stages (how simulated nodes and pods move through their lives), from its module;
-# pod deletion is our own (stages/pod-delete.yaml), added by cluster.py.
-if [ ! -e "$bin/kwok-stages-v3.yaml" ]; then
+kwok_stages() {
+  # kwok's own stages (how simulated nodes and pods move through their lives), from its module;
+  # pod deletion is our own (stages/pod-delete.yaml), added by cluster.py.
+  [ -e "$bin/kwok-stages-v3.yaml" ] && return 0
+  local stages f
   stages="$(GOFLAGS= go env GOMODCACHE)/sigs.k8s.io/kwok@v$KWOK_VERSION/kustomize/stage"
   for f in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-with-lease \
            pod/general/pod-create pod/general/pod-init-container-running \
@@ -87,6 +93,13 @@ if [ ! -e "$bin/kwok-stages-v3.yaml" ]; then
     # init containers to Ready, in seconds rather than half a minute.
     echo "---"; sed 's/jitterDurationMilliseconds: 5000/jitterDurationMilliseconds: 1000/' "$stages/$f.yaml"
   done > "$bin/kwok-stages-v3.yaml.tmp" && mv "$bin/kwok-stages-v3.yaml.tmp" "$bin/kwok-stages-v3.yaml"
+}
+
+if [ "$target" = all ]; then
+  ( build_kube )
+  go_install kwok "sigs.k8s.io/kwok/cmd/kwok@v$KWOK_VERSION"
+  kwok_stages
 fi
+go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
 echo "built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
 echo "$bin"

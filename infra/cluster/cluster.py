@@ -1,12 +1,14 @@
 """The local Kubernetes control plane: etcd, kube-apiserver, kube-controller-manager,
 kube-scheduler and kwok's simulated nodes, on loopback, without containers.
 
-    python3 infra/cluster/cluster.py up|down|status
+    python3 infra/cluster/cluster.py up|stop|down|status|bin|helm
 
 `up` builds the binaries once (build.sh, cached outside the repository), starts whatever
 is not running, waits until the API server is ready and the nodes are Ready, and writes a
 kubeconfig to `<state>/kubeconfig`. It is idempotent. `stop` stops every process and keeps
-the state; `down` stops them and removes the state. Standard library only: it runs before any virtualenv.
+the state; `down` stops them and removes the state. `bin` prints the folder of the binaries,
+`helm` the path of Helm alone (built without the control plane). Standard library only: it
+runs before any virtualenv.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -51,12 +53,19 @@ def log(message: str) -> None:
     print(f"cluster: {message}", file=sys.stderr, flush=True)
 
 
-def binaries() -> Path:
-    """Build (once) and return the folder of cached binaries."""
-    result = subprocess.run(["bash", str(HERE / "build.sh")], stdout=subprocess.PIPE, text=True, check=False)
+def binaries(*only: str) -> Path:
+    """Build (once) and return the folder of cached binaries: all of them, or only the build.sh
+    targets named (`helm`)."""
+    result = subprocess.run(["bash", str(HERE / "build.sh"), *only], stdout=subprocess.PIPE, text=True, check=False)
     if result.returncode != 0:
-        raise SystemExit(f"cluster: building the control plane failed (exit {result.returncode})")
+        what = " ".join(only) or "the control plane"
+        raise SystemExit(f"cluster: building {what} failed (exit {result.returncode})")
     return Path(result.stdout.strip().splitlines()[-1])
+
+
+def helm_binary() -> Path:
+    """Helm alone, built (once) into the same cache: what chart tests need, without the control plane."""
+    return binaries("helm") / "helm"
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,10 @@ class Layout:
     @property
     def token_file(self) -> Path:
         return self.pki / "tokens.csv"
+
+    @property
+    def kwok_stages(self) -> Path:
+        return self.dir / "kwok-stages.yaml"
 
     def pid_file(self, component: str) -> Path:
         return self.dir / "run" / f"{component}.pid"
@@ -185,68 +198,91 @@ def openssl(*args: str) -> None:
 
 
 def ensure_pki(layout: Layout) -> str:
-    """A CA, the API server's serving certificate, the service-account key pair and an admin token."""
-    pki = layout.pki
-    pki.mkdir(parents=True, exist_ok=True)
-    if not (pki / "ca.crt").exists():
-        openssl(
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "3650",
-            "-subj",
-            "/CN=storeplane-local-ca",
-            "-keyout",
-            str(pki / "ca.key"),
-            "-out",
-            str(pki / "ca.crt"),
-        )
-    if not (pki / "apiserver.crt").exists():
-        ext = pki / "apiserver.ext"
-        ext.write_text(
-            "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
-            "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
-            "extendedKeyUsage=serverAuth\n"
-        )
-        openssl(
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=kube-apiserver",
-            "-keyout",
-            str(pki / "apiserver.key"),
-            "-out",
-            str(pki / "apiserver.csr"),
-        )
-        openssl(
-            "x509",
-            "-req",
-            "-in",
-            str(pki / "apiserver.csr"),
-            "-CA",
-            str(pki / "ca.crt"),
-            "-CAkey",
-            str(pki / "ca.key"),
-            "-CAcreateserial",
-            "-days",
-            "3650",
-            "-extfile",
-            str(ext),
-            "-out",
-            str(pki / "apiserver.crt"),
-        )
-    if not (pki / "sa.key").exists():
-        openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
-        openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
-    if not layout.token_file.exists():
-        layout.token_file.write_text(f"{secrets.token_hex(24)},storeplane-admin,storeplane-admin,system:masters\n")
-        layout.token_file.chmod(0o600)
-    return layout.token_file.read_text().split(",", 1)[0]
+    """A CA, the API server's serving certificate, the service-account key pair and an admin token;
+    each is made once and kept. Returns the token."""
+    layout.pki.mkdir(parents=True, exist_ok=True)
+    ensure_ca(layout.pki)
+    ensure_serving_certificate(layout.pki)
+    ensure_service_account_keys(layout.pki)
+    return ensure_admin_token(layout.token_file)
+
+
+def ensure_ca(pki: Path) -> None:
+    """The CA that signs the serving certificate and that clients trust."""
+    if (pki / "ca.crt").exists():
+        return
+    openssl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "3650",
+        "-subj",
+        "/CN=storeplane-local-ca",
+        "-keyout",
+        str(pki / "ca.key"),
+        "-out",
+        str(pki / "ca.crt"),
+    )
+
+
+def ensure_serving_certificate(pki: Path) -> None:
+    """The API server's certificate, for every name it is reached by, from outside and from pods."""
+    if (pki / "apiserver.crt").exists():
+        return
+    ext = pki / "apiserver.ext"
+    ext.write_text(
+        "subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,"
+        "DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n"
+        "extendedKeyUsage=serverAuth\n"
+    )
+    openssl(
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=kube-apiserver",
+        "-keyout",
+        str(pki / "apiserver.key"),
+        "-out",
+        str(pki / "apiserver.csr"),
+    )
+    openssl(
+        "x509",
+        "-req",
+        "-in",
+        str(pki / "apiserver.csr"),
+        "-CA",
+        str(pki / "ca.crt"),
+        "-CAkey",
+        str(pki / "ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "3650",
+        "-extfile",
+        str(ext),
+        "-out",
+        str(pki / "apiserver.crt"),
+    )
+
+
+def ensure_service_account_keys(pki: Path) -> None:
+    """The key pair the API server signs and checks service-account tokens with."""
+    if (pki / "sa.key").exists():
+        return
+    openssl("genrsa", "-out", str(pki / "sa.key"), "2048")
+    openssl("rsa", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
+
+
+def ensure_admin_token(token_file: Path) -> str:
+    """The kubeconfig's credential: a bearer token of the system:masters group (no client certificate)."""
+    if not token_file.exists():
+        token_file.write_text(f"{secrets.token_hex(24)},storeplane-admin,storeplane-admin,system:masters\n")
+        token_file.chmod(0o600)
+    return token_file.read_text().split(",", 1)[0]
 
 
 def write_kubeconfig(layout: Layout, token: str) -> None:
@@ -381,35 +417,12 @@ def bootstrap_objects() -> str:
     return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
 
 
-# --- commands --------------------------------------------------------------------------
+# --- command lines --------------------------------------------------------------------
 
 
-def up(layout: Layout) -> None:
-    """Start what is not running; if that fails, stop what this call started (no half cluster is left)."""
-    before = {component for component in COMPONENTS if running_pid(layout, component)}
-    try:
-        start_all(layout)
-    except BaseException:
-        for component in reversed(COMPONENTS):
-            if component not in before:
-                stop(layout, component)
-        raise
-
-
-def start_all(layout: Layout) -> None:
-    started = time.monotonic()
-    bin_dir = binaries()
-    layout.dir.mkdir(parents=True, exist_ok=True)
-    token = ensure_pki(layout)
-    write_kubeconfig(layout, token)
-    if all(running_pid(layout, c) for c in COMPONENTS) and api_ready(layout, token):
-        log("already running")
-        return
-    pki = layout.pki
-    b = str(bin_dir)
-    commands: dict[str, list[str]] = {}
-    commands["etcd"] = [
-        f"{b}/etcd",
+def etcd_command(layout: Layout, bin_dir: Path) -> list[str]:
+    return [
+        f"{bin_dir}/etcd",
         "--name",
         "storeplane",
         "--data-dir",
@@ -430,9 +443,12 @@ def start_all(layout: Layout) -> None:
         "--log-level",
         "warn",
     ]
-    start(layout, "etcd", commands["etcd"])
-    commands["kube-apiserver"] = [
-        f"{b}/kube-apiserver",
+
+
+def apiserver_command(layout: Layout, bin_dir: Path) -> list[str]:
+    pki = layout.pki
+    return [
+        f"{bin_dir}/kube-apiserver",
         "--etcd-servers",
         f"http://127.0.0.1:{ETCD_PORT}",
         "--bind-address",
@@ -467,13 +483,14 @@ def start_all(layout: Layout) -> None:
         "--v",
         "1",
     ]
-    start(layout, "kube-apiserver", commands["kube-apiserver"])
-    wait_until("the API server to be ready", lambda: api_ready(layout, token), 90, layout, commands)
-    kubeconfig = str(layout.kubeconfig)
-    commands["kube-controller-manager"] = [
-        f"{b}/kube-controller-manager",
+
+
+def controller_manager_command(layout: Layout, bin_dir: Path) -> list[str]:
+    pki = layout.pki
+    return [
+        f"{bin_dir}/kube-controller-manager",
         "--kubeconfig",
-        kubeconfig,
+        str(layout.kubeconfig),
         "--secure-port",
         "0",
         "--service-account-private-key-file",
@@ -493,11 +510,13 @@ def start_all(layout: Layout) -> None:
         "--v",
         "1",
     ]
-    start(layout, "kube-controller-manager", commands["kube-controller-manager"])
-    commands["kube-scheduler"] = [
-        f"{b}/kube-scheduler",
+
+
+def scheduler_command(layout: Layout, bin_dir: Path) -> list[str]:
+    return [
+        f"{bin_dir}/kube-scheduler",
         "--kubeconfig",
-        kubeconfig,
+        str(layout.kubeconfig),
         "--secure-port",
         "0",
         "--leader-elect=false",
@@ -505,19 +524,15 @@ def start_all(layout: Layout) -> None:
         "--v",
         "1",
     ]
-    start(layout, "kube-scheduler", commands["kube-scheduler"])
-    stages = layout.dir / "kwok-stages.yaml"
-    stages.write_text(
-        "\n---\n".join(
-            f.read_text() for f in [bin_dir / "kwok-stages-v3.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
-        )
-    )
-    commands["kwok"] = [
-        f"{b}/kwok",
+
+
+def kwok_command(layout: Layout, bin_dir: Path) -> list[str]:
+    return [
+        f"{bin_dir}/kwok",
         "--kubeconfig",
-        kubeconfig,
+        str(layout.kubeconfig),
         "--config",
-        str(stages),
+        str(layout.kwok_stages),
         "--manage-all-nodes=false",
         "--manage-nodes-with-annotation-selector",
         "kwok.x-k8s.io/node=fake",
@@ -530,30 +545,110 @@ def start_all(layout: Layout) -> None:
         "--server-address",
         f"127.0.0.1:{KWOK_PORT}",
     ]
-    start(layout, "kwok", commands["kwok"])
-    kubectl(bin_dir, layout, "apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
+
+
+# How each component is started, from the layout and the folder of binaries.
+COMMAND_LINES: dict[str, Callable[[Layout, Path], list[str]]] = {
+    "etcd": etcd_command,
+    "kube-apiserver": apiserver_command,
+    "kube-controller-manager": controller_manager_command,
+    "kube-scheduler": scheduler_command,
+    "kwok": kwok_command,
+}
+
+
+# --- commands --------------------------------------------------------------------------
+
+
+def up(layout: Layout) -> None:
+    """Start what is not running; if that fails, stop what this call started (no half cluster is left)."""
+    before = {component for component in COMPONENTS if running_pid(layout, component)}
+    try:
+        start_all(layout)
+    except BaseException:
+        for component in reversed(COMPONENTS):
+            if component not in before:
+                stop(layout, component)
+        raise
+
+
+def start_all(layout: Layout) -> None:
+    """Start whatever is not running, in order: etcd and the API server, the controllers, kwok and
+    its nodes; then wait until the nodes are Ready and the controllers work."""
+    started = time.monotonic()
+    bin_dir = binaries()
+    layout.dir.mkdir(parents=True, exist_ok=True)
+    token = ensure_pki(layout)
+    write_kubeconfig(layout, token)
+    if all(running_pid(layout, c) for c in COMPONENTS) and api_ready(layout, token):
+        log("already running")
+        return
+    plane = ControlPlane(layout, bin_dir)
+    start_api_server(plane, token)
+    start_controllers(plane)
+    start_kwok(plane)
+    wait_until_settled(plane)
+    log(f"ready in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
+
+
+@dataclass
+class ControlPlane:
+    """The components started so far by one `up`, with their command lines: a start-up wait starts
+    again any of them that dies meanwhile."""
+
+    layout: Layout
+    bin_dir: Path
+    commands: dict[str, list[str]] = field(default_factory=dict)
+
+    def launch(self, component: str) -> None:
+        self.commands[component] = COMMAND_LINES[component](self.layout, self.bin_dir)
+        start(self.layout, component, self.commands[component])
+
+    def wait_until(self, what: str, check: Callable[[], bool], timeout: float) -> None:
+        wait_until(what, check, timeout, self.layout, self.commands)
+
+    def kubectl(self, *args: str, stdin: str | None = None) -> str:
+        return kubectl(self.bin_dir, self.layout, *args, stdin=stdin)
+
+
+def start_api_server(plane: ControlPlane, token: str) -> None:
+    """etcd, then the API server on it; wait until the API server is ready."""
+    plane.launch("etcd")
+    plane.launch("kube-apiserver")
+    plane.wait_until("the API server to be ready", lambda: api_ready(plane.layout, token), 90)
+
+
+def start_controllers(plane: ControlPlane) -> None:
+    plane.launch("kube-controller-manager")
+    plane.launch("kube-scheduler")
+
+
+def start_kwok(plane: ControlPlane) -> None:
+    """kwok with its stages and ours, and the fixed objects: among them the nodes it animates."""
+    stages = [plane.bin_dir / "kwok-stages-v3.yaml", *sorted((HERE / "stages").glob("*.yaml"))]
+    plane.layout.kwok_stages.write_text("\n---\n".join(f.read_text() for f in stages))
+    plane.launch("kwok")
+    plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
+
+
+def wait_until_settled(plane: ControlPlane) -> None:
+    """The nodes Ready, and the controllers at work (they create the default service account)."""
 
     def nodes_ready() -> bool:
-        out = kubectl(
-            bin_dir,
-            layout,
-            "get",
-            "nodes",
-            "-o",
-            "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}",
+        out = plane.kubectl(
+            "get", "nodes", "-o", "jsonpath={range .items[*]}{.status.conditions[?(@.type=='Ready')].status}{' '}{end}"
         )
         return out.split().count("True") >= NODES
 
     def default_service_account() -> bool:
         try:
-            kubectl(bin_dir, layout, "get", "serviceaccount", "default", "-n", "default")
+            plane.kubectl("get", "serviceaccount", "default", "-n", "default")
         except RuntimeError:
             return False
         return True
 
-    wait_until("the nodes to be Ready", nodes_ready, 60, layout, commands)
-    wait_until("the controllers to run", default_service_account, 60, layout, commands)
-    log(f"ready in {time.monotonic() - started:.1f}s; kubeconfig: {layout.kubeconfig}")
+    plane.wait_until("the nodes to be Ready", nodes_ready, 60)
+    plane.wait_until("the controllers to run", default_service_account, 60)
 
 
 def stop_all(layout: Layout) -> None:
@@ -599,7 +694,7 @@ def status(layout: Layout) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=("up", "stop", "down", "status", "bin"))
+    parser.add_argument("command", choices=("up", "stop", "down", "status", "bin", "helm"))
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="where the cluster keeps its state")
     args = parser.parse_args()
     layout = Layout(args.dir.resolve())
@@ -611,6 +706,8 @@ def main() -> int:
         stop_all(layout)
     elif args.command == "bin":
         print(binaries())
+    elif args.command == "helm":
+        print(helm_binary())
     else:
         return status(layout)
     return 0

@@ -19,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 def free_port() -> int:
@@ -141,66 +142,82 @@ def _check_reachable(folder: Path, account: pwd.struct_passwd) -> None:
             )
 
 
+@dataclass(frozen=True)
+class _Owner:
+    """Whom Postgres' processes run as: the `postgres` account when we are root, else ourselves."""
+
+    account: pwd.struct_passwd | None
+
+    def options(self) -> dict[str, Any]:
+        """subprocess keywords that run as the account, with its own group only: none of root's
+        (they would decide which folders it may enter)."""
+        if self.account is None:
+            return {"user": None, "group": None, "extra_groups": None}
+        return {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
+
+    def take(self, path: Path) -> None:
+        if self.account is not None:
+            shutil.chown(path, self.account.pw_uid, self.account.pw_gid)
+
+
 def start_postgres(
     data_dir: Path, port: int | None = None, database: str = "storeplane", *, durable: bool = True
 ) -> Server:
     port = port or free_port()
     bindir = postgres_bindir()
-    account = _server_account()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    if account:
-        shutil.chown(data_dir, account.pw_uid, account.pw_gid)
-        os.chmod(data_dir, 0o700)
-        _check_reachable(data_dir.resolve().parent, account)
-    # The server runs as that account with its own group only, none of root's (they would decide
-    # which folders it may enter).
-    uid, gid = (account.pw_uid, account.pw_gid) if account else (None, None)
-    groups: list[int] | None = [] if account else None
+    owner = _Owner(_server_account())
+    _prepare_data_dir(data_dir, owner)
     pgdata = data_dir / "pgdata"
     if not (pgdata / "PG_VERSION").exists():
-        result = subprocess.run(
-            [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            capture_output=True,
-            text=True,
-            cwd=data_dir,
-            user=uid,
-            group=gid,
-            extra_groups=groups,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+        _initdb(bindir, pgdata, data_dir, owner)
     log = data_dir / "postgres.log"
     log.touch()
-    if account:
-        shutil.chown(log, account.pw_uid, account.pw_gid)
-    process = spawn(
-        [
-            bindir / "postgres",
-            "-D",
-            str(pgdata),
-            "-p",
-            str(port),
-            "-c",
-            "listen_addresses=127.0.0.1",
-            "-c",
-            f"unix_socket_directories={data_dir}",
-            "-c",
-            f"fsync={'on' if durable else 'off'}",
-            "-c",
-            "max_connections=200",
-        ],
-        log,
-        cwd=data_dir,
-        user=uid,
-        group=gid,
-        extra_groups=groups,
-    )
+    owner.take(log)
+    process = spawn(_postgres_args(bindir, pgdata, data_dir, port, durable), log, cwd=data_dir, **owner.options())
     wait_for_port(port, process=process)
     url = f"postgresql://storeplane@127.0.0.1:{port}/postgres"
     _create_database(bindir, port, database)
     return Server(
         "postgres", f"postgresql://storeplane@127.0.0.1:{port}/{database}", port, process, log, {"admin_url": url}
     )
+
+
+def _prepare_data_dir(data_dir: Path, owner: _Owner) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if owner.account is not None:
+        owner.take(data_dir)
+        os.chmod(data_dir, 0o700)
+        _check_reachable(data_dir.resolve().parent, owner.account)
+
+
+def _initdb(bindir: Path, pgdata: Path, data_dir: Path, owner: _Owner) -> None:
+    result = subprocess.run(
+        [bindir / "initdb", "-D", str(pgdata), "-U", "storeplane", "--auth=trust", "-E", "UTF8", "--no-sync"],
+        capture_output=True,
+        text=True,
+        cwd=data_dir,
+        **owner.options(),
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"initdb failed: {result.stderr.strip() or result.stdout.strip()}")
+
+
+def _postgres_args(bindir: Path, pgdata: Path, data_dir: Path, port: int, durable: bool) -> list[str | Path]:
+    return [
+        bindir / "postgres",
+        "-D",
+        str(pgdata),
+        "-p",
+        str(port),
+        "-c",
+        "listen_addresses=127.0.0.1",
+        "-c",
+        f"unix_socket_directories={data_dir}",
+        "-c",
+        f"fsync={'on' if durable else 'off'}",
+        "-c",
+        "max_connections=200",
+    ]
 
 
 def _create_database(bindir: Path, port: int, database: str) -> None:

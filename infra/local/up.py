@@ -12,9 +12,10 @@ import os
 import signal
 import sys
 import threading
+from pathlib import Path
 
 from infra.cluster import cluster
-from infra.local.platform import service_env, start_services
+from infra.local.platform import ServiceProcess, service_env, start_services
 from infra.local.servers import start_nats, start_postgres
 from storeplane_runtime.settings import STATE_DIR
 
@@ -47,31 +48,38 @@ def main() -> int:
         for service in services:
             running.callback(service.stop)
         running.callback(print, "stopping...", file=sys.stderr, flush=True)
-        api = f"http://127.0.0.1:{http_port}"
-        print(
-            f"""
+        print(welcome(http_port, layout.kubeconfig, bin_dir, postgres.url), flush=True)
+        run_until_stopped(services)
+        return 0
+
+
+def welcome(http_port: int, kubeconfig: Path, bin_dir: Path, database_url: str) -> str:
+    """What runs where, and the first commands to try."""
+    api = f"http://127.0.0.1:{http_port}"
+    return f"""
 Storeplane is up.
   API          {api}/api/v1
   API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
   metrics      {api}/metrics
-  kubectl      export KUBECONFIG={layout.kubeconfig}; {bin_dir}/kubectl get ns
+  kubectl      export KUBECONFIG={kubeconfig}; {bin_dir}/kubectl get ns
   get a token  curl -s -X POST {api}/api/v1/auth/register -H 'Content-Type: application/json' \\
                  -d '{{"email": "me@example.com", "password": "a-long-password"}}'
-  make it admin STOREPLANE_DATABASE_URL={postgres.url} \\
+  make it admin STOREPLANE_DATABASE_URL={database_url} \\
                  uv run storeplane-gateway admin grant me@example.com
 Press Ctrl-C to stop everything.
-""",
-            flush=True,
-        )
-        stopped = threading.Event()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stopped.set())
-        while not stopped.wait(1):
-            for service in services:
-                if service.process.poll() is not None:
-                    print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
-                    stopped.set()
-        return 0
+"""
+
+
+def run_until_stopped(services: list[ServiceProcess]) -> None:
+    """Until Ctrl-C or SIGTERM, or until a service exits (then everything stops)."""
+    stopped = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopped.set())
+    while not stopped.wait(1):
+        for service in services:
+            if service.process.poll() is not None:
+                print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
+                stopped.set()
 
 
 if __name__ == "__main__":

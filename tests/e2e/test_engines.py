@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TypedDict
 
 import httpx
 import pytest
@@ -19,7 +20,18 @@ pytestmark = pytest.mark.e2e
 # anything much shorter would be guessable.
 MIN_PASSWORD_LENGTH = 20
 
-EXPECTED = {
+
+class Expected(TypedDict):
+    """What an engine's chart promises: its URL paths, workloads, setup jobs and admin login."""
+
+    urls: dict[str, str]
+    statefulsets: set[str]
+    deployments: set[str]
+    jobs: list[str]
+    login: str
+
+
+EXPECTED: dict[str, Expected] = {
     "woocommerce": {
         # The storefront, the Store API (public, no keys) and the WordPress admin.
         "urls": {"storefront": "/", "api": "/wp-json/wc/store/v1", "admin": "/wp-admin/"},

@@ -144,7 +144,7 @@ async def ordering(
             await asyncio.sleep(float(response.headers["retry-after"]))
 
 
-async def inject_faults(platform: Platform, done: asyncio.Event) -> None:
+async def inject_faults(platform: Platform) -> None:
     rng = random.Random(SEED)
     for fault in FAULTS:
         await asyncio.sleep(rng.uniform(1.5, 4.0))
@@ -156,85 +156,126 @@ async def inject_faults(platform: Platform, done: asyncio.Event) -> None:
             await asyncio.to_thread(platform.restart_nats)
         else:
             await asyncio.to_thread(platform.restart_postgres)
-    done.set()
+
+
+@dataclass
+class Order:
+    """One accepted order: what was sent, and the namespace its store was given."""
+
+    headers: dict[str, str]
+    body: dict[str, str]
+    namespace: str
+
+
+async def register(http: httpx.AsyncClient) -> dict[str, str]:
+    """A new user's authorization header."""
+    email = f"faults-{uuid.uuid4().hex[:6]}@example.com"
+    registered = await retrying(
+        http.post, "/api/v1/auth/register", json={"email": email, "password": "correct horse battery"}
+    )
+    return {"Authorization": f"Bearer {registered.json()['token']}"}
+
+
+async def order_every_store_twice(
+    http: httpx.AsyncClient, auth: dict[str, str], counts: Counter[str]
+) -> dict[str, Order]:
+    """Order each store twice at once, as a client retrying a request it thinks was lost would."""
+    orders: dict[str, Order] = {}
+    for index in range(STORES):
+        headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
+        body = {"name": f"fault-shop-{index}", "engine": "woocommerce"}
+        answers = await asyncio.gather(*(ordering(http, headers, body, counts) for _ in range(2)))
+        counts["duplicate requests"] += 1
+        for created in answers:
+            assert created.status_code == 202, created.text
+        store_ids = {created.json()["id"] for created in answers}
+        if len(store_ids) != 1:
+            pytest.fail(f"one order with one key became stores {store_ids}")
+        orders[answers[0].json()["id"]] = Order(headers, body, answers[0].json()["namespace"])
+        counts["stores accepted"] += 1
+        await asyncio.sleep(1.0)
+    return orders
+
+
+async def order_again(http: httpx.AsyncClient, orders: dict[str, Order], counts: Counter[str]) -> None:
+    """Send every order again after the outages: the stored answer, nothing new."""
+    for store_id, order in orders.items():
+        again = await ordering(http, order.headers, order.body, counts)
+        assert again.status_code == 202 and again.json()["id"] == store_id, again.text
+        assert again.headers["idempotent-replayed"] == "true"
+
+
+async def settled(http: httpx.AsyncClient, auth: dict[str, str], store_id: str) -> dict[str, Any]:
+    """The store once it is `ready` or `failed`."""
+    async with asyncio.timeout(300):
+        while True:
+            response = await retrying(http.get, f"/api/v1/stores/{store_id}", headers=auth)
+            assert response.status_code == 200, response.text
+            if response.json()["status"] in ("ready", "failed"):
+                return dict(response.json())
+            await asyncio.sleep(1.0)
+
+
+def store_violations(store: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
+    """What is wrong with one settled store and its timeline."""
+    violations: list[str] = []
+    if store["status"] != "ready":
+        violations.append(f"{store['name']} {store['status']}: {store['error']}")
+    ids = [e["event_id"] for e in events]
+    if len(ids) != len(set(ids)):
+        violations.append(f"{store['name']}: duplicate timeline entries")
+    # Every step once, in order, none missing; an attempt's start and a retry note may repeat.
+    steps = [e["type"] for e in events if e["type"] not in PER_ATTEMPT]
+    if steps != [step for step in PROVISIONING_STEPS if step not in PER_ATTEMPT]:
+        violations.append(f"{store['name']}: steps repeated, missing or out of order: {steps}")
+    return violations
+
+
+def listing_violations(listed: list[dict[str, Any]], orders: dict[str, Order]) -> list[str]:
+    """The user's store list against the stores accepted."""
+    if sorted(store["id"] for store in listed) == sorted(orders):
+        return []
+    return [f"the user has stores {[store['name'] for store in listed]}, ordered {len(orders)}"]
+
+
+def release_violations(releases: dict[str, list[Any]]) -> list[str]:
+    """Namespaces without exactly one deployed Helm release."""
+    return [
+        f"{namespace}: releases {found}"
+        for namespace, found in releases.items()
+        if [r["status"] for r in found] != ["deployed"]
+    ]
+
+
+async def replay_differences(platform: Platform) -> list[str]:
+    """Where the read models differ from a replay of the stream into a fresh database."""
+    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
+    await ensure_database(replay_url)
+    await replay(platform.nats.url, replay_url)
+    return differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
 
 
 async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
     platform: Platform, kubeconfig: Path, cluster_bin: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     async with httpx.AsyncClient(base_url=platform.api, timeout=30) as http:
-        email = f"faults-{uuid.uuid4().hex[:6]}@example.com"
-        registered = await retrying(
-            http.post, "/api/v1/auth/register", json={"email": email, "password": "correct horse battery"}
-        )
-        auth = {"Authorization": f"Bearer {registered.json()['token']}"}
-
-        faults_done = asyncio.Event()
-        faults = asyncio.create_task(inject_faults(platform, faults_done))
-        accepted: dict[str, str] = {}
-        orders: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
-        for index in range(STORES):
-            # Each order is sent twice at once, as a client retrying a request it thinks was lost would.
-            headers = {**auth, "Idempotency-Key": str(uuid.uuid4())}
-            body = {"name": f"fault-shop-{index}", "engine": "woocommerce"}
-            answers = await asyncio.gather(*(ordering(http, headers, body, platform.counts) for _ in range(2)))
-            platform.counts["duplicate requests"] += 1
-            for created in answers:
-                assert created.status_code == 202, created.text
-            store_ids = {created.json()["id"] for created in answers}
-            if len(store_ids) != 1:
-                pytest.fail(f"one order with one key became stores {store_ids}")
-            accepted[answers[0].json()["id"]] = answers[0].json()["namespace"]
-            orders[answers[0].json()["id"]] = (headers, body)
-            platform.counts["stores accepted"] += 1
-            await asyncio.sleep(1.0)
+        auth = await register(http)
+        faults = asyncio.create_task(inject_faults(platform))
+        orders = await order_every_store_twice(http, auth, platform.counts)
         await faults
-        # Sent again after the outages: the stored answer, nothing new.
-        for store_id, (headers, body) in orders.items():
-            again = await ordering(http, headers, body, platform.counts)
-            assert again.status_code == 202 and again.json()["id"] == store_id, again.text
-            assert again.headers["idempotent-replayed"] == "true"
-
-        async def settled(store_id: str) -> dict[str, Any]:
-            async with asyncio.timeout(300):
-                while True:
-                    response = await retrying(http.get, f"/api/v1/stores/{store_id}", headers=auth)
-                    assert response.status_code == 200, response.text
-                    if response.json()["status"] in ("ready", "failed"):
-                        return dict(response.json())
-                    await asyncio.sleep(1.0)
-
-        final = {store_id: await settled(store_id) for store_id in accepted}
+        await order_again(http, orders, platform.counts)
+        final = {store_id: await settled(http, auth, store_id) for store_id in orders}
         timelines = {
             store_id: (await retrying(http.get, f"/api/v1/stores/{store_id}/events", headers=auth)).json()["events"]
-            for store_id in accepted
+            for store_id in orders
         }
         listed = (await retrying(http.get, "/api/v1/stores", headers=auth)).json()["stores"]
 
-    violations: list[str] = []
-    for store_id, store in final.items():
-        if store["status"] != "ready":
-            violations.append(f"{store['name']} {store['status']}: {store['error']}")
-        events = timelines[store_id]
-        ids = [e["event_id"] for e in events]
-        if len(ids) != len(set(ids)):
-            violations.append(f"{store['name']}: duplicate timeline entries")
-        # Every step once, in order, none missing; an attempt's start and a retry note may repeat.
-        steps = [e["type"] for e in events if e["type"] not in PER_ATTEMPT]
-        if steps != [step for step in PROVISIONING_STEPS if step not in PER_ATTEMPT]:
-            violations.append(f"{store['name']}: steps repeated, missing or out of order: {steps}")
-    if sorted(store["id"] for store in listed) != sorted(accepted):
-        violations.append(f"the user has stores {[store['name'] for store in listed]}, ordered {len(accepted)}")
-    releases = await helm_releases(cluster_bin, kubeconfig, list(accepted.values()))
-    for namespace, found in releases.items():
-        if [r["status"] for r in found] != ["deployed"]:
-            violations.append(f"{namespace}: releases {found}")
-
-    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
-    await ensure_database(replay_url)
-    await replay(platform.nats.url, replay_url)
-    diff = differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
-    violations += diff
+    violations = [v for store_id, store in final.items() for v in store_violations(store, timelines[store_id])]
+    violations += listing_violations(listed, orders)
+    namespaces = [order.namespace for order in orders.values()]
+    violations += release_violations(await helm_releases(cluster_bin, kubeconfig, namespaces))
+    violations += await replay_differences(platform)
 
     platform.counts["stores ready"] = sum(s["status"] == "ready" for s in final.values())
     # Stores whose provisioning was interrupted and resumed on redelivery.

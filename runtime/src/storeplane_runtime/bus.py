@@ -8,6 +8,7 @@ command given through the API, kept for `audit_retention_seconds`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker
@@ -28,16 +29,21 @@ STORES_STREAM = JStream(name=subjects.STREAM, declare=False)
 NO_SUCH_STREAM = 10059
 
 
-def stream_config() -> StreamConfig:
-    """Limits retention (not work-queue): the read models must be rebuildable by replay."""
+def _kept_stream(name: str, stream_subjects: Sequence[str], **limits: Any) -> StreamConfig:
+    """A file-backed stream with limits retention (not work-queue), deduplicated by message id."""
     return StreamConfig(
-        name=subjects.STREAM,
-        subjects=list(subjects.STREAM_SUBJECTS),
+        name=name,
+        subjects=list(stream_subjects),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         duplicate_window=subjects.DUPLICATE_WINDOW_SECONDS,
-        max_msgs_per_subject=-1,
+        **limits,
     )
+
+
+def stream_config() -> StreamConfig:
+    """Limits retention (not work-queue): the read models must be rebuildable by replay."""
+    return _kept_stream(subjects.STREAM, subjects.STREAM_SUBJECTS, max_msgs_per_subject=-1)
 
 
 async def ensure_stream(js: JetStreamContext) -> None:
@@ -47,14 +53,7 @@ async def ensure_stream(js: JetStreamContext) -> None:
 
 def audit_stream_config(max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS) -> StreamConfig:
     """The audit trail: append-only, file-backed, deduplicated by record id, aged out after `max_age_seconds`."""
-    return StreamConfig(
-        name=subjects.AUDIT_STREAM,
-        subjects=list(subjects.AUDIT_STREAM_SUBJECTS),
-        retention=RetentionPolicy.LIMITS,
-        storage=StorageType.FILE,
-        duplicate_window=subjects.DUPLICATE_WINDOW_SECONDS,
-        max_age=max_age_seconds,
-    )
+    return _kept_stream(subjects.AUDIT_STREAM, subjects.AUDIT_STREAM_SUBJECTS, max_age=max_age_seconds)
 
 
 async def ensure_audit_stream(

@@ -8,8 +8,9 @@ import json
 import os
 import subprocess
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes_asyncio import client, config, watch
@@ -28,17 +29,24 @@ async def api(kubeconfig: Path) -> AsyncIterator[client.ApiClient]:
         yield api_client
 
 
-async def watch_until(list_call, predicate, *, timeout: float = 90, **kwargs) -> dict:
+async def watch_until(
+    list_call: Callable[..., Any],
+    predicate: Callable[[str, dict[str, Any]], bool],
+    *,
+    timeout: float = 90,
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Follow a watch until an event's object satisfies `predicate`; return that object."""
     async with asyncio.timeout(timeout):
         while True:
             async with watch.Watch(return_type="object") as w:
                 async for event in w.stream(list_call, timeout_seconds=30, **kwargs):
                     if predicate(event["type"], event["object"]):
-                        return event["object"]
+                        found: dict[str, Any] = event["object"]
+                        return found
 
 
-def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:
+def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict[str, Any]:
     result = subprocess.run(
         [str(cluster_bin / "helm"), *args, "--output", "json"],
         capture_output=True,
@@ -47,7 +55,8 @@ def helm(cluster_bin: Path, kubeconfig: Path, *args: str) -> dict:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    release: dict[str, Any] = json.loads(result.stdout)
+    return release
 
 
 @pytest.fixture
@@ -98,7 +107,7 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     )
     assert release["info"]["status"] == "deployed"
 
-    def replicas_ready(kind: str, obj: dict) -> bool:
+    def replicas_ready(kind: str, obj: dict[str, Any]) -> bool:
         spec, status = obj.get("spec", {}), obj.get("status", {})
         return bool(status.get("readyReplicas", 0) >= spec.get("replicas", 1))
 
@@ -167,7 +176,7 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
 
     terminating = await core.delete_namespace(ns)
 
-    def gone(event_type: str, obj: dict) -> bool:
+    def gone(event_type: str, obj: dict[str, Any]) -> bool:
         return event_type == "DELETED"
 
     # Watching from the deletion's resource version cannot miss the DELETED event.

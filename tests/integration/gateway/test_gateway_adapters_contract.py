@@ -6,40 +6,27 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from storeplane_contracts.events import new_id
-from storeplane_gateway.api_tokens import PostgresApiTokens
-from storeplane_gateway.database import ensure_schema
-from storeplane_gateway.idempotency_keys import PostgresIdempotencyKeys
-from storeplane_gateway.logins import PostgresLoginThrottle
-from storeplane_gateway.ports import (
-    ApiToken,
-    ApiTokens,
-    IdempotencyKey,
-    IdempotencyKeys,
-    KeyClaimed,
-    KeyHeld,
-    LoginClaim,
-    LoginThrottle,
-    NameTaken,
-    QuotaExceeded,
-    Session,
-    Sessions,
-    StoredResponse,
-    StoreSlot,
-    StoreSlots,
-    TokenNameTaken,
-    Users,
-)
-from storeplane_gateway.sessions import PostgresSessions
-from storeplane_gateway.slots import PostgresStoreSlots
-from storeplane_gateway.users import PostgresUsers
+from storeplane_gateway.adapters.postgres.api_tokens import PostgresApiTokens
+from storeplane_gateway.adapters.postgres.idempotency_keys import PostgresIdempotencyKeys
+from storeplane_gateway.adapters.postgres.logins import PostgresLoginThrottle
+from storeplane_gateway.adapters.postgres.migrations import ensure_schema
+from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
+from storeplane_gateway.adapters.postgres.slots import PostgresStoreSlots
+from storeplane_gateway.adapters.postgres.users import PostgresUsers
+from storeplane_gateway.domain.api_tokens import ApiToken
+from storeplane_gateway.domain.errors import NameTaken, QuotaExceeded, TokenNameTaken
+from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
+from storeplane_gateway.domain.sessions import LoginClaim, Session
+from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.ports import ApiTokens, IdempotencyKeys, LoginThrottle, Sessions, StoreSlots, Users
+from tests.integration.gateway.clocks import ManualClock, advance_database_clock, pool_on_a_moving_clock
 from tests.unit.gateway.fakes import (
     InMemoryApiTokens,
     InMemoryIdempotencyKeys,
@@ -65,24 +52,33 @@ class Backend:
     slots: StoreSlots
     logins: LoginThrottle
     idempotency: IdempotencyKeys
+    advance: Callable[[float], Awaitable[None]]  # moves the backend's clock on by that many seconds
 
 
 @pytest.fixture(params=["memory", "postgres"])
 async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIterator[Backend]:
     if request.param == "memory":
-        users = InMemoryUsers()
+        users, clock = InMemoryUsers(), ManualClock()
+
+        async def advance(seconds: float) -> None:
+            clock.advance(seconds)
+
         yield Backend(
             users=users,
             sessions=InMemorySessions(),
             api_tokens=InMemoryApiTokens(users),
-            slots=InMemoryStoreSlots(),
-            logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
-            idempotency=InMemoryIdempotencyKeys(),
+            slots=InMemoryStoreSlots(clock=clock),
+            logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY, clock=clock),
+            idempotency=InMemoryIdempotencyKeys(clock=clock),
+            advance=advance,
         )
         return
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=12)
-    try:
+    async with pool_on_a_moving_clock(database_url, min_size=1, max_size=12) as pool:
         await ensure_schema(pool)
+
+        async def advance_the_database(seconds: float) -> None:
+            await advance_database_clock(pool, seconds)
+
         yield Backend(
             users=PostgresUsers(pool),
             sessions=PostgresSessions(pool),
@@ -90,9 +86,8 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
             slots=PostgresStoreSlots(pool),
             logins=PostgresLoginThrottle(pool, free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
             idempotency=PostgresIdempotencyKeys(pool),
+            advance=advance_the_database,
         )
-    finally:
-        await pool.close()
 
 
 def _session(user_id: str, *, expires_in: timedelta = timedelta(hours=1)) -> Session:
@@ -280,9 +275,9 @@ async def test_failures_beyond_the_free_ones_double_the_wait_up_to_the_cap(backe
     assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=1.0)
     refused = await backend.logins.claim(email)  # within the wait: nothing counted
     assert refused.retry_after == 1.0 and refused.delay_if_failed == 0.0
-    await asyncio.sleep(1.05)
+    await backend.advance(1.05)
     assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=2.0)
-    await asyncio.sleep(2.05)
+    await backend.advance(2.05)
     assert await backend.logins.claim(email) == LoginClaim(delay_if_failed=MAX_DELAY)  # 4 s, capped
     assert await backend.logins.claim("bob@example.com") == LoginClaim()
     await backend.logins.succeeded(email)
@@ -360,7 +355,7 @@ async def test_a_key_is_free_after_its_ttl_and_an_unsettled_claim_after_its_leas
     stale = await _claimed(keys, abandoned, "fp-1", **short_lease)
     assert await keys.claim(answered, "fp-2", **short_ttl) == KeyHeld(fingerprint="fp-1", response=ANSWER)
     assert await keys.claim(abandoned, "fp-2", **short_lease) == KeyHeld(fingerprint="fp-1", response=None)
-    await asyncio.sleep(0.6)
+    await backend.advance(0.6)
     # A completed key outlives the lease; only its ttl frees it.
     assert await keys.claim(answered, "fp-2", **short_lease) == KeyHeld(fingerprint="fp-1", response=ANSWER)
     await _claimed(keys, answered, "fp-2", **short_ttl)
@@ -384,7 +379,7 @@ async def test_concurrent_claims_of_an_expired_key_have_one_winner(backend: Back
     keys, key = backend.idempotency, _key()
     short_ttl = {"ttl": 0.3, "lease": 0.3}
     assert await keys.complete(key, await _claimed(keys, key, "fp-old", **short_ttl), ANSWER)
-    await asyncio.sleep(0.4)
+    await backend.advance(0.4)
     claims = await asyncio.gather(*(keys.claim(key, f"fp-{n}", **short_ttl) for n in range(10)))
     [winner] = [n for n, claim in enumerate(claims) if isinstance(claim, KeyClaimed)]
     assert all(
@@ -393,13 +388,10 @@ async def test_concurrent_claims_of_an_expired_key_have_one_winner(backend: Back
 
 
 async def test_postgres_deletes_expired_keys_when_keys_are_claimed(database_url: str) -> None:
-    pool = await asyncpg.create_pool(database_url, min_size=1, max_size=2)
-    try:
+    async with pool_on_a_moving_clock(database_url, min_size=1, max_size=2) as pool:
         await ensure_schema(pool)
         keys = PostgresIdempotencyKeys(pool)
         await _claimed(keys, _key("old"), "fp-1", ttl=0.3, lease=0.3)
-        await asyncio.sleep(0.4)
+        await advance_database_clock(pool, 0.4)
         await _claimed(keys, _key("new"), "fp-1", ttl=0.3, lease=0.3)
         assert await pool.fetchval("SELECT array_agg(key) FROM gateway_idempotency_keys") == ["new"]
-    finally:
-        await pool.close()

@@ -14,11 +14,11 @@ from litestar.testing import AsyncTestClient
 from storeplane_contracts import naming, subjects
 from storeplane_contracts.events import StoreDeletionRequested, StoreRequested
 from storeplane_contracts.queries import GetStore, GetStoreEvents
+from storeplane_gateway.adapters.nats.status_client import PROBE_STORE_ID
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
-from storeplane_gateway.status_client import PROBE_STORE_ID
 from tests.integration.gateway.support import StatusResponder, stored_events, stream_size, wait_until_ready
-from tests.unit.gateway.helpers import assert_error, order_store, sign_up
+from tests.unit.gateway.helpers import asgi_transport, assert_error, order_store, sign_up
 
 pytestmark = pytest.mark.integration
 
@@ -179,7 +179,7 @@ async def test_concurrent_creates_with_one_idempotency_key_make_one_store(
     """Two overlapping requests (the app on this event loop, not Litestar's one-at-a-time test client):
     each gets the first answer, its replay, or 409 `idempotency_key_in_use` until the first has answered."""
     app = create_app(gateway_settings)
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         await wait_until_ready(client)
         ada = await sign_up(client)

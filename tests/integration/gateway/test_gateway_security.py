@@ -22,7 +22,16 @@ from storeplane_contracts.events import StoreDeleted, StoreRequested, encode, ne
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.integration.gateway.support import StatusResponder, stored_events, wait_until_ready
-from tests.unit.gateway.helpers import STORES, Account, assert_error, log_in, order_store, sign_up, sign_up_admin
+from tests.unit.gateway.helpers import (
+    STORES,
+    Account,
+    asgi_transport,
+    assert_error,
+    log_in,
+    order_store,
+    sign_up,
+    sign_up_admin,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -158,7 +167,7 @@ async def test_concurrent_wrong_passwords_get_at_most_the_free_failures_through(
     """Requests at once on one event loop (not Litestar's one-at-a-time test client), on the real throttle."""
     settings = gateway_settings.model_copy(update={"auth_requests_per_minute_per_address": 0})
     app = create_app(settings)
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
         await wait_until_ready(client)
         await sign_up(client)

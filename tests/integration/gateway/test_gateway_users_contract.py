@@ -11,9 +11,10 @@ import asyncpg
 import pytest
 
 from infra.local.servers import free_port
-from storeplane_gateway.database import ensure_schema
-from storeplane_gateway.ports import DatabaseUnavailable, EmailTaken, Users
-from storeplane_gateway.users import PostgresUsers
+from storeplane_gateway.adapters.postgres.migrations import ensure_schema
+from storeplane_gateway.adapters.postgres.users import PostgresUsers
+from storeplane_gateway.domain.errors import DatabaseUnavailable, EmailTaken
+from storeplane_gateway.ports import Users
 from tests.unit.gateway.fakes import InMemoryUsers
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from storeplane_provisioner.helm import HelmCli
+from storeplane_provisioner.adapters.helm import HelmCli
 
 pytestmark = pytest.mark.integration
 

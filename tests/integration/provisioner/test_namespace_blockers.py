@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client, config
 
-from storeplane_provisioner.cluster import KubernetesCluster
+from storeplane_provisioner.adapters.kubernetes.cluster import KubernetesCluster
 from storeplane_provisioner.errors import StepTimedOut
 
 pytestmark = pytest.mark.integration

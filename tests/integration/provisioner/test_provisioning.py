@@ -13,7 +13,7 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from storeplane_contracts import events, naming
-from storeplane_provisioner.bootstrap import start
+from storeplane_provisioner.bootstrap import running
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_runtime.bus import publish_event
 from tests.integration.provisioner.support import events_of
@@ -25,8 +25,7 @@ pytestmark = pytest.mark.integration
 async def test_store_is_provisioned_then_deleted(
     provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
 ) -> None:
-    provisioner = await start(provisioner_settings)
-    try:
+    async with running(provisioner_settings):
         store_id = str(uuid.uuid4())
         namespace = naming.namespace_for("it-shop", store_id)
         request = events.StoreRequested(
@@ -36,7 +35,9 @@ async def test_store_is_provisioned_then_deleted(
         timeline = await events_of(provisioner_settings.nats_url, store_id, events.StoreReady)
         types = [type(e).__name__ for e in timeline]
         assert types == PROVISIONING_STEPS, timeline[-1]
-        assert timeline[-1].urls == {
+        ready = timeline[-1]
+        assert isinstance(ready, events.StoreReady)
+        assert ready.urls == {
             "storefront": "http://it-shop.stores.localhost/",
             "api": "http://it-shop.stores.localhost/wp-json/wc/store/v1",
             "admin": "http://it-shop.stores.localhost/wp-admin/",
@@ -71,16 +72,13 @@ async def test_store_is_provisioned_then_deleted(
             with pytest.raises(ApiException) as gone:
                 await core.read_namespace(namespace)
             assert gone.value.status == 404
-    finally:
-        await provisioner.stop()
 
 
 async def test_quota_too_small_fails_with_a_reason(
     provisioner_settings: ProvisionerSettings, broker: NatsBroker
 ) -> None:
     settings = provisioner_settings.model_copy(update={"quota_requests_cpu": "10m", "deadline_seconds": 60})
-    provisioner = await start(settings)
-    try:
+    async with running(settings):
         store_id = str(uuid.uuid4())
         request = events.StoreRequested(
             store_id=store_id,
@@ -95,5 +93,3 @@ async def test_quota_too_small_fails_with_a_reason(
         assert isinstance(failure, events.ProvisioningFailed), failure
         assert (failure.step, failure.reason, failure.retryable) == ("readiness", "quota_exceeded", False)
         assert "exceeded quota" in failure.message and "Deployment/" in failure.message
-    finally:
-        await provisioner.stop()

@@ -14,7 +14,7 @@ import pytest
 from faststream.nats import NatsBroker
 
 from storeplane_contracts import events, naming
-from storeplane_provisioner.bootstrap import start
+from storeplane_provisioner.bootstrap import running
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_runtime.bus import publish_event
 from tests.integration.provisioner.support import events_of
@@ -75,8 +75,7 @@ async def test_the_chart_service_account_can_provision_and_delete(
     provisioner_settings: ProvisionerSettings, broker: NatsBroker, service_account_kubeconfig: Path
 ) -> None:
     settings = provisioner_settings.model_copy(update={"kubeconfig": service_account_kubeconfig})
-    provisioner = await start(settings)
-    try:
+    async with running(settings):
         store_id = str(uuid.uuid4())
         namespace = naming.namespace_for("rbac-shop", store_id)
         await publish_event(
@@ -90,8 +89,6 @@ async def test_the_chart_service_account_can_provision_and_delete(
         await publish_event(broker, events.StoreDeletionRequested(store_id=store_id, owner_id="o", namespace=namespace))
         deletion = await events_of(settings.nats_url, store_id, events.StoreDeleted)
         assert isinstance(deletion[-1], events.StoreDeleted), deletion[-1]
-    finally:
-        await provisioner.stop()
 
 
 def test_the_service_account_may_change_nothing_outside_store_namespaces(

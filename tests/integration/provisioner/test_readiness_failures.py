@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from kubernetes_asyncio import client, watch
 
-from storeplane_provisioner.cluster import KubernetesCluster, connect
+from storeplane_provisioner.adapters.kubernetes.cluster import KubernetesCluster, connect
 from storeplane_provisioner.errors import PermanentError, StepTimedOut
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,7 @@ from kubernetes_asyncio import client, config
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from storeplane_contracts import events, naming, subjects
-from storeplane_provisioner.bootstrap import start
+from storeplane_provisioner.bootstrap import running
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_runtime.bus import publish_event, stream_has
 from tests.integration.provisioner.support import events_of
@@ -24,8 +24,7 @@ pytestmark = pytest.mark.integration
 async def test_a_request_arriving_after_the_deletion_creates_nothing(
     provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
 ) -> None:
-    provisioner = await start(provisioner_settings)
-    try:
+    async with running(provisioner_settings):
         store_id = str(uuid.uuid4())
         namespace = naming.namespace_for("late-shop", store_id)
         await publish_event(broker, events.StoreDeletionRequested(store_id=store_id, owner_id="o", namespace=namespace))
@@ -42,8 +41,6 @@ async def test_a_request_arriving_after_the_deletion_creates_nothing(
                 if info.num_pending == 0 and info.num_ack_pending == 0:
                     break
                 await asyncio.sleep(0.2)
-    finally:
-        await provisioner.stop()
 
     for step in (events.ProvisioningStarted, events.NamespaceCreated):
         assert not await stream_has(broker.connection.jetstream(), subjects.subject_of(store_id, step))

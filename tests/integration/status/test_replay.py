@@ -63,4 +63,6 @@ async def test_a_replay_equals_the_live_read_models(
 
 
 def bus_url(bus: NatsBroker) -> str:
-    return str(bus.connection.connected_url.geturl())
+    url = bus.connection.connected_url
+    assert url is not None, "the publisher is connected"
+    return url.geturl()

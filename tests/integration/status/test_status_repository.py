@@ -1,5 +1,6 @@
-"""The Postgres adapter on a real database: migrations, the tracking position, and what a
-repeated message or event does (nothing but move the position)."""
+"""The Postgres adapter on a real database, in what only Postgres shows: its migrations, a
+refused transaction, and the timeline row kept for an unknown store. What it shares with the
+in-memory twin is in `test_read_models_contract.py`."""
 
 from __future__ import annotations
 
@@ -48,20 +49,6 @@ async def test_migrations_apply_once_even_when_instances_start_together(database
     assert [r["version"] for r in versions] == [m.version for m in MIGRATIONS]
 
 
-async def test_a_sequence_is_applied_once_and_an_event_once(repository: StoreRepository) -> None:
-    event = request()
-
-    assert await repository.position(CONSUMER) == 0
-    assert await repository.apply(CONSUMER, 1, event) is Applied.APPLIED
-    assert await repository.apply(CONSUMER, 1, event) is Applied.ALREADY_APPLIED
-    assert await repository.apply(CONSUMER, 2, event) is Applied.REPEATED_EVENT
-    assert await repository.position(CONSUMER) == 2
-    entries = await repository.timeline(event.store_id, "owner-1")
-    assert entries is not None and [(e.event_id, e.sequence) for e in entries] == [(event.event_id, 1)]
-    store = await repository.get_store(event.store_id, "owner-1")
-    assert store is not None and store.status == "requested"
-
-
 async def test_a_rejected_transaction_leaves_no_trace(repository: StoreRepository) -> None:
     event = request()
     bad = events.StoreReady(store_id=event.store_id, owner_id="owner-1", urls={"shop": "\x00"})
@@ -73,14 +60,6 @@ async def test_a_rejected_transaction_leaves_no_trace(repository: StoreRepositor
     assert await repository.position(CONSUMER) == 1
     entries = await repository.timeline(event.store_id, "owner-1")
     assert entries is not None and len(entries) == 1
-
-
-async def test_skipping_moves_the_position_forward_only(repository: StoreRepository) -> None:
-    await repository.skip(CONSUMER, 5)
-    await repository.skip(CONSUMER, 3)
-
-    assert await repository.position(CONSUMER) == 5
-    assert await repository.apply(CONSUMER, 4, request()) is Applied.ALREADY_APPLIED
 
 
 async def test_an_event_for_an_unknown_store_is_kept_in_the_timeline_only(repository: StoreRepository) -> None:

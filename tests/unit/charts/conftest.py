@@ -1,14 +1,14 @@
-"""The helm binary for chart tests: the local cluster's cached toolchain (built once)."""
+"""The helm binary for chart tests: Helm alone, built once from the Go module proxy into the
+local cluster's versioned cache (`cluster.py helm`), without the control plane's binaries."""
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+from infra.cluster import cluster
 
 
 def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -17,14 +17,7 @@ def run_helm(helm: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="session")
 def helm() -> Path:
-    """The helm binary of the local cluster's cached toolchain."""
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "infra" / "cluster" / "cluster.py"), "bin"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, f"cluster.py bin failed: {result.stderr}"
-    binary = Path(result.stdout.strip().splitlines()[-1]) / "helm"
+    """The pinned Helm (HELM_VERSION in infra/cluster/versions.env)."""
+    binary = cluster.helm_binary()
     assert binary.is_file(), f"no helm in {binary.parent}"
     return binary

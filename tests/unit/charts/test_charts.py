@@ -16,7 +16,7 @@ import math
 import re
 import secrets
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -26,7 +26,7 @@ from typing import Any, cast
 import pytest
 import yaml
 
-from storeplane_provisioner.cluster import KubernetesCluster
+from storeplane_provisioner.adapters.kubernetes.cluster import KubernetesCluster
 from storeplane_provisioner.settings import ProvisionerSettings
 from tests.unit.charts.conftest import run_helm
 
@@ -251,12 +251,12 @@ def container_quantity(
     return quantity(resource, value)
 
 
-def pod_resources(workload: dict[str, Any], limit_range: dict[str, dict[str, str]]) -> Counter[str]:
+def pod_resources(workload: dict[str, Any], limit_range: dict[str, dict[str, str]]) -> dict[str, Fraction]:
     """What one pod of a workload counts against the quota: per resource, the larger of
     the sum of its containers and its largest init container (init containers run one at
     a time, before the others), as the scheduler and the quota do."""
     spec = pod_spec(workload)
-    total: Counter[str] = Counter()
+    total: dict[str, Fraction] = {}
     for kind in ("requests", "limits"):
         for resource in ("cpu", "memory"):
             key = f"{kind}.{resource}"
@@ -265,8 +265,8 @@ def pod_resources(workload: dict[str, Any], limit_range: dict[str, dict[str, str
                 (container_quantity(c, kind, resource, limit_range) for c in spec.get("initContainers", [])),
                 default=Fraction(0),
             )
-            total[key] = max(regular, init)  # type: ignore[assignment]
-    total["pods"] = 1
+            total[key] = max(regular, init)
+    total["pods"] = Fraction(1)
     return total
 
 
@@ -291,7 +291,7 @@ def update_extra_pods(deployment: dict[str, Any]) -> int:
     )
 
 
-def describe(usage: Counter[str]) -> str:
+def describe(usage: dict[str, Fraction]) -> str:
     return ", ".join(f"{key}={float(value):g}" for key, value in sorted(usage.items()))
 
 
@@ -441,7 +441,7 @@ def test_containers_stay_within_the_limit_range(rendered: Rendered, limit_range:
 
 
 def test_workloads_fit_the_namespace_quota(rendered: Rendered, limit_range: dict[str, dict[str, str]]) -> None:
-    usage: Counter[str] = Counter()
+    usage: defaultdict[str, Fraction] = defaultdict(Fraction)
     for workload in rendered.of_kind(*WORKLOADS):
         for key, value in pod_resources(workload, limit_range).items():
             usage[key] += value * replicas(workload)
@@ -457,7 +457,7 @@ def test_workloads_fit_the_namespace_quota(rendered: Rendered, limit_range: dict
 
     # An upgrade rolls every Deployment at once (a StatefulSet replaces its pod only
     # after the old one is gone; a replaced Job's finished pod no longer counts).
-    during_update = Counter(usage)
+    during_update = defaultdict(Fraction, usage)
     for deployment in rendered.of_kind("Deployment"):
         extra = update_extra_pods(deployment)
         for key, value in pod_resources(deployment, limit_range).items():

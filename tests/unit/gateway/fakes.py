@@ -3,6 +3,9 @@
 `InMemoryUsers` passes the same contract suite as `PostgresUsers`
 (tests/integration/gateway/test_gateway_users_contract.py), and the other in-memory twins of
 Postgres adapters pass theirs (test_gateway_adapters_contract.py), so they cannot drift.
+FakeBus and FakeAuditLog pass the contracts of NatsBus and NatsAuditLog (test_gateway_bus_contract.py),
+FakeStatus that of NatsStatusClient against the real status service (test_gateway_status_contract.py),
+FakeSecrets that of NatsStoreSecrets against the provisioner's handler (test_gateway_secrets_contract.py).
 """
 
 from __future__ import annotations
@@ -22,33 +25,27 @@ from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
 from storeplane_contracts.subjects import subject_for
-from storeplane_gateway.administering import grant_admin
+from storeplane_gateway.adapters.postgres.logins import FORGET_AFTER, MIN_RETRY_AFTER, delay_after
 from storeplane_gateway.app import AdapterFactory
-from storeplane_gateway.logins import FORGET_AFTER, MIN_RETRY_AFTER, delay_after
-from storeplane_gateway.ports import (
-    Adapters,
-    ApiToken,
+from storeplane_gateway.areas.admin.services import grant_admin
+from storeplane_gateway.domain.api_tokens import ApiToken
+from storeplane_gateway.domain.errors import (
     BusUnavailable,
     DatabaseUnavailable,
     EmailTaken,
-    IdempotencyKey,
-    KeyClaimed,
-    KeyHeld,
-    LoginClaim,
     NameTaken,
-    Principal,
     ProvisionerUnavailable,
     PublishUnconfirmed,
     QuotaExceeded,
-    Role,
-    Session,
     StatusUnavailable,
-    StoredResponse,
-    StoredUser,
-    StoreSlot,
     TokenNameTaken,
-    User,
 )
+from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
+from storeplane_gateway.domain.principals import Principal
+from storeplane_gateway.domain.sessions import LoginClaim, Session
+from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.domain.users import Role, StoredUser, User
+from storeplane_gateway.ports import Adapters
 from storeplane_gateway.settings import GatewaySettings
 
 
@@ -204,11 +201,13 @@ class FakeStatus:
         self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
     ) -> list[StoreView]:
         self._check()
-        return [
+        listed = [
             store
             for store in self.stores.values()
             if (all_owners or store.owner_id == owner_id) and (include_deleted or store.status != "deleted")
         ]
+        # Newest first, as the status service answers.
+        return sorted(listed, key=lambda store: (store.created_at, store.id), reverse=True)
 
     async def get_store(
         self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False

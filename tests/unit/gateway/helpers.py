@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import httpx
+from litestar import Litestar
 
 # The account the tests make an admin (`sign_up_admin`).
 ADMIN_EMAIL = "root@example.com"
@@ -83,3 +84,10 @@ async def order_store(client: Any, account: Account, name: str, engine: str = "w
     """POST /api/v1/stores as `account`."""
     response: httpx.Response = await client.post(STORES, json={"name": name, "engine": engine}, headers=account.headers)
     return response
+
+
+def asgi_transport(app: Litestar) -> httpx.ASGITransport:
+    """httpx's transport into the app in-process, for requests that overlap on the test's event loop
+    (Litestar's test client answers one at a time). httpx types an ASGI app's scope and messages as plain
+    mappings, Litestar as typed dicts, so the app is cast to the callable httpx asks for."""
+    return httpx.ASGITransport(app=cast(Callable[..., Awaitable[None]], app))

@@ -7,7 +7,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from storeplane_gateway.auth import TOKEN_ISSUER
+from storeplane_gateway.http.authentication import TOKEN_ISSUER
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import assert_error, sign_up

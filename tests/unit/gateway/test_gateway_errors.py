@@ -9,7 +9,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from storeplane_gateway.auth import TOKEN_ISSUER
+from storeplane_gateway.http.authentication import TOKEN_ISSUER
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import Account, assert_error, sign_up
@@ -124,13 +124,15 @@ async def test_expired_foreign_malformed_or_refresh_tokens_are_401(
     assert (await client.get(STORES, headers={"Authorization": f"Bearer {valid}"})).status_code == 200
 
 
-async def test_an_unexpected_failure_is_a_500_without_details(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+async def test_an_unexpected_failure_is_a_500_without_details(
+    client: AsyncTestClient[Litestar], fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = await sign_up(client)
 
     async def broken(owner_id: str) -> list[object]:
         raise RuntimeError("secret internals")
 
-    fakes.status.list_stores = broken  # type: ignore[method-assign, assignment]
+    monkeypatch.setattr(fakes.status, "list_stores", broken)
     response = await client.get(STORES, headers=account.headers)
     message = assert_error(response, 500, "internal_error")
     assert "secret" not in response.text and "Traceback" not in response.text

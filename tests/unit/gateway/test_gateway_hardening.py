@@ -8,7 +8,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_gateway.app import create_app
-from storeplane_gateway.hardening import API_CSP, DOCS_CSP
+from storeplane_gateway.http.hardening import API_CSP, DOCS_CSP
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up, sign_up_admin
@@ -20,13 +20,15 @@ FIXED = {
 }
 
 
-async def test_every_response_carries_the_security_headers(client: AsyncTestClient[Litestar], fakes: Fakes) -> None:
+async def test_every_response_carries_the_security_headers(
+    client: AsyncTestClient[Litestar], fakes: Fakes, monkeypatch: pytest.MonkeyPatch
+) -> None:
     account = await sign_up(client)
 
     async def broken(*args: object, **kwargs: object) -> list[object]:
         raise RuntimeError("boom")
 
-    fakes.status.list_stores = broken  # type: ignore[method-assign, assignment]
+    monkeypatch.setattr(fakes.status, "list_stores", broken)
     responses = {
         "ok": await client.get("/health"),
         "created": await client.post(

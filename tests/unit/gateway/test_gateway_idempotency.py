@@ -13,12 +13,12 @@ from litestar.testing import AsyncTestClient
 
 from storeplane_contracts.events import StoreDeletionRequested, StoreRequested, StoreRetryRequested
 from storeplane_gateway.app import create_app
-from storeplane_gateway.errors import ApiError
-from storeplane_gateway.idempotent_commands import checked_key, fingerprint_of
-from storeplane_gateway.ports import IdempotencyKey, KeyClaimed
+from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed
+from storeplane_gateway.http.errors import ApiError
+from storeplane_gateway.http.idempotency import checked_key, fingerprint_of
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
-from tests.unit.gateway.helpers import STORES, Account, assert_error, sign_up
+from tests.unit.gateway.helpers import STORES, Account, asgi_transport, assert_error, sign_up
 from tests.unit.gateway.test_gateway_api_tokens import make_token
 
 KEY = "0b7e8c3e-5bd1-4a3b-9d5e-7a8e8f0e1a11"
@@ -172,7 +172,7 @@ async def test_an_invalid_key_is_400_and_runs_nothing(
     client: AsyncTestClient[Litestar], fakes: Fakes, value: bytes, fragment: str
 ) -> None:
     ada = await sign_up(client)
-    headers = [*ada.headers.items(), ("Idempotency-Key", value)]
+    headers = [*((name.encode(), text.encode()) for name, text in ada.headers.items()), (b"Idempotency-Key", value)]
     message = assert_error(await client.post(STORES, json=SHOP, headers=headers), 400, "invalid_idempotency_key")
     assert fragment in message and "Idempotency-Key" in message
     assert fakes.bus.published == [] and fakes.idempotency.rows == {}
@@ -232,7 +232,7 @@ async def test_a_database_outage_is_503_and_runs_nothing(client: AsyncTestClient
 async def concurrent_client(fakes: Fakes, settings: GatewaySettings) -> AsyncIterator[httpx.AsyncClient]:
     """The app on this test's event loop, so that requests overlap (Litestar's test client runs one at a time)."""
     app = create_app(settings, adapters=fakes.factory())
-    async with app.lifespan(), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api") as c:
+    async with app.lifespan(), httpx.AsyncClient(transport=asgi_transport(app), base_url="http://api") as c:
         yield c
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Literal
 
 from argon2 import PasswordHasher
 
-from storeplane_gateway.passwords import Passwords
+from storeplane_gateway.areas.accounts.passwords import Passwords
 
 
 class CountingHasher(PasswordHasher):
@@ -20,7 +21,7 @@ class CountingHasher(PasswordHasher):
         self.running = 0
         self.most = 0
 
-    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
         with self.lock:
             self.running += 1
             self.most = max(self.most, self.running)

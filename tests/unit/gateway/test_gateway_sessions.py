@@ -12,8 +12,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from storeplane_gateway.administering import UnknownAccount, grant_admin, list_admins, revoke_admin
 from storeplane_gateway.app import create_app
+from storeplane_gateway.areas.admin.services import UnknownAccount, grant_admin, list_admins, revoke_admin
 from storeplane_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings, InsecureConfiguration
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import (
@@ -21,6 +21,7 @@ from tests.unit.gateway.helpers import (
     STORES,
     Account,
     account_of,
+    asgi_transport,
     assert_error,
     log_in,
     sign_up,
@@ -181,7 +182,7 @@ async def test_concurrent_wrong_passwords_cannot_slip_past_the_throttle(fakes: F
     """Requests at once on one event loop (Litestar's test client answers one at a time): each attempt is
     claimed before its password is checked, so only the free failures and the one that sets the wait run."""
     app = create_app(GatewaySettings(auth_requests_per_minute_per_address=0), adapters=fakes.factory())
-    transport = httpx.ASGITransport(app=app)
+    transport = asgi_transport(app)
     async with app.lifespan(), httpx.AsyncClient(transport=transport, base_url="http://gateway") as http:
         await sign_up(http)
         wrong = {"email": "ada@example.com", "password": "wrong horse"}

@@ -7,9 +7,10 @@ import pytest
 
 from storeplane_contracts import subjects
 from storeplane_contracts.queries import CredentialsReply, FindLiveStoreByName, GetStore, StoreReply
-from storeplane_gateway.messaging import NoReply
-from storeplane_gateway.ports import ProvisionerUnavailable, StatusUnavailable
-from storeplane_gateway.status_client import PROBE_STORE_ID, NatsStatusClient, NatsStoreSecrets
+from storeplane_gateway.adapters.nats.provisioner_client import NatsStoreSecrets
+from storeplane_gateway.adapters.nats.request_reply import NoReply
+from storeplane_gateway.adapters.nats.status_client import PROBE_STORE_ID, NatsStatusClient
+from storeplane_gateway.domain.errors import ProvisionerUnavailable, StatusUnavailable
 
 
 class ScriptedRequester:

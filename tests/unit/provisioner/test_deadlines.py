@@ -1,10 +1,13 @@
-"""Per-step deadlines and the provisioning's overall one, and the timeline note of a retry."""
+"""Per-step deadlines and the provisioning's overall one, and the timeline note of a retry.
+
+Time is a `FakeClock`: it passes while the command's heartbeat sleeps, so a step that hangs runs
+into its deadline at once, without the test waiting for it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import time
 from datetime import UTC, datetime
 
 import msgspec
@@ -12,19 +15,22 @@ import pytest
 from pydantic import ValidationError
 
 from storeplane_contracts import events
-from storeplane_provisioner import deadlines
-from storeplane_provisioner.deadlines import DEFAULT_STEP_SECONDS, bounded, step_seconds
 from storeplane_provisioner.errors import PermanentError, StepTimedOut
-from storeplane_provisioner.processing import Dependencies, Outcome, process_command
+from storeplane_provisioner.provisioning import deadlines
+from storeplane_provisioner.provisioning.deadlines import bounded, step_seconds
+from storeplane_provisioner.provisioning.processing import Dependencies, Outcome, process_command
+from storeplane_provisioner.provisioning.steps import DEFAULT_STEP_SECONDS
 from storeplane_provisioner.settings import ProvisionerSettings
 
-from .fakes import FakeCluster, FakeHelm, Recorder
+from .fakes import FakeClock, FakeCluster, FakeHelm, Recorder
 from .test_processing import CONFIG, request, run
 
 
 def quick(**seconds: float) -> Dependencies:
     config = dataclasses.replace(CONFIG, step_seconds=step_seconds(seconds))
-    return Dependencies(cluster=FakeCluster(), helm=FakeHelm(), publish=Recorder(), config=config, max_attempts=3)
+    return Dependencies(
+        cluster=FakeCluster(), helm=FakeHelm(), publish=Recorder(), config=config, max_attempts=3, clock=FakeClock()
+    )
 
 
 async def test_a_step_past_its_own_deadline_is_retried_and_the_timeline_says_why() -> None:
@@ -49,7 +55,8 @@ async def test_the_step_that_runs_into_the_overall_deadline_fails_the_store() ->
     assert isinstance(cluster, FakeCluster) and isinstance(recorder, Recorder)
     cluster.hang.add("quota")
     # Requested 899.9 s ago with a 900 s deadline: the quota step has a tenth of a second left.
-    late = msgspec.structs.replace(request(), occurred_at=datetime.fromtimestamp(time.time() - 899.9, UTC))
+    requested = deps.clock.time() - 899.9
+    late = msgspec.structs.replace(request(), occurred_at=datetime.fromtimestamp(requested, UTC))
 
     assert await run(deps, late) is Outcome.ACK
 
@@ -65,39 +72,42 @@ async def test_a_wait_that_reports_its_own_lateness_keeps_its_message() -> None:
             raise StepTimedOut("readiness", "timeout", "not ready before the deadline: Deployment/web 0/1")
     assert retried.value.message == "not ready before the deadline: Deployment/web 0/1"
 
+    clock = FakeClock()
     with pytest.raises(PermanentError) as failed:
-        async with bounded("readiness", 60, overall=time.time() - 1):
+        async with bounded("readiness", 60, overall=clock.time() - 1, clock=clock):
             raise StepTimedOut("readiness", "timeout", "not ready before the deadline: Deployment/web 0/1")
     assert failed.value.message.startswith("not ready before the deadline: Deployment/web 0/1;")
 
 
 async def test_a_timeout_inside_a_step_is_not_mistaken_for_the_steps_deadline() -> None:
     with pytest.raises(TimeoutError):
-        async with bounded("chart", 60):
-            async with asyncio.timeout(0.01):
+        async with bounded("chart", 60, clock=FakeClock()):
+            async with asyncio.timeout(0):
                 await asyncio.sleep(1)
 
 
 async def test_a_waiting_step_gets_the_deadline_to_watch() -> None:
-    before = time.time()
-    async with bounded("namespace_deletion", 30) as deadline:
-        assert before + 29 < deadline <= time.time() + 30
-    async with bounded("namespace_deletion", 30, overall=before + 10) as capped:
-        assert capped == before + 10
+    clock = FakeClock()
+    async with bounded("namespace_deletion", 30, clock=clock) as deadline:
+        assert deadline == clock.time() + 30
+    async with bounded("namespace_deletion", 30, overall=clock.time() + 10, clock=clock) as capped:
+        assert capped == clock.time() + 10
 
 
-async def test_deletion_steps_have_deadlines_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deadlines, "GRACE_SECONDS", 0.05)  # the fake wait does not watch its deadline
+async def test_deletion_steps_have_deadlines_too() -> None:
     deps = quick(namespace_deletion=0.05)
     cluster, recorder = deps.cluster, deps.publish
     assert isinstance(cluster, FakeCluster) and isinstance(recorder, Recorder)
     cluster.hang.add("namespace_deletion")
     deletion = events.StoreDeletionRequested(store_id=request().store_id, owner_id="u1", namespace="ns")
 
-    started = time.monotonic()
+    started = deps.clock.time()
     assert await run(deps, deletion) is Outcome.RETRY
 
-    assert time.monotonic() - started < 5  # bounded by the step (plus its grace), not by the 15-minute one
+    # Bounded by the step's own deadline plus its grace (the fake time passes a heartbeat or two at a
+    # time), neither by the step's default deadline nor by the provisioning's 15 minutes.
+    assert deps.clock.time() - started < DEFAULT_STEP_SECONDS["namespace_deletion"]
+    assert deps.clock.time() - started >= 0.05 + deadlines.GRACE_SECONDS
     note = recorder.events[-1]
     assert isinstance(note, events.StepRetrying) and note.step == "namespace_deletion"
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from storeplane_contracts.queries import StoreView
-from storeplane_provisioner.drifting import check_ready_stores, expected_objects, objects_missing
+from storeplane_contracts.events import StoreDegraded
+from storeplane_contracts.queries import StoreStatus, StoreView
+from storeplane_provisioner.provisioning.drifting import check_ready_stores, expected_objects, objects_missing
 
 from .fakes import Recorder
 
@@ -40,7 +41,7 @@ def store(store_id: str = "0b4c43f4-5a0a-4a38-9a44-3f0ba8a4d2c1") -> StoreView:
 
 
 class Directory:
-    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
+    async def stores_in_status(self, statuses: list[StoreStatus]) -> list[StoreView]:
         return [store()] if "ready" in statuses else []
 
 
@@ -67,8 +68,8 @@ async def test_a_drifted_store_is_reported_once_per_finding() -> None:
         )
         assert found == 1
     [event] = recorder.events
-    assert type(event).__name__ == "StoreDegraded"
-    assert (event.reason, event.repair) == ("objects_missing", True)  # type: ignore[attr-defined]
+    assert isinstance(event, StoreDegraded)
+    assert (event.reason, event.repair) == ("objects_missing", True)
 
 
 async def test_a_healthy_store_is_left_alone() -> None:

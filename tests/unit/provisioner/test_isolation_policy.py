@@ -3,7 +3,7 @@ accepts NetworkPolicy objects but does not enforce them, so the rules are checke
 
 from __future__ import annotations
 
-from storeplane_provisioner.cluster import IngressController, isolation_policy
+from storeplane_provisioner.adapters.kubernetes.cluster import IngressController, isolation_policy
 
 
 def peers(rule: object, attribute: str) -> list[tuple[dict[str, str] | None, dict[str, str] | None]]:

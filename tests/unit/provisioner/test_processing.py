@@ -12,8 +12,9 @@ import pytest
 from storeplane_contracts import events
 from storeplane_contracts.queries import RevealCredentials
 from storeplane_provisioner.errors import PermanentError, TemporaryError
-from storeplane_provisioner.handlers import Provisioning, reveal_credentials
-from storeplane_provisioner.processing import Dependencies, Outcome, process_command
+from storeplane_provisioner.provisioning.config import Provisioning
+from storeplane_provisioner.provisioning.credentials import reveal_credentials
+from storeplane_provisioner.provisioning.processing import Dependencies, Outcome, process_command
 from tests.steps import PROVISIONING_STEPS
 
 from .fakes import FakeCluster, FakeHelm, Recorder, no_heartbeat

@@ -7,7 +7,7 @@ from typing import Any
 
 from kubernetes_asyncio import client
 
-from storeplane_provisioner.readiness import (
+from storeplane_provisioner.adapters.kubernetes.readiness import (
     Surroundings,
     Workloads,
     fatal_problems,
@@ -145,7 +145,7 @@ def event(
     reason: str,
     message: str,
     *,
-    seconds_ago: float = 0,
+    seconds_ago: float | None = 0,
     type_: str = "Warning",
     uid: str | None = None,
 ) -> client.CoreV1Event:
@@ -155,7 +155,8 @@ def event(
         reason=reason,
         message=message,
         type=type_,
-        last_timestamp=NOW - timedelta(seconds=seconds_ago),
+        # None: recorded through events.k8s.io/v1, which fills in eventTime and series instead.
+        last_timestamp=None if seconds_ago is None else NOW - timedelta(seconds=seconds_ago),
     )
 
 
@@ -217,8 +218,7 @@ def test_refusals_that_pass_by_themselves_or_no_longer_hold_are_not_fatal() -> N
 
 
 def test_a_refusal_recorded_through_the_events_api_counts_from_its_last_occurrence() -> None:
-    recorded = event("StatefulSet", "db", "FailedCreate", f'pods "db-0" {QUOTA}')
-    recorded.last_timestamp = None  # events.k8s.io/v1 fills in eventTime and series instead
+    recorded = event("StatefulSet", "db", "FailedCreate", f'pods "db-0" {QUOTA}', seconds_ago=None)
     recorded.event_time = NOW - timedelta(minutes=10)
     recorded.series = client.CoreV1EventSeries(count=12, last_observed_time=NOW)
     assert refusals(Workloads([], [statefulset("db")], []), [recorded], since=SINCE) == [

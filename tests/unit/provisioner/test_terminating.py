@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
+from typing import Any
 
-from storeplane_provisioner.terminating import held_back, remaining_resources, summary
+from storeplane_provisioner.adapters.kubernetes.terminating import held_back, remaining_resources, summary
 
 
 def condition(type_: str, message: str, status: str = "True") -> SimpleNamespace:
@@ -30,7 +31,7 @@ def test_the_remaining_kinds_come_from_the_content_condition() -> None:
 
 
 def test_only_objects_with_finalizers_are_named_with_them() -> None:
-    items = [
+    items: list[dict[str, Any]] = [
         {"metadata": {"name": "hold", "finalizers": ["example.com/a", "example.com/b"]}},
         {"metadata": {"name": "free"}},
     ]

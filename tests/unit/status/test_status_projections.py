@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import pytest
 
 from storeplane_contracts import events
-from storeplane_contracts.queries import StoreError
+from storeplane_contracts.queries import StoreError, StoreStatus
 from storeplane_status.projections import STATUS_AFTER, StoreRow, project, timeline_row
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
@@ -29,19 +30,22 @@ def at(minutes: int) -> datetime:
     return T0 + timedelta(minutes=minutes)
 
 
-def row(status: str = "requested", **changes: object) -> StoreRow:
-    values: dict[str, object] = {
-        "id": "s-1",
-        "owner_id": "o-1",
-        "name": "shop",
-        "engine": "woocommerce",
-        "namespace": NS,
-        "status": status,
-        "created_at": T0,
-        "updated_at": T0,
-        "last_sequence": 1,
-    }
-    return StoreRow(**{**values, **changes})  # type: ignore[arg-type]
+REQUESTED = StoreRow(
+    id="s-1",
+    owner_id="o-1",
+    name="shop",
+    engine="woocommerce",
+    namespace=NS,
+    status="requested",
+    created_at=T0,
+    updated_at=T0,
+    last_sequence=1,
+)
+
+
+def row(status: StoreStatus = "requested", **changes: Any) -> StoreRow:
+    """The store's row in `status`; `changes` are checked against `StoreRow` when it is built."""
+    return dataclasses.replace(REQUESTED, status=status, **changes)
 
 
 def failed(minutes: int = 5) -> events.ProvisioningFailed:
@@ -126,7 +130,7 @@ def test_a_failure_records_step_reason_message_and_retryable() -> None:
 
 
 @pytest.mark.parametrize("current", ["ready", "failed", "deleting", "deleted"])
-def test_a_late_provisioning_step_never_moves_the_status_back(current: str) -> None:
+def test_a_late_provisioning_step_never_moves_the_status_back(current: StoreStatus) -> None:
     late = events.NamespaceCreated(**IDS, occurred_at=at(1), namespace=NS)
 
     assert project(late, 20, row(current)) is None
@@ -146,7 +150,7 @@ def test_a_late_provisioning_step_never_moves_the_status_back(current: str) -> N
         ("provisioning", events.StoreRequested(**IDS, name="shop", engine="medusa", namespace=NS), None),
     ],
 )
-def test_status_only_moves_forward(current: str, event: events.AnyEvent, expected: str | None) -> None:
+def test_status_only_moves_forward(current: StoreStatus, event: events.AnyEvent, expected: str | None) -> None:
     new = project(event, 30, row(current))
 
     assert (new.status if new else None) == expected
@@ -241,5 +245,5 @@ def test_a_retry_moves_a_failed_store_back_to_provisioning_and_clears_the_error(
 
 
 @pytest.mark.parametrize("status", ["requested", "provisioning", "ready", "deleting", "deleted"])
-def test_a_retry_changes_nothing_unless_the_store_failed(status: str) -> None:
+def test_a_retry_changes_nothing_unless_the_store_failed(status: StoreStatus) -> None:
     assert project(retry(), 8, row(status)) is None

@@ -15,20 +15,19 @@ from storeplane_contracts.queries import (
     GetStoreEvents,
     ListStores,
     StoreStatus,
-    StoreView,
-    TimelineEntry,
 )
 from storeplane_status import queries
 from storeplane_status.handlers import apply_store_event, skip_message
 from storeplane_status.positions import ProjectionPosition
-from storeplane_status.projections import Applied
+from storeplane_status.projections import Applied, StoreRow
 from storeplane_status.subscribers import MAX_RETRY_DELAY, retry_delay
+from tests.unit.status.fakes import FakeReadModels, ManualClock, let_run
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
-def view(store_id: str, owner_id: str = "o-1", status: StoreStatus = "ready") -> StoreView:
-    return StoreView(
+def row(store_id: str, owner_id: str = "o-1", status: StoreStatus = "ready") -> StoreRow:
+    return StoreRow(
         id=store_id,
         owner_id=owner_id,
         name=f"shop-{store_id}",
@@ -37,65 +36,38 @@ def view(store_id: str, owner_id: str = "o-1", status: StoreStatus = "ready") ->
         status=status,
         created_at=T0,
         updated_at=T0,
+        last_sequence=1,
     )
 
 
-class FakeReadModels:
-    """In-memory read models, filled directly by the tests."""
-
-    def __init__(self, *stores: StoreView) -> None:
-        self.stores = {s.id: s for s in stores}
-        self.timelines: dict[str, list[TimelineEntry]] = {}
-        self.applied: list[tuple[str, int, str]] = []
-        self.skipped: list[int] = []
-
-    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]:
-        return [
-            s
-            for s in reversed(self.stores.values())
-            if owner_id in (None, s.owner_id) and (include_deleted or s.status != "deleted")
-        ]
-
-    async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None:
-        store = self.stores.get(store_id)
-        return store if store and owner_id in (None, store.owner_id) else None
-
-    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None:
-        if await self.get_store(store_id, owner_id) is None:
-            return None
-        return self.timelines.get(store_id, [])
-
-    async def find_live_by_name(self, name: str) -> StoreView | None:
-        return next((s for s in self.stores.values() if s.name == name and s.status != "deleted"), None)
-
-    async def apply(self, consumer: str, sequence: int, event: events.AnyEvent) -> Applied:
-        self.applied.append((consumer, sequence, event.event_id))
-        return Applied.APPLIED
-
-    async def skip(self, consumer: str, sequence: int) -> None:
-        self.skipped.append(sequence)
-
-
 async def test_a_query_waits_for_its_sequence_then_reads() -> None:
-    read_models, position = FakeReadModels(), ProjectionPosition(4)
+    clock = ManualClock()  # never moved: the wait cannot expire
+    read_models, position = FakeReadModels(), ProjectionPosition(4, timer=clock.timeout)
     query = GetStore(store_id="s-1", owner_id="o-1", min_sequence=5)
     answer = asyncio.create_task(queries.get_store(query, read_models=read_models, position=position, wait=5))
-    await asyncio.sleep(0.05)
-    assert not answer.done()
+    await let_run()
+    assert clock.waiting == 1 and not answer.done()
 
-    read_models.stores["s-1"] = view("s-1")  # the projection commits, then signals
+    read_models.rows["s-1"] = row("s-1")  # the projection commits, then signals
     await position.advance(5)
 
     reply = await asyncio.wait_for(answer, 1)
-    assert reply.store == view("s-1")
+    assert reply.store == row("s-1").view()
 
 
 async def test_a_query_answers_with_what_there_is_when_the_projection_is_late() -> None:
-    read_models, position = FakeReadModels(view("s-1")), ProjectionPosition(1)
+    clock = ManualClock()
+    read_models, position = FakeReadModels(row("s-1")), ProjectionPosition(1, timer=clock.timeout)
     query = GetStoreEvents(store_id="s-1", owner_id="o-1", min_sequence=99)
+    answer = asyncio.create_task(queries.get_store_events(query, read_models=read_models, position=position, wait=3))
+    await let_run()
+    clock.advance(2.9)
+    await let_run()
+    assert clock.waiting == 1 and not answer.done()
 
-    reply = await queries.get_store_events(query, read_models=read_models, position=position, wait=0.05)
+    clock.advance(0.1)
 
+    reply = await asyncio.wait_for(answer, 1)
     assert reply.events == []
 
 
@@ -103,7 +75,7 @@ async def test_a_query_without_min_sequence_does_not_wait() -> None:
     reply = await asyncio.wait_for(
         queries.get_store(
             GetStore(store_id="s-1", owner_id="o-1"),
-            read_models=FakeReadModels(view("s-1")),
+            read_models=FakeReadModels(row("s-1")),
             position=ProjectionPosition(0),
             wait=60,
         ),
@@ -113,7 +85,7 @@ async def test_a_query_without_min_sequence_does_not_wait() -> None:
 
 
 async def test_another_owners_store_is_answered_as_missing() -> None:
-    read_models, position = FakeReadModels(view("s-1", owner_id="o-1")), ProjectionPosition()
+    read_models, position = FakeReadModels(row("s-1", owner_id="o-1")), ProjectionPosition()
 
     store = await queries.get_store(
         GetStore(store_id="s-1", owner_id="o-2"), read_models=read_models, position=position, wait=1
@@ -126,7 +98,7 @@ async def test_another_owners_store_is_answered_as_missing() -> None:
 
 
 async def test_listing_and_finding_by_name() -> None:
-    read_models = FakeReadModels(view("s-1"), view("s-2", status="deleted"), view("s-3", owner_id="o-2"))
+    read_models = FakeReadModels(row("s-1"), row("s-2", status="deleted"), row("s-3", owner_id="o-2"))
 
     listed = await queries.list_stores(ListStores(owner_id="o-1"), read_models=read_models)
     all_listed = await queries.list_stores(ListStores(owner_id="o-1", include_deleted=True), read_models=read_models)
@@ -181,7 +153,7 @@ def test_redeliveries_back_off_up_to_a_limit() -> None:
 
 
 async def test_only_a_query_that_says_all_owners_reads_across_owners() -> None:
-    read_models = FakeReadModels(view("s-1", owner_id="o-1"), view("s-2", owner_id="o-2"))
+    read_models = FakeReadModels(row("s-1", owner_id="o-1"), row("s-2", owner_id="o-2"))
     position = ProjectionPosition()
 
     mine = await queries.list_stores(ListStores(owner_id="o-1"), read_models=read_models)

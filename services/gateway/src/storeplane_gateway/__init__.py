@@ -4,4 +4,30 @@ It authenticates users (sessions and API tokens), keeps each user to their own s
 their quota, validates store orders, publishes them as events on JetStream, answers reads by
 asking the status service, and records every command on the audit trail.
 `storeplane_gateway.app.create_app` builds it; the README's "Security model" describes the rules.
+
+Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep it so):
+
+    __main__.py, app.py   the composition roots: the command line; `create_app` wires everything
+    settings.py           the gateway's settings
+    areas/                the API by area, each with its routes (controllers.py), rules (services.py),
+                          bodies (schemas.py) and guards; over the ports, never the adapters
+        accounts/         register, log in, refresh, log out, the caller's account; the guards,
+                          passwords (Argon2id) and the session's signed tokens
+        stores/           order, list, read, delete, retry a store, reveal its credentials;
+                          the store service and the quota's slot reservation (quotas.py)
+        api_tokens/       make, list and revoke API tokens
+        admin/            a user's store limit, the audit trail; making and unmaking admins (services.py)
+        health/           liveness and readiness probes
+    adapters/             the ports' implementations, by technology; built only by the composition roots
+        postgres/         users, sessions, API tokens, store slots, failed logins, idempotency keys;
+                          the pool (pool.py) and the versioned migrations (migrations.py)
+        nats/             the connection (bus.py), the status service's and the provisioner's clients,
+                          request-reply, the audit trail on JetStream, the subscriber that frees slots
+    http/                 HTTP plumbing: the error shape (errors.py), the one mapping of domain errors to
+                          answers (error_answers.py) and the exception handlers that send them, authentication,
+                          the audit hook, idempotent commands, rate limits, hardening headers, OpenAPI links,
+                          tracing, the app state
+    ports.py              what the areas need from outside: one protocol per adapter, and the Adapters bundle
+    domain/               the model: users and roles, principals and scopes, sessions, API tokens, slots,
+                          idempotency records, ids, and the errors (refusals, services down); imports nothing else
 """

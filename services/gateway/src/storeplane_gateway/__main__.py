@@ -1,6 +1,6 @@
 """`storeplane-gateway`: run the public HTTP API with uvicorn on `http_host:http_port`;
 `storeplane-gateway admin grant|revoke EMAIL` and `admin list`: the operator's commands on who is
-an admin, on the gateway's database (`administering.py`).
+an admin, on the gateway's database (`areas/admin/services.py`).
 
 In production mode the server refuses to start with settings fit only for development (the
 default JWT key above all), saying which and how to fix them.
@@ -17,18 +17,18 @@ import asyncpg
 import structlog
 import uvicorn
 
-from storeplane_gateway.administering import UnknownAccount, grant_admin, list_admins, revoke_admin
+from storeplane_gateway.adapters.postgres.migrations import ensure_schema
+from storeplane_gateway.adapters.postgres.pool import create_pool
+from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
+from storeplane_gateway.adapters.postgres.users import PostgresUsers
 from storeplane_gateway.app import create_app
-from storeplane_gateway.database import ensure_schema
-from storeplane_gateway.ports import DatabaseUnavailable
-from storeplane_gateway.sessions import PostgresSessions
+from storeplane_gateway.areas.admin.services import UnknownAccount, grant_admin, list_admins, revoke_admin
+from storeplane_gateway.domain.errors import DatabaseUnavailable
 from storeplane_gateway.settings import ADMIN_EMAILS_GONE, GatewaySettings, InsecureConfiguration
-from storeplane_gateway.users import PostgresUsers
 from storeplane_runtime.logs import setup_logging
-from storeplane_runtime.telemetry import setup_tracing
+from storeplane_runtime.serving import traced_process
 
 PROGRAM = "storeplane-gateway"
-DATABASE_TIMEOUT_SECONDS = 10.0
 
 
 def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -48,9 +48,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
 async def run_admin(settings: GatewaySettings, action: str, email: str = "") -> int:
     """Carry out one `admin` command on the database of `settings`; the exit status."""
     try:
-        pool = await asyncpg.create_pool(
-            settings.database_url, min_size=1, max_size=1, timeout=DATABASE_TIMEOUT_SECONDS
-        )
+        pool = await create_pool(settings.database_url, max_size=1, command_timeout=None)
     except (OSError, asyncpg.PostgresError) as exc:
         print(f"{PROGRAM}: cannot reach the database at STOREPLANE_DATABASE_URL: {exc}", file=sys.stderr)
         return 2
@@ -82,17 +80,16 @@ async def run_admin(settings: GatewaySettings, action: str, email: str = "") -> 
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     settings = GatewaySettings()
-    setup_logging(settings.log_level, json=settings.log_json)
     if arguments.command == "admin":
+        setup_logging(settings.log_level, json=settings.log_json)
         sys.exit(asyncio.run(run_admin(settings, arguments.action, getattr(arguments, "email", ""))))
-    try:
-        app = create_app(settings)
-    except InsecureConfiguration as exc:
-        sys.exit(f"{PROGRAM}: refusing to start: {exc}")
-    if settings.admin_emails:
-        structlog.get_logger(__name__).warning("settings.admin_emails_ignored", problem=ADMIN_EMAILS_GONE)
-    tracing = setup_tracing("gateway")
-    try:
+    with traced_process("gateway", settings):  # uvicorn stops on SIGINT or SIGTERM by itself
+        try:
+            app = create_app(settings)
+        except InsecureConfiguration as exc:
+            sys.exit(f"{PROGRAM}: refusing to start: {exc}")
+        if settings.admin_emails:
+            structlog.get_logger(__name__).warning("settings.admin_emails_ignored", problem=ADMIN_EMAILS_GONE)
         uvicorn.run(
             app,
             host=settings.http_host,
@@ -103,8 +100,6 @@ def main(argv: Sequence[str] | None = None) -> None:
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
         )
-    finally:
-        tracing.shutdown()  # flush the spans still buffered
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 
 Nothing connects at import time or in `create_app`; the app's lifespan builds the adapters
 (the NATS broker, connected in the background, with the gateway's one subscriber registered on
-it, and the asyncpg pool with the gateway's tables) and closes them on shutdown. Tests pass
-their own `adapters` factory to swap in fakes. In production mode, `create_app` refuses settings
-that are only fit for development (`InsecureConfiguration`).
+it, and the asyncpg pool with the gateway's tables migrated) and closes them on shutdown. Tests
+pass their own `adapters` factory to swap in fakes. In production mode, `create_app` refuses
+settings that are only fit for development (`InsecureConfiguration`).
 """
 
 from __future__ import annotations
@@ -12,27 +12,44 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
-import asyncpg
 from litestar import Litestar
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.security.jwt import JWTAuth, Token
+from litestar.types import ControllerRouterHandler
 
-from storeplane_gateway.api_tokens import PostgresApiTokens
-from storeplane_gateway.audit_log import NatsAuditLog
-from storeplane_gateway.auditing import audit_hook
-from storeplane_gateway.auth import TokenIssuer, make_jwt_auth
-from storeplane_gateway.database import ensure_schema
-from storeplane_gateway.errors import exception_handlers
-from storeplane_gateway.hardening import cors_config, security_headers, strict_body
-from storeplane_gateway.idempotency_keys import PostgresIdempotencyKeys
-from storeplane_gateway.idempotent_commands import IdempotentCommands
-from storeplane_gateway.limits import AUTH, STORE_CREATES, per_address, per_user, present
-from storeplane_gateway.logins import PostgresLoginThrottle
-from storeplane_gateway.messaging import NatsBus
-from storeplane_gateway.passwords import Passwords
+from storeplane_gateway.adapters.nats.audit_log import NatsAuditLog
+from storeplane_gateway.adapters.nats.bus import NatsBus
+from storeplane_gateway.adapters.nats.provisioner_client import NatsStoreSecrets
+from storeplane_gateway.adapters.nats.status_client import NatsStatusClient
+from storeplane_gateway.adapters.nats.subscribers import register_slot_release
+from storeplane_gateway.adapters.postgres.api_tokens import PostgresApiTokens
+from storeplane_gateway.adapters.postgres.idempotency_keys import PostgresIdempotencyKeys
+from storeplane_gateway.adapters.postgres.logins import PostgresLoginThrottle
+from storeplane_gateway.adapters.postgres.migrations import ensure_schema
+from storeplane_gateway.adapters.postgres.pool import create_pool
+from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
+from storeplane_gateway.adapters.postgres.slots import PostgresStoreSlots
+from storeplane_gateway.adapters.postgres.users import PostgresUsers
+from storeplane_gateway.areas.accounts.controllers import account_router, auth_router
+from storeplane_gateway.areas.accounts.passwords import Passwords
+from storeplane_gateway.areas.accounts.session_tokens import TokenIssuer
+from storeplane_gateway.areas.admin.controllers import admin_router
+from storeplane_gateway.areas.api_tokens.controllers import tokens_router
+from storeplane_gateway.areas.health.controllers import health_router
+from storeplane_gateway.areas.stores.controllers import stores_router
+from storeplane_gateway.domain.principals import Principal
+from storeplane_gateway.http.app_state import adapters_of
+from storeplane_gateway.http.audit_hook import audit_hook
+from storeplane_gateway.http.authentication import make_jwt_auth
+from storeplane_gateway.http.exception_handlers import exception_handlers
+from storeplane_gateway.http.hardening import cors_config, security_headers, strict_body
+from storeplane_gateway.http.idempotency import IdempotentCommands
+from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, per_address, per_user, present
+from storeplane_gateway.http.tracing import tracing_plugin
 from storeplane_gateway.ports import (
     Adapters,
     ApiTokens,
@@ -44,41 +61,22 @@ from storeplane_gateway.ports import (
     StoreSecrets,
     StoreSlots,
     Users,
-    adapters_of,
 )
-from storeplane_gateway.releasing import register_slot_release
-from storeplane_gateway.routes.account import account_router
-from storeplane_gateway.routes.admin import admin_router
-from storeplane_gateway.routes.auth import auth_router
-from storeplane_gateway.routes.health import health_router
-from storeplane_gateway.routes.stores import stores_router
-from storeplane_gateway.routes.tokens import tokens_router
-from storeplane_gateway.sessions import PostgresSessions
 from storeplane_gateway.settings import GatewaySettings
-from storeplane_gateway.slots import PostgresStoreSlots
-from storeplane_gateway.status_client import NatsStatusClient, NatsStoreSecrets
-from storeplane_gateway.tracing import tracing_plugin
-from storeplane_gateway.users import PostgresUsers
 from storeplane_runtime.bus import make_broker
 
 AdapterFactory = Callable[[GatewaySettings], AbstractAsyncContextManager[Adapters]]
+Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 # The API's bodies are small; anything bigger is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024
-DATABASE_TIMEOUT_SECONDS = 10.0
 
 
 @asynccontextmanager
 async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]:
     """The real adapters: Postgres (ready before we serve) and NATS (connecting in the background)."""
     async with AsyncExitStack() as stack:
-        pool = await asyncpg.create_pool(
-            settings.database_url,
-            min_size=1,
-            max_size=settings.database_pool_size,
-            timeout=DATABASE_TIMEOUT_SECONDS,  # to connect
-            command_timeout=DATABASE_TIMEOUT_SECONDS,
-        )
+        pool = await create_pool(settings.database_url, max_size=settings.database_pool_size)
         stack.push_async_callback(pool.close)
         await ensure_schema(pool)
         slots = PostgresStoreSlots(pool)
@@ -143,36 +141,13 @@ def provide_audit_log(state: State) -> AuditLog:
     return adapters_of(state).audit
 
 
-class MetricsController(PrometheusController):
-    """Prometheus' scrape endpoint: operations, not part of the API, so not in its OpenAPI schema."""
-
-    include_in_schema = False
+def _provided(function: Callable[..., object]) -> Provide:
+    return Provide(function, sync_to_thread=False)
 
 
-def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_adapters) -> Litestar:
-    settings.check_production()
-    jwt_auth = make_jwt_auth(settings)
-    authentication = jwt_auth.middleware
-    tokens = TokenIssuer(
-        jwt_auth, ttl_seconds=settings.token_ttl_seconds, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
-    )
+def _dependencies(settings: GatewaySettings, tokens: TokenIssuer) -> dict[str, Provide]:
+    """What route handlers may ask for by name: the settings, the password hasher, the token issuer, the ports."""
     passwords = Passwords()
-    prometheus = PrometheusConfig(app_name="storeplane-gateway", prefix="storeplane_gateway", group_path=True)
-    auth_limits = present(per_address(AUTH, settings.auth_requests_per_minute_per_address))
-    store_limits = present(
-        per_address(STORE_CREATES, settings.store_creates_per_minute_per_address),
-        per_user(STORE_CREATES, settings.store_creates_per_minute_per_user),
-    )
-    # Innermost on the stores router: after authentication (keys are per caller) and the rate limits.
-    idempotent_commands = IdempotentCommands(
-        ttl_seconds=settings.idempotency_ttl_seconds, lease_seconds=settings.idempotency_lease_seconds
-    )
-
-    @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        async with adapters(settings) as built:
-            app.state.adapters = built
-            yield
 
     def provide_settings() -> GatewaySettings:
         return settings
@@ -183,51 +158,97 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
     def provide_tokens() -> TokenIssuer:
         return tokens
 
-    def provided(function: Callable[..., object]) -> Provide:
-        return Provide(function, sync_to_thread=False)
+    return {
+        "settings": _provided(provide_settings),
+        "passwords": _provided(provide_passwords),
+        "tokens": _provided(provide_tokens),
+        "users": _provided(provide_users),
+        "bus": _provided(provide_bus),
+        "status_queries": _provided(provide_status_queries),
+        "store_secrets": _provided(provide_store_secrets),
+        "sessions": _provided(provide_sessions),
+        "api_tokens": _provided(provide_api_tokens),
+        "slots": _provided(provide_slots),
+        "logins": _provided(provide_logins),
+        "audit_log": _provided(provide_audit_log),
+    }
 
+
+class MetricsController(PrometheusController):
+    """Prometheus' scrape endpoint: operations, not part of the API, so not in its OpenAPI schema."""
+
+    include_in_schema = False
+
+
+def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> list[ControllerRouterHandler]:
+    """Every area's router, each with the authentication and limits it needs, and the metrics."""
+    authentication = jwt_auth.middleware
+    auth_limits = present(per_address(AUTH, settings.auth_requests_per_minute_per_address))
+    store_limits = present(
+        per_address(STORE_CREATES, settings.store_creates_per_minute_per_address),
+        per_user(STORE_CREATES, settings.store_creates_per_minute_per_user),
+    )
+    # Innermost on the stores router: after authentication (keys are per caller) and the rate limits.
+    idempotent_commands = IdempotentCommands(
+        ttl_seconds=settings.idempotency_ttl_seconds, lease_seconds=settings.idempotency_lease_seconds
+    )
+    return [
+        health_router(),
+        auth_router(authentication, auth_limits),
+        account_router(authentication),
+        stores_router([authentication, *store_limits, idempotent_commands], jwt_auth.openapi_security_scheme_name),
+        tokens_router(authentication),
+        admin_router(authentication),
+        MetricsController,
+    ]
+
+
+def _openapi(jwt_auth: JWTAuth[Principal, Token]) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Storeplane API",
+        version="1.0.0",
+        description=(
+            "Self-service e-commerce stores. Get a token at /api/v1/auth/register or /login; "
+            "integrations use API tokens from /api/v1/tokens."
+        ),
+        path="/schema",
+        render_plugins=[SwaggerRenderPlugin()],
+        components=[jwt_auth.openapi_components],
+    )
+
+
+def _lifespan(
+    settings: GatewaySettings, adapters: AdapterFactory
+) -> Callable[[Litestar], AbstractAsyncContextManager[None]]:
+    """Build the adapters when the app starts, into its state; close them when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with adapters(settings) as built:
+            app.state.adapters = built
+            yield
+
+    return lifespan
+
+
+def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_adapters) -> Litestar:
+    settings.check_production()
+    jwt_auth = make_jwt_auth(settings)
+    tokens = TokenIssuer(
+        jwt_auth, ttl_seconds=settings.token_ttl_seconds, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
+    )
+    prometheus = PrometheusConfig(app_name="storeplane-gateway", prefix="storeplane_gateway", group_path=True)
     return Litestar(
-        route_handlers=[
-            health_router(),
-            auth_router(authentication, auth_limits),
-            account_router(authentication),
-            stores_router([authentication, *store_limits, idempotent_commands], jwt_auth.openapi_security_scheme_name),
-            tokens_router(authentication),
-            admin_router(authentication),
-            MetricsController,
-        ],
-        dependencies={
-            "settings": provided(provide_settings),
-            "passwords": provided(provide_passwords),
-            "tokens": provided(provide_tokens),
-            "users": provided(provide_users),
-            "bus": provided(provide_bus),
-            "status_queries": provided(provide_status_queries),
-            "store_secrets": provided(provide_store_secrets),
-            "sessions": provided(provide_sessions),
-            "api_tokens": provided(provide_api_tokens),
-            "slots": provided(provide_slots),
-            "logins": provided(provide_logins),
-            "audit_log": provided(provide_audit_log),
-        },
-        lifespan=[lifespan],
+        route_handlers=_routes(settings, jwt_auth),
+        dependencies=_dependencies(settings, tokens),
+        lifespan=[_lifespan(settings, adapters)],
         middleware=[prometheus.middleware],
         before_request=strict_body,
         before_send=[security_headers(hsts_seconds=settings.hsts_seconds), audit_hook()],
         cors_config=cors_config(settings),
         plugins=[tracing_plugin()],
         exception_handlers=exception_handlers(retry_after_seconds=settings.retry_after_seconds),
-        openapi_config=OpenAPIConfig(
-            title="Storeplane API",
-            version="1.0.0",
-            description=(
-                "Self-service e-commerce stores. Get a token at /api/v1/auth/register or /login; "
-                "integrations use API tokens from /api/v1/tokens."
-            ),
-            path="/schema",
-            render_plugins=[SwaggerRenderPlugin()],
-            components=[jwt_auth.openapi_components],
-        ),
+        openapi_config=_openapi(jwt_auth),
         request_max_body_size=MAX_BODY_BYTES,
         logging_config=None,
     )

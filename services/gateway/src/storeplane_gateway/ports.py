@@ -1,187 +1,27 @@
-"""What the route handlers need from the outside world, as protocols and the failures they may raise.
+"""What the gateway's areas need from the outside world: one protocol per adapter, and the bundle of them.
 
-Handlers depend on these, never on the concrete adapters (asyncpg, NATS), so unit tests swap in
-fakes through `create_app(settings, adapters=...)` and the real ones are built only in `app.py`.
-Each Postgres adapter has an in-memory twin in the tests, and both pass one contract suite.
+Routes and services depend on these, never on the concrete adapters (asyncpg, NATS), so unit
+tests swap in fakes through `create_app(settings, adapters=...)` and the real ones are built
+only in `app.py`. Each Postgres adapter has an in-memory twin in the tests, and both pass one
+contract suite. The values these protocols take and return, and the errors they raise, are the
+domain model's (`storeplane_gateway.domain`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Protocol, TypeAlias, cast, runtime_checkable
-
-import msgspec
-from litestar.datastructures import State
+from typing import Protocol, runtime_checkable
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreView, TimelineEntry
-
-Role: TypeAlias = Literal["user", "admin"]
-ROLES: tuple[Role, ...] = ("user", "admin")
-
-# What a credential may do on the store routes. A login session may do everything its user may;
-# an API token only what it was given.
-STORES_READ = "stores:read"
-STORES_WRITE = "stores:write"
-STORES_CREDENTIALS = "stores:credentials"
-SCOPES: tuple[str, ...] = (STORES_READ, STORES_WRITE, STORES_CREDENTIALS)
-
-
-class User(msgspec.Struct, frozen=True):
-    """A registered user as the API shows it."""
-
-    id: str
-    email: str
-    role: Role = "user"
-
-
-class StoredUser(msgspec.Struct, frozen=True):
-    """A registered user as the users table keeps it: with the password hash and their own store limit."""
-
-    id: str
-    email: str
-    password_hash: str
-    role: Role = "user"
-    store_limit: int | None = None  # None: the platform's default
-
-
-class Principal(msgspec.Struct, frozen=True):
-    """Who is calling, and what the credential they called with allows."""
-
-    id: str
-    email: str
-    role: Role
-    scopes: frozenset[str]
-    session_id: str = ""  # a login session (JWT)
-    api_token_id: str = ""  # or an API token
-
-    @property
-    def is_admin(self) -> bool:
-        """Admin powers come with an admin's login session only, never with an API token."""
-        return self.role == "admin" and bool(self.session_id)
-
-
-class Session(msgspec.Struct, frozen=True):
-    """One login: its tokens carry its id; it lives until logout, `logout-all` or expiry."""
-
-    id: str
-    user_id: str
-    refresh_jti: str  # the one refresh token that may be used next (rotated on every refresh)
-    expires_at: datetime
-
-
-class ApiToken(msgspec.Struct, frozen=True):
-    """An API token for an integration, without its secret (which is only ever stored hashed)."""
-
-    id: str
-    user_id: str
-    name: str
-    scopes: tuple[str, ...]
-    prefix: str  # the first characters of the secret, to recognise it
-    created_at: datetime
-    last_used_at: datetime | None = None
-
-
-class StoreSlot(msgspec.Struct, frozen=True):
-    """A live store counted against its owner's quota; it also holds the store's (global) name.
-
-    A slot is reserved before the store's request is published and confirmed once JetStream
-    acknowledged it; a reservation whose lease ran out is settled by looking at the stream.
-    """
-
-    store_id: str
-    owner_id: str
-    name: str
-
-
-class LoginClaim(msgspec.Struct, frozen=True):
-    """A login attempt as the throttle took it."""
-
-    # > 0: refused, nothing counted; the email may be tried again after this many seconds.
-    retry_after: float = 0.0
-    # Taken (and counted as a failure): how long the next attempt must wait if this one fails.
-    delay_if_failed: float = 0.0
-
-
-class IdempotencyKey(msgspec.Struct, frozen=True):
-    """A client's `Idempotency-Key`, scoped to who sent it and to the operation it was sent with."""
-
-    principal_id: str
-    operation: str  # method and path, e.g. "DELETE /api/v1/stores/<id>"
-    key: str
-
-
-class StoredResponse(msgspec.Struct, frozen=True):
-    """A command's answer, kept under its idempotency key to be replayed to a retry."""
-
-    status_code: int
-    headers: dict[str, str]
-    body: bytes
-    target: str = ""  # what the command acted on, so that a replay is audited like the original
-
-
-class KeyClaimed(msgspec.Struct, frozen=True):
-    """The key is now the caller's: run the command, then complete or release the claim with `token`."""
-
-    token: str
-
-
-class KeyHeld(msgspec.Struct, frozen=True):
-    """An earlier request holds the key: its fingerprint, and its answer once it finished."""
-
-    fingerprint: str
-    response: StoredResponse | None  # None while that request is in flight
-
-
-class DependencyUnavailable(Exception):
-    """A backing service did not answer; the client may retry later."""
-
-
-class BusUnavailable(DependencyUnavailable):
-    """NATS is not connected, or JetStream did not acknowledge in time."""
-
-
-class PublishUnconfirmed(BusUnavailable):
-    """JetStream did not acknowledge in time: the event may be stored all the same (only the ack lost)."""
-
-
-class StatusUnavailable(DependencyUnavailable):
-    """The status service did not answer a query in time (or answered nonsense)."""
-
-
-class ProvisionerUnavailable(DependencyUnavailable):
-    """The provisioner did not answer, or could not reach the cluster; nothing was revealed."""
-
-
-class DatabaseUnavailable(DependencyUnavailable):
-    """The gateway's Postgres did not answer."""
-
-
-class EmailTaken(Exception):
-    """A user with this email is already registered."""
-
-
-class TokenNameTaken(Exception):
-    """The user already has an API token with this name."""
-
-
-class QuotaExceeded(Exception):
-    """The owner already has `limit` live stores."""
-
-    def __init__(self, *, limit: int, in_use: int) -> None:
-        super().__init__(f"limit {limit}, in use {in_use}")
-        self.limit = limit
-        self.in_use = in_use
-
-
-class NameTaken(Exception):
-    """A live store already holds the name."""
-
-    def __init__(self, holder: StoreSlot) -> None:
-        super().__init__(holder.name)
-        self.holder = holder
+from storeplane_gateway.domain.api_tokens import ApiToken
+from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
+from storeplane_gateway.domain.principals import Principal
+from storeplane_gateway.domain.sessions import LoginClaim, Session
+from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.domain.users import Role, StoredUser, User
 
 
 @runtime_checkable  # Litestar checks injected dependencies with isinstance
@@ -399,6 +239,16 @@ class StoreSecrets(Protocol):
         ...
 
 
+class AuditNotes(Protocol):
+    """What a service tells the audit record of the request it serves: who acts, the email given, the target."""
+
+    def __call__(self, *, actor: User | None = None, email: str | None = None, target: str | None = None) -> None: ...
+
+
+def no_notes(*, actor: User | None = None, email: str | None = None, target: str | None = None) -> None:
+    """`AuditNotes` for a caller that keeps no audit record."""
+
+
 @dataclass(frozen=True)
 class Adapters:
     """Everything the handlers talk to, built by the composition root (or a test)."""
@@ -413,8 +263,3 @@ class Adapters:
     logins: LoginThrottle
     audit: AuditLog
     idempotency: IdempotencyKeys
-
-
-def adapters_of(state: State) -> Adapters:
-    """The adapters the app's lifespan put into its state."""
-    return cast(Adapters, state.adapters)

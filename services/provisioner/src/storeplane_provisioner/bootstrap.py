@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import get_args
 
@@ -11,12 +13,18 @@ from kubernetes_asyncio.client import ApiClient
 
 from storeplane_contracts import subjects
 from storeplane_contracts.events import Engine, Event, StoreDeletionRequested
-from storeplane_provisioner.cluster import ClusterDrift, IngressController, KubernetesCluster, connect
-from storeplane_provisioner.directory import StatusDirectory
-from storeplane_provisioner.drifting import reconcile_forever
-from storeplane_provisioner.handlers import RELEASE, Provisioning
-from storeplane_provisioner.helm import HelmCli
-from storeplane_provisioner.processing import Dependencies
+from storeplane_provisioner.adapters.helm import HelmCli
+from storeplane_provisioner.adapters.kubernetes.cluster import (
+    ClusterDrift,
+    IngressController,
+    KubernetesCluster,
+    connect,
+)
+from storeplane_provisioner.adapters.status_directory import StatusDirectory
+from storeplane_provisioner.ports import DeletionRequested, Publish
+from storeplane_provisioner.provisioning.config import RELEASE, Provisioning
+from storeplane_provisioner.provisioning.drifting import reconcile_forever
+from storeplane_provisioner.provisioning.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
 from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving, stream_has
@@ -54,10 +62,18 @@ def provisioning_config(settings: ProvisionerSettings) -> Provisioning:
     )
 
 
-async def start(settings: ProvisionerSettings) -> Provisioner:
-    broker = make_broker(settings.nats_url, service="provisioner")
-    api = await connect(settings.kubeconfig)
+@dataclass(frozen=True)
+class Adapters:
+    """The ports' implementations, connected."""
 
+    cluster: KubernetesCluster
+    helm: HelmCli
+    directory: StatusDirectory
+    publish: Publish
+    deletion_requested: DeletionRequested
+
+
+def adapters(settings: ProvisionerSettings, broker: NatsBroker, api: ApiClient) -> Adapters:
     async def publish(event: Event) -> int:
         return await publish_event(broker, event)
 
@@ -69,26 +85,31 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         heartbeat_seconds=settings.heartbeat_seconds,
         ingress=IngressController(settings.ingress_namespace, settings.ingress_pod_labels),
     )
-    # Helm's own --timeout (hooks, --wait) is the chart step's deadline.
-    helm = HelmCli(settings.helm_bin, settings.kubeconfig, timeout=settings.step_seconds()["chart"])
-    directory = StatusDirectory(broker, timeout=settings.query_timeout)
-    deps = Dependencies(
+    return Adapters(
         cluster=cluster,
-        helm=helm,
+        # Helm's own --timeout (hooks, --wait) is the chart step's deadline.
+        helm=HelmCli(settings.helm_bin, settings.kubeconfig, timeout=settings.step_seconds()["chart"]),
+        directory=StatusDirectory(broker, timeout=settings.query_timeout),
         publish=publish,
-        config=provisioning_config(settings),
-        directory=directory,
         deletion_requested=deletion_requested,
+    )
+
+
+def dependencies(settings: ProvisionerSettings, wired: Adapters) -> Dependencies:
+    return Dependencies(
+        cluster=wired.cluster,
+        helm=wired.helm,
+        publish=wired.publish,
+        config=provisioning_config(settings),
+        directory=wired.directory,
+        deletion_requested=wired.deletion_requested,
         max_attempts=settings.max_attempts,
         heartbeat_seconds=settings.heartbeat_seconds,
     )
-    register(
-        broker,
-        deps,
-        concurrency=settings.concurrency,
-        max_in_flight=settings.max_in_flight,
-        ack_wait=settings.ack_wait_seconds,
-    )
+
+
+async def serve_work_queue(broker: NatsBroker, settings: ProvisionerSettings) -> None:
+    """Connect, declare the stream and the shared durable, then start the subscribers."""
     await broker.connect()
     js = broker.connection.jetstream()
     await ensure_stream(js)
@@ -99,21 +120,45 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         work_queue_consumer(max_in_flight=settings.max_in_flight, ack_wait=settings.ack_wait_seconds),
     )
     await start_serving(broker)
-    background: list[asyncio.Task[None]] = []
-    if settings.drift_check_seconds > 0:
-        vanished = asyncio.Event()
-        background.append(asyncio.create_task(cluster.watch_store_namespaces(vanished)))
-        background.append(
-            asyncio.create_task(
-                reconcile_forever(
-                    directory=directory,
-                    drift=ClusterDrift(cluster, helm.manifest),
-                    publish=publish,
-                    release=RELEASE,
-                    repair=settings.repair_drift,
-                    interval=settings.drift_check_seconds,
-                    wake=vanished,
-                )
-            )
-        )
-    return Provisioner(broker, api, background)
+
+
+def drift_checks(settings: ProvisionerSettings, wired: Adapters) -> list[asyncio.Task[None]]:
+    """The reconciler, woken early whenever a store namespace vanishes; none when it is turned off."""
+    if settings.drift_check_seconds <= 0:
+        return []
+    vanished = asyncio.Event()
+    reconciling = reconcile_forever(
+        directory=wired.directory,
+        drift=ClusterDrift(wired.cluster, wired.helm.manifest),
+        publish=wired.publish,
+        release=RELEASE,
+        repair=settings.repair_drift,
+        interval=settings.drift_check_seconds,
+        wake=vanished,
+    )
+    return [asyncio.create_task(wired.cluster.watch_store_namespaces(vanished)), asyncio.create_task(reconciling)]
+
+
+async def start(settings: ProvisionerSettings) -> Provisioner:
+    broker = make_broker(settings.nats_url, service="provisioner")
+    api = await connect(settings.kubeconfig)
+    wired = adapters(settings, broker, api)
+    register(
+        broker,
+        dependencies(settings, wired),
+        concurrency=settings.concurrency,
+        max_in_flight=settings.max_in_flight,
+        ack_wait=settings.ack_wait_seconds,
+    )
+    await serve_work_queue(broker, settings)
+    return Provisioner(broker, api, drift_checks(settings, wired))
+
+
+@asynccontextmanager
+async def running(settings: ProvisionerSettings) -> AsyncIterator[Provisioner]:
+    """A provisioner started for the time of the `async with`."""
+    provisioner = await start(settings)
+    try:
+        yield provisioner
+    finally:
+        await provisioner.stop()

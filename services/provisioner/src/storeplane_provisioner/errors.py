@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from storeplane_contracts.events import FailureStep
 
 
@@ -31,3 +34,15 @@ class StepTimedOut(TemporaryError):
 class Withdrawn(Exception):
     """The store's deletion was requested while it was being provisioned: the request is moot, and
     what it had created is removed again (the deletion itself reports the store deleted)."""
+
+
+@contextmanager
+def blamed_on(step: FailureStep) -> Iterator[None]:
+    """A fault of ours or of a library outside any step's deadline (publishing a step's event, asking
+    whether the store was deleted) becomes a temporary failure of `step`, the step it came after."""
+    try:
+        yield
+    except (ProvisioningError, Withdrawn):
+        raise
+    except Exception as exc:
+        raise TemporaryError(step, "internal_error", repr(exc)) from exc

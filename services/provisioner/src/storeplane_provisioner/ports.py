@@ -6,6 +6,7 @@ and the import linter can check the boundary.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +18,21 @@ Publish = Callable[[Event], Awaitable[int]]
 Heartbeat = Callable[[], Awaitable[None]]
 # Whether the store's deletion has been requested (asked of the stream, the one record that is never behind).
 DeletionRequested = Callable[[str], Awaitable[bool]]
+
+
+class Clock(Protocol):
+    """Time as provisioning sees it: deadlines are wall-clock timestamps (a request's deadline is
+    counted from when it was made), and a test can make time pass without waiting for it."""
+
+    def time(self) -> float:
+        """Now, in seconds since the epoch."""
+        ...
+
+    def timeout_at(self, when: float) -> asyncio.Timeout:
+        """An `asyncio.timeout` that expires at the wall-clock timestamp `when`."""
+        ...
+
+    async def sleep(self, seconds: float) -> None: ...
 
 
 class Cluster(Protocol):

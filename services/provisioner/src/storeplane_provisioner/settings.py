@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from storeplane_contracts.events import Engine, FailureStep
-from storeplane_provisioner.deadlines import step_seconds
+from storeplane_provisioner.provisioning.deadlines import step_seconds
 from storeplane_runtime.settings import ROOT, STATE_DIR, CommonSettings
 
 
@@ -40,7 +40,7 @@ class ProvisionerSettings(CommonSettings):
     max_in_flight: int = Field(default=256, ge=1)
     # A provisioning still unfinished this long after the request fails with reason `timeout`.
     deadline_seconds: float = 900.0
-    # Each step's own deadline in seconds, over the defaults in deadlines.py, as JSON:
+    # Each step's own deadline in seconds, over the defaults in the step tables (provisioning/steps.py), as JSON:
     # STOREPLANE_STEP_DEADLINES='{"readiness": 1200}'. A step past it is retried.
     step_deadlines: dict[str, float] = Field(default_factory=dict)
     # A temporary failure is retried this many times (with backoff) before the store fails.

@@ -7,27 +7,23 @@ a delayed nak or a term. Adding provisioner processes on the same durable scales
 from __future__ import annotations
 
 import msgspec
-from faststream import AckPolicy
-from faststream.nats import NatsBroker, PullSub
+from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
-from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig
 
 from storeplane_contracts import subjects
 from storeplane_contracts.queries import CredentialsReply, RevealCredentials
-from storeplane_provisioner.handlers import reveal_credentials
-from storeplane_provisioner.processing import Dependencies, Outcome, process_command
-from storeplane_runtime.bus import STORES_STREAM
+from storeplane_provisioner.provisioning.credentials import reveal_credentials
+from storeplane_provisioner.provisioning.processing import Dependencies, Outcome, process_command
+from storeplane_runtime.consumers import durable_consumer, durable_subscriber
 
 
 def work_queue_consumer(*, max_in_flight: int, ack_wait: float) -> ConsumerConfig:
     """The provisioners' shared durable consumer: every command, at most `max_in_flight` handed out
     across all provisioners (each one also limits itself, to its own concurrency)."""
-    return ConsumerConfig(
-        durable_name=subjects.PROVISIONER_DURABLE,
-        filter_subjects=list(subjects.PROVISIONER_SUBJECTS),
-        deliver_policy=DeliverPolicy.ALL,
-        ack_policy=JsAckPolicy.EXPLICIT,
+    return durable_consumer(
+        subjects.PROVISIONER_DURABLE,
+        subjects.PROVISIONER_SUBJECTS,
         ack_wait=ack_wait,
         max_ack_pending=max_in_flight,
         max_deliver=-1,
@@ -44,13 +40,10 @@ def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, max_in
         reply = await reveal_credentials(query, cluster=deps.cluster, publish=deps.publish)
         return msgspec.json.encode(reply)
 
-    @broker.subscriber(
+    @durable_subscriber(
+        broker,
         subjects.ALL_STORE_EVENTS,
-        stream=STORES_STREAM,
-        durable=subjects.PROVISIONER_DURABLE,
-        pull_sub=PullSub(batch_size=1, timeout=5.0),
-        config=work_queue_consumer(max_in_flight=max_in_flight, ack_wait=ack_wait),
-        ack_policy=AckPolicy.MANUAL,
+        work_queue_consumer(max_in_flight=max_in_flight, ack_wait=ack_wait),
         max_workers=concurrency,
     )
     async def on_command(msg: NatsMessage) -> None:

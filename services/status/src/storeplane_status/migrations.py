@@ -1,25 +1,19 @@
 """The read models' schema, applied in order at start-up and recorded in `schema_migrations`.
 
-Each migration runs once. Starting several instances at the same time is safe: they take
-the same advisory lock, so one applies the pending migrations and the others find them done.
-New migrations are appended with the next version; applied ones are never edited.
+The mechanism (ordering, the version table, the advisory lock that makes instances starting
+together safe) is the shared one in `storeplane_runtime.migrations`; this module holds only
+the status service's list. New migrations are appended with the next version; applied ones
+are never edited.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Sequence
 
 import asyncpg
 
-
-@dataclasses.dataclass(frozen=True)
-class Migration:
-    """One schema change, identified by its version."""
-
-    version: int
-    name: str
-    sql: str
-
+from storeplane_runtime.migrations import Migration
+from storeplane_runtime.migrations import migrate as apply_migrations
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(
@@ -71,33 +65,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
 )
 
-# Any constant shared by the instances; it names this schema's migration lock.
+# The version table and lock the status service has always used, kept so existing databases
+# are recognised as up to date.
+VERSION_TABLE = "schema_migrations"
 _LOCK_KEY = 0x5354_4154  # "STAT"
 
 
-async def migrate(pool: asyncpg.Pool[asyncpg.Record], migrations: tuple[Migration, ...] = MIGRATIONS) -> list[int]:
-    """Apply the migrations not yet recorded, in one transaction; return their versions."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", _LOCK_KEY)
-        await connection.execute(
-            """
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version    integer PRIMARY KEY,
-                name       text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """
-        )
-        done = {r["version"] for r in await connection.fetch("SELECT version FROM schema_migrations")}
-        applied = []
-        for migration in sorted(migrations, key=lambda m: m.version):
-            if migration.version in done:
-                continue
-            await connection.execute(migration.sql)
-            await connection.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                migration.version,
-                migration.name,
-            )
-            applied.append(migration.version)
-        return applied
+async def migrate(pool: asyncpg.Pool[asyncpg.Record], migrations: Sequence[Migration] = MIGRATIONS) -> list[int]:
+    """Apply the read models' migrations not yet recorded; return their versions."""
+    return await apply_migrations(pool, migrations, table=VERSION_TABLE, lock_key=_LOCK_KEY)

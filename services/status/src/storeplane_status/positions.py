@@ -7,14 +7,21 @@ waits here (signalled after each committed projection, not polled) before it rea
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+
+# What bounds a wait of so many seconds: `asyncio.timeout` in the service; tests pass a clock
+# they move by hand, so that a wait expires when they say and not after real time.
+Timer = Callable[[float], AbstractAsyncContextManager[object]]
 
 
 class ProjectionPosition:
     """The last stream sequence this process has applied, waitable."""
 
-    def __init__(self, sequence: int = 0) -> None:
+    def __init__(self, sequence: int = 0, *, timer: Timer = asyncio.timeout) -> None:
         self._sequence = sequence
         self._moved = asyncio.Condition()
+        self._timer = timer
 
     @property
     def sequence(self) -> int:
@@ -28,8 +35,17 @@ class ProjectionPosition:
                 self._moved.notify_all()
 
     async def reach(self, sequence: int) -> None:
-        """Return once `sequence` is applied; callers bound the wait with `asyncio.timeout`."""
+        """Return once `sequence` is applied; `reached_within` bounds the wait."""
         if self._sequence >= sequence:
             return
         async with self._moved:
             await self._moved.wait_for(lambda: self._sequence >= sequence)
+
+    async def reached_within(self, sequence: int, wait: float) -> bool:
+        """Wait up to `wait` seconds for `sequence` to be applied; say whether it was."""
+        try:
+            async with self._timer(wait):
+                await self.reach(sequence)
+        except TimeoutError:
+            return False
+        return True

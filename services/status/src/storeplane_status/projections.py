@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from storeplane_contracts import events
-from storeplane_contracts.queries import StoreError, StoreStatus
+from storeplane_contracts.queries import StoreError, StoreStatus, StoreView
 
 # Status only moves forward along this order; `ready` and `failed` are the same rank, so
 # a store that failed may still become ready (a retried step) and the later event wins.
@@ -79,6 +79,21 @@ class StoreRow:
     urls: dict[str, str] = dataclasses.field(default_factory=dict)
     error: StoreError | None = None
 
+    def view(self) -> StoreView:
+        """The store as users see it: the row without the projection's bookkeeping."""
+        return StoreView(
+            id=self.id,
+            owner_id=self.owner_id,
+            name=self.name,
+            engine=self.engine,
+            namespace=self.namespace,
+            status=self.status,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+            urls=self.urls,
+            error=self.error,
+        )
+
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
 class TimelineRow:
@@ -117,48 +132,53 @@ def project(event: events.AnyEvent, sequence: int, current: StoreRow | None) -> 
     to anyone) and any event that would move the status backwards leave the row as it is.
     """
     if isinstance(event, events.StoreRequested):
-        if current is not None:
-            return None  # the row exists: a repeated request never resets a store
-        return StoreRow(
-            id=event.store_id,
-            owner_id=event.owner_id,
-            name=event.name,
-            engine=event.engine,
-            namespace=event.namespace,
-            status="requested",
-            created_at=event.occurred_at,
-            updated_at=event.occurred_at,
-            last_sequence=sequence,
-        )
+        # The row exists: a repeated request never resets a store.
+        return requested_row(event, sequence) if current is None else None
     if current is None:
         return None
-    status = STATUS_AFTER[type(event)]
     if isinstance(event, events.StoreRetryRequested):
         # The one step back the lifecycle allows: a failed store provisions again.
         if current.status != "failed":
             return None
-        return dataclasses.replace(
-            current,
-            status="provisioning",
-            error=None,
-            updated_at=max(current.updated_at, event.occurred_at),
-            last_sequence=max(current.last_sequence, sequence),
-        )
+        return moved_on(current, event, sequence, status="provisioning", error=None)
+    status = STATUS_AFTER[type(event)]
     if status is None or STATUS_RANK[status] < STATUS_RANK[current.status]:
         return None
-    changes: dict[str, Any] = {
-        "status": status,
-        "updated_at": max(current.updated_at, event.occurred_at),
-        "last_sequence": max(current.last_sequence, sequence),
-    }
-    if isinstance(event, events.StoreReady):
-        changes.update(urls=dict(event.urls), error=None)
-    elif isinstance(event, events.StoreDegraded):
-        changes["error"] = StoreError(step="drift", reason=event.reason, message=event.message, retryable=True)
-    elif isinstance(event, events.ProvisioningFailed | events.DeletionFailed):
-        changes["error"] = StoreError(
-            step=event.step, reason=event.reason, message=event.message, retryable=event.retryable
-        )
-    elif isinstance(event, events.StoreDeletionRequested | events.StoreDeleted):
-        changes["error"] = None  # deleting (again), or gone: an earlier error no longer applies
-    return dataclasses.replace(current, **changes)
+    urls = dict(event.urls) if isinstance(event, events.StoreReady) else current.urls
+    return moved_on(current, event, sequence, status=status, urls=urls, error=error_after(event, current.error))
+
+
+def requested_row(event: events.StoreRequested, sequence: int) -> StoreRow:
+    """The row a store starts with."""
+    return StoreRow(
+        id=event.store_id,
+        owner_id=event.owner_id,
+        name=event.name,
+        engine=event.engine,
+        namespace=event.namespace,
+        status="requested",
+        created_at=event.occurred_at,
+        updated_at=event.occurred_at,
+        last_sequence=sequence,
+    )
+
+
+def moved_on(current: StoreRow, event: events.Event, sequence: int, **changes: Any) -> StoreRow:
+    """`current` with `changes`, its time and sequence moved to the event's but never back."""
+    return dataclasses.replace(
+        current,
+        updated_at=max(current.updated_at, event.occurred_at),
+        last_sequence=max(current.last_sequence, sequence),
+        **changes,
+    )
+
+
+def error_after(event: events.AnyEvent, current: StoreError | None) -> StoreError | None:
+    """The error a store shows after `event`, which moves its status forward."""
+    if isinstance(event, events.StoreDegraded):
+        return StoreError(step="drift", reason=event.reason, message=event.message, retryable=True)
+    if isinstance(event, events.ProvisioningFailed | events.DeletionFailed):
+        return StoreError(step=event.step, reason=event.reason, message=event.message, retryable=event.retryable)
+    if isinstance(event, events.StoreReady | events.StoreDeletionRequested | events.StoreDeleted):
+        return None  # ready, deleting (again), or gone: an earlier error no longer applies
+    return current

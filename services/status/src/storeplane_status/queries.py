@@ -8,7 +8,6 @@ for the projection to reach that sequence, so a client reads its own writes.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Protocol
 
 import structlog
@@ -53,18 +52,15 @@ async def caught_up(position: ProjectionPosition, min_sequence: int, *, wait: fl
     """
     if min_sequence <= 0:
         return True
-    try:
-        async with asyncio.timeout(wait):
-            await position.reach(min_sequence)
-    except TimeoutError:
-        log.warning(
-            "query answered before the projection caught up",
-            min_sequence=min_sequence,
-            position=position.sequence,
-            waited=wait,
-        )
-        return False
-    return True
+    if await position.reached_within(min_sequence, wait):
+        return True
+    log.warning(
+        "query answered before the projection caught up",
+        min_sequence=min_sequence,
+        position=position.sequence,
+        waited=wait,
+    )
+    return False
 
 
 async def list_stores(query: ListStores, *, read_models: StoreReadModels) -> StoreList:

@@ -23,7 +23,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from storeplane_contracts import events, subjects
 from storeplane_status import migrations
-from storeplane_status.repository import StoreRepository
+from storeplane_status.repository import STORE_VIEW_COLUMNS, StoreRepository
 
 REPLAY_CONSUMER = "replay"
 
@@ -65,10 +65,7 @@ async def snapshot(database_url: str) -> dict[str, Any]:
     """The read models' content, without bookkeeping that differs between consumers."""
     connection = await asyncpg.connect(database_url)
     try:
-        stores = await connection.fetch(
-            "SELECT id, owner_id, name, engine, namespace, status, urls, error, created_at, updated_at"
-            " FROM stores ORDER BY id"
-        )
+        stores = await connection.fetch(f"SELECT {STORE_VIEW_COLUMNS} FROM stores ORDER BY id")
         timeline = await connection.fetch(
             "SELECT event_id, store_id, sequence, type, occurred_at, data FROM store_events ORDER BY sequence"
         )

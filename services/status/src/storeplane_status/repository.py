@@ -16,7 +16,9 @@ from storeplane_contracts.events import AnyEvent
 from storeplane_contracts.queries import StoreError, StoreView, TimelineEntry
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
 
-_STORE_COLUMNS = "id, owner_id, name, engine, namespace, status, urls, error, created_at, updated_at, last_sequence"
+# The columns of a store as users see it (`StoreView`), then the projection's bookkeeping.
+STORE_VIEW_COLUMNS = "id, owner_id, name, engine, namespace, status, urls, error, created_at, updated_at"
+_STORE_COLUMNS = f"{STORE_VIEW_COLUMNS}, last_sequence"
 
 
 def _encode_json(value: Any) -> str:
@@ -44,22 +46,6 @@ def _store_row(record: asyncpg.Record) -> StoreRow:
         created_at=record["created_at"],
         updated_at=record["updated_at"],
         last_sequence=record["last_sequence"],
-    )
-
-
-def _store_view(record: asyncpg.Record) -> StoreView:
-    row = _store_row(record)
-    return StoreView(
-        id=row.id,
-        owner_id=row.owner_id,
-        name=row.name,
-        engine=row.engine,
-        namespace=row.namespace,
-        status=row.status,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        urls=row.urls,
-        error=row.error,
     )
 
 
@@ -200,13 +186,13 @@ class StoreRepository:
             owner_id,
             include_deleted,
         )
-        return [_store_view(record) for record in records]
+        return [_store_row(record).view() for record in records]
 
     async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
         records = await self.pool.fetch(
             f"SELECT {_STORE_COLUMNS} FROM stores WHERE status = ANY($1::text[]) ORDER BY created_at", statuses
         )
-        return [_store_view(record) for record in records]
+        return [_store_row(record).view() for record in records]
 
     async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None:
         record = await self.pool.fetchrow(
@@ -214,7 +200,7 @@ class StoreRepository:
             store_id,
             owner_id,
         )
-        return None if record is None else _store_view(record)
+        return None if record is None else _store_row(record).view()
 
     async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None:
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):
@@ -249,4 +235,4 @@ class StoreRepository:
             """,
             name,
         )
-        return None if record is None else _store_view(record)
+        return None if record is None else _store_row(record).view()

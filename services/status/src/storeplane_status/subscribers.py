@@ -22,23 +22,20 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 import msgspec
 import structlog
-from faststream import AckPolicy
-from faststream.message import StreamMessage
-from faststream.nats import NatsBroker, NatsResponse, PullSub
+from faststream.nats import NatsBroker, NatsResponse
 from faststream.nats.annotations import NatsMessage
-from nats.js.api import AckPolicy as ConsumerAckPolicy
-from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts import events, subjects
 from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores, ListStoresInStatus
-from storeplane_runtime.bus import STORES_STREAM
+from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
 from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
 from storeplane_status.positions import ProjectionPosition
@@ -66,11 +63,6 @@ class Settle(enum.Enum):
     ACK = "ack"
     NAK = "nak"
     TERMINATE = "terminate"
-
-
-async def raw_body(message: StreamMessage[Any]) -> bytes:
-    """A FastStream decoder that leaves the body to msgspec."""
-    return message.body
 
 
 def retry_delay(num_delivered: int) -> float:
@@ -120,72 +112,73 @@ def register_subscribers(
 
 def projection_consumer() -> ConsumerConfig:
     """The durable consumer the projection reads from: every store event, one at a time."""
-    return ConsumerConfig(
-        durable_name=subjects.STATUS_DURABLE,
-        filter_subject=subjects.ALL_STORE_EVENTS,
-        deliver_policy=DeliverPolicy.ALL,
-        ack_policy=ConsumerAckPolicy.EXPLICIT,
+    return durable_consumer(
+        subjects.STATUS_DURABLE,
+        subjects.ALL_STORE_EVENTS,
         max_ack_pending=1,  # strict stream order; see the module docstring
         ack_wait=60,
     )
 
 
-def register_projection(broker: NatsBroker, *, store: ProjectionStore, position: ProjectionPosition) -> None:
+async def project_message(
+    body: bytes, message: NatsMessage, *, store: ProjectionStore, position: ProjectionPosition
+) -> Settle:
+    """Decode and apply one stream message and say how to settle it; raises when it must be retried."""
     consumer = subjects.STATUS_DURABLE
+    sequence = message.raw_message.metadata.sequence.stream
+    context = {"subject": message.raw_message.subject, "sequence": sequence}
+    try:
+        event = events.decode(body)
+    except msgspec.DecodeError as exc:  # includes ValidationError
+        log.error("store event cannot be decoded; terminating it", error=str(exc), **context)
+        await skip_message(sequence, consumer=consumer, store=store, position=position)
+        return Settle.TERMINATE
+    applied = await apply_store_event(event, sequence, consumer=consumer, store=store, position=position)
+    log.info(
+        "store event projected",
+        outcome=applied.value,
+        type=type(event).__name__,
+        store_id=event.store_id,
+        event_id=event.event_id,
+        **context,
+    )
+    return Settle.ACK
 
-    async def announce(sequence: int) -> None:
-        """Tell the other instances (queries waiting there for read-your-writes); a lost note only
-        makes such a query wait for its time-out, so failing to send it is logged, not raised."""
-        try:
-            await broker.connection.publish(subjects.STATUS_PROJECTED, str(sequence).encode())
-        except Exception as exc:
-            log.warning("projection position not announced", sequence=sequence, error=repr(exc))
 
-    async def project(body: bytes, message: NatsMessage) -> Settle:
-        metadata = message.raw_message.metadata
-        sequence = metadata.sequence.stream
-        context = {"subject": message.raw_message.subject, "sequence": sequence}
-        try:
-            event = events.decode(body)
-        except msgspec.DecodeError as exc:  # includes ValidationError
-            log.error("store event cannot be decoded; terminating it", error=str(exc), **context)
-            await skip_message(sequence, consumer=consumer, store=store, position=position)
-            return Settle.TERMINATE
-        applied = await apply_store_event(event, sequence, consumer=consumer, store=store, position=position)
-        log.info(
-            "store event projected",
-            outcome=applied.value,
-            type=type(event).__name__,
-            store_id=event.store_id,
-            event_id=event.event_id,
-            **context,
-        )
-        return Settle.ACK
+async def announce(broker: NatsBroker, sequence: int) -> None:
+    """Tell the other instances (queries waiting there for read-your-writes); a lost note only
+    makes such a query wait for its time-out, so failing to send it is logged, not raised."""
+    try:
+        await broker.connection.publish(subjects.STATUS_PROJECTED, str(sequence).encode())
+    except Exception as exc:
+        log.warning("projection position not announced", sequence=sequence, error=repr(exc))
 
-    @broker.subscriber(
-        subjects.ALL_STORE_EVENTS,
-        stream=STORES_STREAM,
-        durable=consumer,
-        pull_sub=PullSub(batch_size=1),
-        config=projection_consumer(),
-        ack_policy=AckPolicy.MANUAL,
-        decoder=raw_body,
-        title="status.project_store_event",
+
+async def settle_message(broker: NatsBroker, message: NatsMessage, settle: Settle) -> None:
+    """Announce the sequence unless the message is to be retried, then ack, terminate or nak it."""
+    if settle is not Settle.NAK:
+        await announce(broker, message.raw_message.metadata.sequence.stream)
+    if settle is Settle.ACK:
+        await message.ack()
+    elif settle is Settle.TERMINATE:
+        await message.reject()
+    else:
+        await message.nack(delay=retry_delay(message.raw_message.metadata.num_delivered))
+
+
+def register_projection(broker: NatsBroker, *, store: ProjectionStore, position: ProjectionPosition) -> None:
+    """Register the projection's durable pull consumer; every message is projected, then settled."""
+
+    @durable_subscriber(
+        broker, subjects.ALL_STORE_EVENTS, projection_consumer(), decoder=raw_body, title="status.project_store_event"
     )
     async def project_store_event(body: bytes, message: NatsMessage) -> None:
         try:
-            settle = await project(body, message)
+            settle = await project_message(body, message, store=store, position=position)
         except Exception:
             log.exception("store event not projected; it will be redelivered", subject=message.raw_message.subject)
             settle = Settle.NAK
-        if settle is not Settle.NAK:
-            await announce(message.raw_message.metadata.sequence.stream)
-        if settle is Settle.ACK:
-            await message.ack()
-        elif settle is Settle.TERMINATE:
-            await message.reject()
-        else:
-            await message.nack(delay=retry_delay(message.raw_message.metadata.num_delivered))
+        await settle_message(broker, message, settle)
 
 
 async def reconcile_consumer(js: JetStreamContext, tracked: int) -> bool:

@@ -1,0 +1,120 @@
+"""The admin routes: what only admins may do: set a user's store limit, and read the audit trail.
+
+Every route here needs an admin's login session (role `admin` in the token, checked by the
+`require_admin` guard); anyone else gets 403 `admin_only`. Admins are made by an operator, never
+through the API (`storeplane-gateway admin grant EMAIL`, `services.py`). Admins also see and act on every
+store through the stores routes (`GET /api/v1/stores?all=true`, and any store by id).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Router, get, put
+from litestar.di import NamedDependency
+from litestar.middleware import DefineMiddleware
+from litestar.params import FromPath, JSONBody, Parameter
+
+from storeplane_contracts.subjects import ANONYMOUS_ACTOR
+from storeplane_gateway.areas.accounts.guards import require_admin
+from storeplane_gateway.areas.admin.schemas import AuditListBody, SetQuotaBody, UserQuotaBody
+from storeplane_gateway.areas.admin.services import UserQuota, quota_of, set_store_limit
+from storeplane_gateway.http.audit_hook import AUDIT
+from storeplane_gateway.http.authentication import SECURITY_SCHEME
+from storeplane_gateway.http.errors import documented
+from storeplane_gateway.ports import AuditLog, StoreSlots, Users
+from storeplane_gateway.settings import GatewaySettings
+
+_UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_ERRORS = {401: "`not_authenticated`", 403: "`admin_only` (or `session_required`)"}
+
+AuditLimit = Annotated[int, Parameter(ge=1, le=500, description="How many records, newest first.")]
+AuditAction = Annotated[
+    str | None,
+    Parameter(pattern=r"^[a-z_]{1,40}$", description="Only this action, e.g. `create_store` or `login`."),
+]
+AuditActor = Annotated[
+    str | None,
+    Parameter(
+        pattern=f"({_UUID})|^{ANONYMOUS_ACTOR}$",
+        description=f"Only this user's commands (a user id), or `{ANONYMOUS_ACTOR}` for unauthenticated ones.",
+    ),
+]
+
+
+def _body(quota: UserQuota) -> UserQuotaBody:
+    return UserQuotaBody(
+        user_id=quota.user.id,
+        email=quota.user.email,
+        limit=quota.limit,
+        override=quota.user.store_limit,
+        in_use=quota.in_use,
+    )
+
+
+@get(
+    "/users/{user_id:str}/quota",
+    summary="A user's store quota",
+    responses=documented({**_ERRORS, 400: "`invalid_request`", 404: "`user_not_found`"}),
+)
+async def get_quota(
+    user_id: FromPath[str],
+    users: NamedDependency[Users],
+    slots: NamedDependency[StoreSlots],
+    settings: NamedDependency[GatewaySettings],
+) -> UserQuotaBody:
+    return _body(await quota_of(user_id, users=users, slots=slots, default=settings.max_stores_per_user))
+
+
+@put(
+    "/users/{user_id:str}/quota",
+    summary="Set a user's own store limit",
+    description="`store_limit` is how many live stores the user may have; `null` returns them to the default.",
+    opt={AUDIT: "set_quota"},
+    responses=documented(
+        {
+            **_ERRORS,
+            400: "`invalid_body`: not a JSON object with exactly `store_limit` (an integer or null)",
+            404: "`user_not_found`",
+            422: "`invalid_quota`",
+        }
+    ),
+)
+async def set_quota(
+    user_id: FromPath[str],
+    data: JSONBody[SetQuotaBody],
+    users: NamedDependency[Users],
+    slots: NamedDependency[StoreSlots],
+    settings: NamedDependency[GatewaySettings],
+) -> UserQuotaBody:
+    default = settings.max_stores_per_user
+    return _body(await set_store_limit(user_id, data.store_limit, users=users, slots=slots, default=default))
+
+
+@get(
+    "/audit",
+    summary="The audit trail, newest first",
+    description="Every command given through the API: who, what, when, from where, and the outcome.",
+    responses=documented(
+        {**_ERRORS, 400: "`invalid_request`: a bad `limit`, `action` or `actor_id`", 503: "`bus_unavailable`"}
+    ),
+)
+async def audit_trail(
+    audit_log: NamedDependency[AuditLog],
+    limit: AuditLimit = 100,
+    action: AuditAction = None,
+    actor_id: AuditActor = None,
+) -> AuditListBody:
+    actor = actor_id.lower() if actor_id else None
+    return AuditListBody(entries=await audit_log.recent(limit=limit, action=action, actor_id=actor))
+
+
+def admin_router(authentication: DefineMiddleware) -> Router:
+    return Router(
+        path="/api/v1/admin",
+        route_handlers=[get_quota, set_quota, audit_trail],
+        middleware=[authentication],
+        guards=[require_admin],
+        security=[{SECURITY_SCHEME: []}],
+        tags=["admin"],
+    )

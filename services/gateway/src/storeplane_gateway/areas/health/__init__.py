@@ -1,0 +1,1 @@
+"""Probes for the platform: liveness and readiness."""

@@ -1,0 +1,29 @@
+"""Who is calling, and the scopes that say what a credential may do on the store routes."""
+
+from __future__ import annotations
+
+import msgspec
+
+from storeplane_gateway.domain.users import Role
+
+# A login session may do everything its user may; an API token only what it was given.
+STORES_READ = "stores:read"
+STORES_WRITE = "stores:write"
+STORES_CREDENTIALS = "stores:credentials"
+SCOPES: tuple[str, ...] = (STORES_READ, STORES_WRITE, STORES_CREDENTIALS)
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling, and what the credential they called with allows."""
+
+    id: str
+    email: str
+    role: Role
+    scopes: frozenset[str]
+    session_id: str = ""  # a login session (JWT)
+    api_token_id: str = ""  # or an API token
+
+    @property
+    def is_admin(self) -> bool:
+        """Admin powers come with an admin's login session only, never with an API token."""
+        return self.role == "admin" and bool(self.session_id)

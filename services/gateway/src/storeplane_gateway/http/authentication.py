@@ -1,0 +1,96 @@
+"""Who is calling: Litestar's JWT authentication, extended to API tokens.
+
+Two kinds of bearer credential reach the API as `Authorization: Bearer ...`:
+
+- A login session's access token: a JWT signed with `jwt_secret` (HS256), issued by
+  `storeplane-gateway`, carrying the user id (`sub`), email, role, the session id and
+  `typ: access`; it expires after `token_ttl_seconds`. Every request also checks that its session
+  is still active (one indexed read), so logout and logout-all take effect at once. The session's
+  refresh token (`typ: refresh`, `refresh_token_ttl_seconds`) is accepted only by
+  `POST /api/v1/auth/refresh`, once: each use hands out the next one
+  (`areas/accounts/session_tokens.py` signs both).
+- An API token `sp_<random>` for integrations: opaque, stored only as its SHA-256 hash, limited
+  to the scopes it was created with, never an admin.
+
+What a credential may do on a route is checked by the guards of `areas/accounts/guards.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.middleware.authentication import AuthenticationResult
+from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
+
+from storeplane_gateway.domain.api_tokens import API_TOKEN_PREFIX, hash_api_token
+from storeplane_gateway.domain.principals import SCOPES, Principal
+from storeplane_gateway.domain.users import ROLES
+from storeplane_gateway.http.app_state import adapters_of
+from storeplane_gateway.settings import GatewaySettings
+
+TOKEN_ISSUER = "storeplane-gateway"
+# The OpenAPI security scheme every authenticated route names.
+SECURITY_SCHEME = "BearerToken"
+ACCESS = "access"
+REFRESH = "refresh"
+LOGIN_HINT = "log in at POST /api/v1/auth/login"
+
+
+async def principal_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The caller of a verified access token, if the token is well formed and its session still active."""
+    extras = token.extras
+    email, role, session_id = extras.get("email"), extras.get("role"), extras.get("sid")
+    if extras.get("typ") != ACCESS or role not in ROLES:
+        return None
+    if not isinstance(email, str) or not email or not isinstance(session_id, str) or not session_id:
+        return None
+    if not await adapters_of(connection.app.state).sessions.is_active(session_id, token.sub):
+        return None
+    return Principal(id=token.sub, email=email, role=role, scopes=frozenset(SCOPES), session_id=session_id)
+
+
+class BearerAuthentication(JWTAuthenticationMiddleware):
+    """Litestar's JWT middleware, which also accepts API tokens (`Bearer sp_...`)."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get(self.auth_header)
+        if not header:
+            raise NotAuthorizedException("No bearer token in the Authorization header")
+        scheme, _, credential = header.partition(" ")
+        credential = credential.strip()
+        if scheme.lower() != "bearer" or not credential:
+            raise NotAuthorizedException("Not a bearer token")
+        if credential.startswith(API_TOKEN_PREFIX):
+            tokens = adapters_of(connection.app.state).api_tokens
+            principal = await tokens.authenticate(hash_api_token(credential))
+            if principal is None:
+                raise NotAuthorizedException("Unknown API token")
+            return AuthenticationResult(user=principal, auth=None)
+        return await self.authenticate_token(encoded_token=credential, connection=connection)
+
+
+def make_jwt_auth(settings: GatewaySettings) -> JWTAuth[Principal, Token]:
+    return JWTAuth[Principal, Token](
+        token_secret=settings.jwt_secret,
+        retrieve_user_handler=principal_from_token,
+        default_token_expiration=timedelta(seconds=settings.token_ttl_seconds),
+        accepted_issuers=[TOKEN_ISSUER],
+        require_claims=["exp", "sub", "jti"],
+        authentication_middleware_class=BearerAuthentication,
+        openapi_security_scheme_name=SECURITY_SCHEME,
+        description=(
+            "An access token (JWT) from POST /api/v1/auth/register, /login or /refresh, "
+            "or an API token (sp_...) from POST /api/v1/tokens."
+        ),
+    )
+
+
+def caller(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    """The authenticated caller (the authentication middleware ran before any guard)."""
+    user = connection.scope.get("user")
+    if not isinstance(user, Principal):
+        raise NotAuthorizedException("Not authenticated")
+    return user
