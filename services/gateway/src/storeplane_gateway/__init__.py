@@ -3,7 +3,7 @@
 It authenticates users (sessions and API tokens), keeps each user to their own stores and
 their quota, validates store orders, publishes them as events on JetStream, answers reads by
 asking the status service, and records every command on the audit trail.
-`storeplane_gateway.app.create_app` builds it; the README's "Security model" describes the rules.
+`storeplane_gateway.app.create_app` builds it; docs/security.md describes the rules.
 
 Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep it so):
 
