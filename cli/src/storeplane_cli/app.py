@@ -11,7 +11,7 @@ import httpx
 import typer
 
 from storeplane_cli.commands import auth, contexts, stores, tokens
-from storeplane_cli.errors import FAILED, CliError
+from storeplane_cli.errors import FAILED, INTERRUPTED, CliError
 from storeplane_cli.output import errors
 from storeplane_cli.target import Target
 
@@ -50,6 +50,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except CliError as error:
         errors().print(f"Error: {error.message}", markup=False)
         return error.exit_code
+    except KeyboardInterrupt:
+        return INTERRUPTED
     except httpx.TransportError as error:
         errors().print(f"Error: cannot reach the API ({type(error).__name__}: {error}).", markup=False)
         return FAILED

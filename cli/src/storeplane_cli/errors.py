@@ -13,6 +13,7 @@ import httpx
 OK = 0
 FAILED = 1
 USAGE = 2
+INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT
 # The API refused what was asked, as asked: fix the command, not the platform.
 _USAGE_STATUSES = frozenset({400, 422})
 

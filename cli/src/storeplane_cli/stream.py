@@ -28,6 +28,10 @@ GIVE_UP_SECONDS = 120.0
 _TRANSIENT = frozenset({429, 502, 503, 504})
 
 
+class _Reconnect(Exception):
+    """The access token was refreshed: open the stream again at once."""
+
+
 @dataclass(frozen=True)
 class StreamEvent:
     """One event of a store's timeline, as the stream sent it."""
@@ -70,6 +74,8 @@ class Follower:
                 for event in self._once():
                     failing_since = None
                     yield event
+            except _Reconnect:
+                continue
             except (httpx.TransportError, SSEError) as error:
                 failing_since = self._note_failure(failing_since, str(error) or type(error).__name__)
             except ApiError as error:
@@ -101,7 +107,7 @@ class Follower:
             if response.status_code == httpx.codes.UNAUTHORIZED and self.client.credentials:
                 response.read()
                 self.client.refresh()
-                raise httpx.RemoteProtocolError("token refreshed")  # reconnect with the new token
+                raise _Reconnect
             if response.is_error:
                 response.read()
                 raise ApiError.of(response)

@@ -80,11 +80,11 @@ def line(event: StreamEvent, previous: datetime | None) -> str:
     return f"{mark(event)} {label(event):<40} {took}".rstrip()
 
 
-def until(events: Iterable[StreamEvent], goal: Goal) -> StreamEvent:
-    """Show `events` until one ends the wait, and return it."""
+def until(events: Iterable[StreamEvent], goal: Goal, *, quiet: bool = False) -> StreamEvent:
+    """Show `events` (unless `quiet`) until one ends the wait, and return it."""
     shown: list[str] = []
     previous: datetime | None = None
-    with _display() as show:
+    with _display(quiet) as show:
         for event in events:
             shown.append(line(event, previous))
             previous = event.occurred_at
@@ -97,15 +97,21 @@ def until(events: Iterable[StreamEvent], goal: Goal) -> StreamEvent:
 class _display:
     """A live list (terminal) or printed lines (anything else); `show(lines, finished)` updates it."""
 
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+
     def __enter__(self) -> _display:
         self.printed = 0
-        self.live = Live(console=console(), refresh_per_second=8, transient=False) if is_terminal() else None
+        terminal = is_terminal() and not self.quiet
+        self.live = Live(console=console(), refresh_per_second=8, transient=False) if terminal else None
         if self.live:
             self.live.__enter__()
             self.live.update(Spinner("dots", "waiting for the first event"))
         return self
 
     def __call__(self, lines: list[str], finished: bool) -> None:
+        if self.quiet:
+            return
         if self.live is None:
             for text in lines[self.printed :]:
                 print(text, flush=True)

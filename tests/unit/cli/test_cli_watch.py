@@ -64,9 +64,10 @@ def test_the_wait_ends_at_the_goal_and_prints_one_line_per_event(capsys: pytest.
     assert "\x1b" not in "".join(out)
 
 
-def test_a_failure_ends_the_wait_too() -> None:
+def test_a_failure_ends_the_wait_too_and_quiet_waits_print_nothing(capsys: pytest.CaptureFixture[str]) -> None:
     events = [event(1, "StoreDeletionRequested"), event(2, "DeletionFailed", 2, step="x", reason="y")]
-    assert until(iter(events), DELETED).type == "DeletionFailed"
+    assert until(iter(events), DELETED, quiet=True).type == "DeletionFailed"
+    assert capsys.readouterr().out == ""
 
 
 def test_a_stream_that_ends_before_the_goal_is_an_error() -> None:

@@ -9,7 +9,6 @@ message and the command that retries it).
 from __future__ import annotations
 
 import enum
-import sys
 from typing import Annotated, Any
 
 import typer
@@ -51,10 +50,7 @@ def _sequence(response: Any) -> int | None:
 def _wait(client: Client, sid: str, after: int | None, goal: Goal, output: Format) -> None:
     """Follow the store to `goal`, then show it; exit 1 if it failed."""
     events = Follower(client, f"{STORES}/{sid}/events/stream", after=after).events()
-    if output is Format.table:
-        final = until(events, goal)
-    else:
-        final = next(event for event in events if event.type in goal.done | goal.failed)
+    final = until(events, goal, quiet=output is not Format.table)  # JSON and YAML: only the store at the end
     answer = client.send("GET", f"{STORES}/{sid}", headers={"X-Min-Sequence": str(final.sequence)})
     if output is not Format.table:
         print_document(answer.text, output)
@@ -219,13 +215,10 @@ def events(
 def _follow(client: Client, sid: str, output: Format) -> None:
     """One line per event (the stream's JSON with -o json), flushed at once, until the stream ends."""
     previous = None
-    try:
-        for event in Follower(client, f"{STORES}/{sid}/events/stream").events():
-            text = event.raw if output is Format.json else f"{event.occurred_at:%H:%M:%S} {line(event, previous)}"
-            print(text, flush=True)
-            previous = event.occurred_at
-    except KeyboardInterrupt:
-        sys.exit(130)
+    for event in Follower(client, f"{STORES}/{sid}/events/stream").events():
+        text = event.raw if output is Format.json else f"{event.occurred_at:%H:%M:%S} {line(event, previous)}"
+        print(text, flush=True)
+        previous = event.occurred_at
 
 
 @app.command("credentials")
