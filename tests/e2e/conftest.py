@@ -9,33 +9,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.local.platform import ServiceProcess, service_env, start_services
-from infra.local.servers import Server, free_port, start_nats
+from infra.local.servers import Server
+from tests.e2e.platforms import running_platform
 
 
 @pytest.fixture(scope="session")
 def platform(postgres_server: Server, kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[str]:
     """The gateway's base URL, with every service running on a NATS server of its own."""
-    nats_server = start_nats(servers_dir / "e2e-nats")
-    port = free_port()
-    env = service_env(
-        nats_url=nats_server.url,
-        database_url=postgres_server.url,
-        kubeconfig=kubeconfig,
-        helm_bin=cluster_bin / "helm",
-        http_port=port,
-        extra={
-            "STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256",
-            "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
-            # Short enough for the stuck-deletion test to see its note soon, long enough for a normal deletion.
-            "STOREPLANE_STEP_DEADLINES": '{"namespace_deletion": 15}',
-        },
-    )
-    services: list[ServiceProcess] = start_services(env, servers_dir / "logs")
-    yield f"http://127.0.0.1:{port}"
-    for service in services:
-        service.stop()
-    nats_server.stop()
+    extra = {
+        "STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256",
+        "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
+        # Short enough for the stuck-deletion test to see its note soon, long enough for a normal deletion.
+        "STOREPLANE_STEP_DEADLINES": '{"namespace_deletion": 15}',
+    }
+    root = servers_dir / "e2e"
+    with running_platform(
+        root, database_url=postgres_server.url, kubeconfig=kubeconfig, cluster_bin=cluster_bin, extra=extra
+    ) as url:
+        yield url
 
 
 @pytest.fixture

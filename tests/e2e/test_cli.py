@@ -24,8 +24,7 @@ import httpx
 import pexpect
 import pytest
 
-from infra.local.platform import ServiceProcess, service_env, start_services
-from infra.local.servers import Server, free_port, start_nats
+from tests.e2e.platforms import running_platform
 from tests.steps import PROVISIONING_STEPS
 
 pytestmark = pytest.mark.e2e
@@ -175,25 +174,12 @@ def test_create_wait_follow_json_and_delete_wait(platform: str, tmp_path: Path) 
 @pytest.fixture
 def tight_platform(database_url: str, kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[str]:
     """A platform of its own whose store namespaces admit no pod: every store fails at readiness."""
+    extra = {"STOREPLANE_JWT_SECRET": "cli-e2e-signing-key-that-is-long-enough-for-hs256", "STOREPLANE_QUOTA_PODS": "0"}
     root = servers_dir / f"cli-tight-{uuid.uuid4().hex[:6]}"
-    nats_server: Server = start_nats(root / "nats")
-    port = free_port()
-    env = service_env(
-        nats_url=nats_server.url,
-        database_url=database_url,
-        kubeconfig=kubeconfig,
-        helm_bin=cluster_bin / "helm",
-        http_port=port,
-        extra={
-            "STOREPLANE_JWT_SECRET": "cli-e2e-signing-key-that-is-long-enough-for-hs256",
-            "STOREPLANE_QUOTA_PODS": "0",
-        },
-    )
-    services: list[ServiceProcess] = start_services(env, root / "logs")
-    yield f"http://127.0.0.1:{port}"
-    for service in services:
-        service.stop()
-    nats_server.stop()
+    with running_platform(
+        root, database_url=database_url, kubeconfig=kubeconfig, cluster_bin=cluster_bin, extra=extra
+    ) as url:
+        yield url
 
 
 def test_a_store_that_fails_exits_1_with_the_step_the_reason_and_the_retry_command(

@@ -61,6 +61,19 @@ def _wait(client: Client, sid: str, after: int | None, goal: Goal, output: Forma
         raise typer.Exit(FAILED)
 
 
+def _answer(client: Client, response: Any, sid: str, doing: str, goal: Goal | None, output: Format) -> None:
+    """A delete's or retry's 202: shown, or (with a goal: `--wait`) followed until the store gets there."""
+    name = response.json()["name"]
+    if goal is not None:
+        if output is Format.table:
+            print(f"{doing} store {name}:", flush=True)
+        _wait(client, sid, _sequence(response), goal, output)
+    elif output is not Format.table:
+        print_document(response.text, output)
+    else:
+        print(f"{doing} store {name}.")
+
+
 def _print_outcome(store: dict[str, Any]) -> None:
     if store["status"] == "deleted":
         print(f"Store {store['name']} is deleted.")
@@ -163,14 +176,7 @@ def delete(
         if not yes:
             typer.confirm(f"Delete store {store} ({sid}) and all its data?", abort=True)
         response = client.command("DELETE", f"{STORES}/{sid}")
-        if wait:
-            if output is Format.table:
-                print(f"Deleting store {response.json()['name']}:", flush=True)
-            _wait(client, sid, _sequence(response), DELETED, output)
-        elif output is not Format.table:
-            print_document(response.text, output)
-        else:
-            print(f"Deleting store {response.json()['name']}.")
+        _answer(client, response, sid, "Deleting", DELETED if wait else None, output)
 
 
 @app.command("retry")
@@ -181,14 +187,7 @@ def retry(
     with client_of(ctx) as client:
         sid = store_id(client, store)
         response = client.command("POST", f"{STORES}/{sid}/retry")
-        if wait:
-            if output is Format.table:
-                print(f"Retrying store {response.json()['name']}:", flush=True)
-            _wait(client, sid, _sequence(response), PROVISIONED, output)
-        elif output is not Format.table:
-            print_document(response.text, output)
-        else:
-            print(f"Retrying store {response.json()['name']}: provisioning.")
+        _answer(client, response, sid, "Retrying", PROVISIONED if wait else None, output)
 
 
 @app.command("events")

@@ -1,0 +1,37 @@
+"""Starting a whole platform for end-to-end tests: the session's shared one (conftest.py) and those a
+test needs with settings of its own (say, a namespace quota that admits no pod)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from infra.local.platform import ServiceProcess, service_env, start_services
+from infra.local.servers import free_port, start_nats
+
+
+@contextmanager
+def running_platform(
+    root: Path, *, database_url: str, kubeconfig: Path, cluster_bin: Path, extra: dict[str, str]
+) -> Iterator[str]:
+    """The three services on a NATS server of their own (under `root`); yields the gateway's base URL."""
+    nats_server = start_nats(root / "nats")
+    port = free_port()
+    env = service_env(
+        nats_url=nats_server.url,
+        database_url=database_url,
+        kubeconfig=kubeconfig,
+        helm_bin=cluster_bin / "helm",
+        http_port=port,
+        extra=extra,
+    )
+    try:
+        services: list[ServiceProcess] = start_services(env, root / "logs")
+    except BaseException:
+        nats_server.stop()
+        raise
+    yield f"http://127.0.0.1:{port}"
+    for service in services:
+        service.stop()
+    nats_server.stop()
