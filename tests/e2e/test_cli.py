@@ -105,6 +105,25 @@ def test_api_errors_print_the_message_and_code_with_their_exit_status(platform: 
     assert wrong_login.returncode == 1 and "(invalid_credentials)" in wrong_login.stderr
 
 
+def test_an_api_token_made_logs_in_works_and_stops_when_revoked(platform: str, tmp_path: Path) -> None:
+    env = logged_in(platform, tmp_path / "session")
+    made = cli(env, "tokens", "create", "ci deploys", "--scope", "stores:read", "-o", "json")
+    assert made.returncode == 0 and "shown once" in made.stderr, made.stderr
+    secret = json.loads(made.stdout)["token"]
+    listed = json.loads(cli(env, "tokens", "list", "-o", "json").stdout)["tokens"]
+    assert [t["name"] for t in listed] == ["ci deploys"] and secret not in str(listed)
+
+    robot = cli_env(platform, tmp_path / "robot")
+    assert cli(robot, "login", "--token", secret).returncode == 0
+    assert json.loads(cli(robot, "stores", "list", "-o", "json").stdout) == {"stores": []}
+    refused = cli(robot, "stores", "create", "robot-shop", "--engine", "woocommerce")
+    assert refused.returncode == 1 and "(insufficient_scope)" in refused.stderr, refused.stderr
+
+    assert cli(env, "tokens", "revoke", "ci deploys").returncode == 0
+    after = cli(robot, "stores", "list")
+    assert after.returncode == 1 and "(not_authenticated)" in after.stderr, after.stderr
+
+
 def test_an_expired_session_is_refreshed_by_itself_and_saved(platform: str, tmp_path: Path) -> None:
     env = logged_in(platform, tmp_path)
     path = credentials_file(tmp_path)

@@ -74,3 +74,9 @@ def test_contexts_are_added_used_and_listed(capsys: pytest.CaptureFixture[str]) 
     out = capsys.readouterr().out
     assert "*  local    http://127.0.0.1:8080" in out
     assert run(["context", "rm", "local"]) == USAGE  # the current one
+
+
+def test_shell_completion_is_offered(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["--show-completion", "bash"]) == OK
+    out = capsys.readouterr().out
+    assert "_storeplane_completion" in out and "complete " in out
