@@ -28,6 +28,7 @@ from storeplane_contracts.queries import (
     StoreReply,
     TimelineReply,
 )
+from storeplane_gateway.__main__ import GRACEFUL_SHUTDOWN_SECONDS, GatewayServer
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import FakeStatus
@@ -140,14 +141,22 @@ async def stream_size(nats_url: str) -> int:
 
 
 @contextlib.asynccontextmanager
-async def served(settings: GatewaySettings) -> AsyncIterator[str]:
-    """The gateway under uvicorn on loopback, in this process, as `storeplane-gateway` runs it; yields its
-    base URL once it is ready with the status service answering (start that first)."""
-    port = free_port()
+async def served(settings: GatewaySettings, *, port: int | None = None, access_log: bool = False) -> AsyncIterator[str]:
+    """The gateway under uvicorn on loopback, in this process, as `storeplane-gateway` runs it (its server,
+    which ends the event streams when it stops); yields its base URL once it is ready with the status
+    service answering (start that first)."""
+    port = port or free_port()
+    app = create_app(settings)
     config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, lifespan="on", log_config=None, access_log=False
+        app,
+        host="127.0.0.1",
+        port=port,
+        lifespan="on",
+        log_config=None,
+        access_log=access_log,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )
-    server = uvicorn.Server(config)
+    server = GatewayServer(config, app)
     serving = asyncio.create_task(server.serve())
     try:
         base_url = f"http://127.0.0.1:{port}"

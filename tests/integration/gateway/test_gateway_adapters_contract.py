@@ -1,6 +1,6 @@
 """One contract per Postgres adapter of the gateway, passed by it and by its in-memory twin alike:
-sessions, API tokens, store slots (under concurrency), the login throttle and idempotency keys
-(under concurrency)."""
+sessions, API tokens, store slots (under concurrency), the login throttle, idempotency keys
+(under concurrency) and stream tickets (single use under concurrency)."""
 
 from __future__ import annotations
 
@@ -19,13 +19,24 @@ from storeplane_gateway.adapters.postgres.logins import PostgresLoginThrottle
 from storeplane_gateway.adapters.postgres.migrations import ensure_schema
 from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
 from storeplane_gateway.adapters.postgres.slots import PostgresStoreSlots
+from storeplane_gateway.adapters.postgres.stream_tickets import PostgresStreamTickets
 from storeplane_gateway.adapters.postgres.users import PostgresUsers
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.errors import NameTaken, QuotaExceeded, TokenNameTaken
 from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
+from storeplane_gateway.domain.principals import SCOPES, STORES_READ, Principal
 from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
-from storeplane_gateway.ports import ApiTokens, IdempotencyKeys, LoginThrottle, Sessions, StoreSlots, Users
+from storeplane_gateway.domain.streams import hash_ticket, new_ticket
+from storeplane_gateway.ports import (
+    ApiTokens,
+    IdempotencyKeys,
+    LoginThrottle,
+    Sessions,
+    StoreSlots,
+    StreamTickets,
+    Users,
+)
 from tests.integration.gateway.clocks import ManualClock, advance_database_clock, pool_on_a_moving_clock
 from tests.unit.gateway.fakes import (
     InMemoryApiTokens,
@@ -33,6 +44,7 @@ from tests.unit.gateway.fakes import (
     InMemoryLoginThrottle,
     InMemorySessions,
     InMemoryStoreSlots,
+    InMemoryStreamTickets,
     InMemoryUsers,
 )
 
@@ -52,6 +64,7 @@ class Backend:
     slots: StoreSlots
     logins: LoginThrottle
     idempotency: IdempotencyKeys
+    stream_tickets: StreamTickets
     advance: Callable[[float], Awaitable[None]]  # moves the backend's clock on by that many seconds
 
 
@@ -70,6 +83,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
             slots=InMemoryStoreSlots(clock=clock),
             logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY, clock=clock),
             idempotency=InMemoryIdempotencyKeys(clock=clock),
+            stream_tickets=InMemoryStreamTickets(clock=clock),
             advance=advance,
         )
         return
@@ -86,6 +100,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
             slots=PostgresStoreSlots(pool),
             logins=PostgresLoginThrottle(pool, free_failures=FREE_FAILURES, max_delay=MAX_DELAY),
             idempotency=PostgresIdempotencyKeys(pool),
+            stream_tickets=PostgresStreamTickets(pool),
             advance=advance_the_database,
         )
 
@@ -395,3 +410,33 @@ async def test_postgres_deletes_expired_keys_when_keys_are_claimed(database_url:
         await advance_database_clock(pool, 0.4)
         await _claimed(keys, _key("new"), "fp-1", ttl=0.3, lease=0.3)
         assert await pool.fetchval("SELECT array_agg(key) FROM gateway_idempotency_keys") == ["new"]
+
+
+# Stream tickets
+
+
+def _principal() -> Principal:
+    return Principal(id=new_id(), email="t@example.com", role="user", scopes=frozenset(SCOPES), session_id=new_id())
+
+
+async def test_a_ticket_names_its_principal_once(backend: Backend) -> None:
+    token_holder = Principal(id=new_id(), email="t@example.com", role="user", scopes=frozenset({STORES_READ}))
+    ticket = new_ticket()
+    await backend.stream_tickets.issue(hash_ticket(ticket), token_holder, ttl=60)
+    assert await backend.stream_tickets.claim(hash_ticket(new_ticket())) is None
+    assert await backend.stream_tickets.claim(hash_ticket(ticket)) == token_holder
+    assert await backend.stream_tickets.claim(hash_ticket(ticket)) is None
+
+
+async def test_an_expired_ticket_names_nobody(backend: Backend) -> None:
+    ticket = new_ticket()
+    await backend.stream_tickets.issue(hash_ticket(ticket), _principal(), ttl=60)
+    await backend.advance(61)
+    assert await backend.stream_tickets.claim(hash_ticket(ticket)) is None
+
+
+async def test_concurrent_claims_of_a_ticket_have_one_winner(backend: Backend) -> None:
+    ticket, holder = new_ticket(), _principal()
+    await backend.stream_tickets.issue(hash_ticket(ticket), holder, ttl=60)
+    claims = await asyncio.gather(*(backend.stream_tickets.claim(hash_ticket(ticket)) for _ in range(10)))
+    assert [claim for claim in claims if claim is not None] == [holder]

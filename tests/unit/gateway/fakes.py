@@ -44,8 +44,9 @@ from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, Ke
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.domain.streams import Selector, SequencedEvent
 from storeplane_gateway.domain.users import Role, StoredUser, User
-from storeplane_gateway.ports import Adapters
+from storeplane_gateway.ports import Adapters, LiveEvents
 from storeplane_gateway.settings import GatewaySettings
 
 
@@ -455,6 +456,37 @@ class InMemoryIdempotencyKeys:
         return True
 
 
+class InMemoryStreamTickets:
+    """`StreamTickets` in a dict, on a clock the tests may move."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.rows: dict[str, tuple[Principal, float]] = {}
+
+    async def issue(self, ticket_hash: str, principal: Principal, *, ttl: float) -> None:
+        self.rows = {key: row for key, row in self.rows.items() if row[1] >= self._clock()}
+        self.rows[ticket_hash] = (principal, self._clock() + ttl)
+
+    async def claim(self, ticket_hash: str) -> Principal | None:
+        row = self.rows.pop(ticket_hash, None)
+        return row[0] if row is not None and row[1] >= self._clock() else None
+
+
+class NoEventFeed:
+    """`EventFeed` of a gateway whose bus is down: unit tests cannot read endless streams (Litestar's test
+    client waits for the end of a response), so the streams themselves are tested over real HTTP."""
+
+    async def subscribe(self, selector: Selector, *, buffer: int) -> LiveEvents:
+        raise BusUnavailable("no event feed in unit tests")
+
+    async def history(self, selector: Selector, *, after: int, until: int) -> AsyncIterator[SequencedEvent]:
+        raise BusUnavailable("no event feed in unit tests")
+        yield  # an async generator
+
+    async def last_sequence(self) -> int:
+        raise BusUnavailable("no event feed in unit tests")
+
+
 class FakeAuditLog:
     """`AuditLog` in a list."""
 
@@ -497,6 +529,8 @@ class Fakes:
     slots: InMemoryStoreSlots = field(init=False)
     logins: InMemoryLoginThrottle = field(init=False)
     idempotency: InMemoryIdempotencyKeys = field(init=False)
+    stream_tickets: InMemoryStreamTickets = field(init=False)
+    events: NoEventFeed = field(default_factory=NoEventFeed)
     clock: float = 1_000_000.0  # the login throttle's, the slots' and the idempotency keys' time; tests move it
 
     def __post_init__(self) -> None:
@@ -504,6 +538,7 @@ class Fakes:
         self.slots = InMemoryStoreSlots(clock=lambda: self.clock)
         self.logins = InMemoryLoginThrottle(free_failures=3, max_delay=900, clock=lambda: self.clock)
         self.idempotency = InMemoryIdempotencyKeys(clock=lambda: self.clock)
+        self.stream_tickets = InMemoryStreamTickets(clock=lambda: self.clock)
 
     async def grant_admin(self, email: str) -> None:
         """What `storeplane-gateway admin grant EMAIL` does, on these fakes."""
@@ -523,6 +558,8 @@ class Fakes:
                 logins=self.logins,
                 audit=self.audit,
                 idempotency=self.idempotency,
+                events=self.events,
+                stream_tickets=self.stream_tickets,
             )
 
         return adapters

@@ -18,6 +18,7 @@ from storeplane_gateway.domain.errors import (
     InvalidScopes,
     InvalidStoreLimit,
     InvalidStoreName,
+    InvalidStreamTicket,
     InvalidTokenName,
     LoginThrottled,
     NameTaken,
@@ -38,6 +39,7 @@ from storeplane_gateway.domain.errors import (
     TokenLimitReached,
     TokenNameTaken,
     TokenNotFound,
+    TooManyStreams,
     UnsupportedEngine,
     UserNotFound,
     WeakPassword,
@@ -147,6 +149,24 @@ ANSWERS: list[tuple[Refused, int, str, str]] = [
         "credentials_already_revealed",
         "this store's credentials were already shown once; reset the admin password in the store itself",
     ),
+    (
+        TooManyStreams(10, per_user=True),
+        429,
+        "too_many_streams",
+        "you have 10 event streams open, the most allowed; close one (or retry later)",
+    ),
+    (
+        TooManyStreams(2000, per_user=False),
+        429,
+        "too_many_streams",
+        "this gateway has 2000 event streams open, the most allowed; close one (or retry later)",
+    ),
+    (
+        InvalidStreamTicket(),
+        401,
+        "invalid_stream_ticket",
+        "the stream ticket is unknown, expired or already used; get a new one at POST /api/v1/stream-tickets",
+    ),
 ]
 
 
@@ -163,6 +183,8 @@ HEADERS: dict[type[Refused], dict[str, str]] = {
     LoginThrottled: {"Retry-After": "3"},
     RefreshTokenUnreadable: {"WWW-Authenticate": "Bearer"},
     RefreshTokenSpent: {"WWW-Authenticate": "Bearer"},
+    TooManyStreams: {"Retry-After": "5"},
+    InvalidStreamTicket: {"WWW-Authenticate": "Bearer"},
 }
 
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Sequence
 
 import asyncpg
 import structlog
 import uvicorn
+from litestar import Litestar
 
 from storeplane_gateway.adapters.postgres.migrations import ensure_schema
 from storeplane_gateway.adapters.postgres.pool import create_pool
@@ -23,6 +25,7 @@ from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
 from storeplane_gateway.adapters.postgres.users import PostgresUsers
 from storeplane_gateway.app import create_app
 from storeplane_gateway.areas.admin.services import UnknownAccount, grant_admin, list_admins, revoke_admin
+from storeplane_gateway.areas.streams.controllers import open_streams_of
 from storeplane_gateway.domain.errors import DatabaseUnavailable
 from storeplane_gateway.settings import ADMIN_EMAILS_GONE, GatewaySettings, InsecureConfiguration
 from storeplane_runtime.logs import setup_logging
@@ -77,6 +80,33 @@ async def run_admin(settings: GatewaySettings, action: str, email: str = "") -> 
     return 0
 
 
+# How long the event streams get to send their last comment before the connections close.
+STREAMS_GOODBYE_SECONDS = 0.5
+# A connection still open this long after shutdown began is cut (a stream's client that does not read).
+GRACEFUL_SHUTDOWN_SECONDS = 10
+
+
+class GatewayServer(uvicorn.Server):
+    """uvicorn's server, which ends the gateway's event streams first when it shuts down: uvicorn waits
+    for every response to finish, and a stream never would, so its clients would hang until cut
+    (instead, they are told to reconnect, with their last id, to another gateway)."""
+
+    def __init__(self, config: uvicorn.Config, app: Litestar) -> None:
+        super().__init__(config)
+        self._app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        for server in self.servers:
+            server.close()  # accept no new connection: a client reconnecting now goes elsewhere
+        open_streams_of(self._app.state).shutdown()
+        await asyncio.sleep(STREAMS_GOODBYE_SECONDS)
+        await super().shutdown(sockets)
+
+
+def serve(app: Litestar, config: uvicorn.Config) -> None:
+    GatewayServer(config, app).run()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     arguments = _arguments(argv)
     settings = GatewaySettings()
@@ -90,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(f"{PROGRAM}: refusing to start: {exc}")
         if settings.admin_emails:
             structlog.get_logger(__name__).warning("settings.admin_emails_ignored", problem=ADMIN_EMAILS_GONE)
-        uvicorn.run(
+        config = uvicorn.Config(
             app,
             host=settings.http_host,
             port=settings.http_port,
@@ -99,7 +129,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             server_header=False,
             proxy_headers=True,
             forwarded_allow_ips=settings.forwarded_allow_ips,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
+        serve(app, config)
 
 
 if __name__ == "__main__":

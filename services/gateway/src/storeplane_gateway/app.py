@@ -19,10 +19,11 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.security.jwt import JWTAuth, Token
-from litestar.types import ControllerRouterHandler
+from litestar.types import ControllerRouterHandler, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
 from storeplane_gateway.adapters.nats.audit_log import NatsAuditLog
 from storeplane_gateway.adapters.nats.bus import NatsBus
+from storeplane_gateway.adapters.nats.event_feed import NatsEventFeed
 from storeplane_gateway.adapters.nats.provisioner_client import NatsStoreSecrets
 from storeplane_gateway.adapters.nats.status_client import NatsStatusClient
 from storeplane_gateway.adapters.nats.subscribers import register_slot_release
@@ -33,6 +34,7 @@ from storeplane_gateway.adapters.postgres.migrations import ensure_schema
 from storeplane_gateway.adapters.postgres.pool import create_pool
 from storeplane_gateway.adapters.postgres.sessions import PostgresSessions
 from storeplane_gateway.adapters.postgres.slots import PostgresStoreSlots
+from storeplane_gateway.adapters.postgres.stream_tickets import PostgresStreamTickets
 from storeplane_gateway.adapters.postgres.users import PostgresUsers
 from storeplane_gateway.areas.accounts.controllers import account_router, auth_router
 from storeplane_gateway.areas.accounts.passwords import Passwords
@@ -41,6 +43,8 @@ from storeplane_gateway.areas.admin.controllers import admin_router
 from storeplane_gateway.areas.api_tokens.controllers import tokens_router
 from storeplane_gateway.areas.health.controllers import health_router
 from storeplane_gateway.areas.stores.controllers import stores_router
+from storeplane_gateway.areas.streams.controllers import OPEN_STREAMS, streams_router
+from storeplane_gateway.areas.streams.services import SHUTTING_DOWN, OpenStreams, StreamPolicy
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import audit_hook
@@ -49,6 +53,7 @@ from storeplane_gateway.http.exception_handlers import exception_handlers
 from storeplane_gateway.http.hardening import cors_config, security_headers, strict_body
 from storeplane_gateway.http.idempotency import IdempotentCommands
 from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, per_address, per_user, present
+from storeplane_gateway.http.stream_tickets import hide_ticket
 from storeplane_gateway.http.tracing import tracing_plugin
 from storeplane_gateway.ports import (
     Adapters,
@@ -89,6 +94,8 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
         )
         bus.start()
         stack.push_async_callback(bus.stop)
+        events = NatsEventFeed(bus)
+        stack.push_async_callback(events.stop, SHUTTING_DOWN)  # before the bus stops
         yield Adapters(
             users=PostgresUsers(pool),
             bus=bus,
@@ -102,6 +109,8 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
             ),
             audit=NatsAuditLog(bus, fetch_timeout=settings.query_timeout),
             idempotency=PostgresIdempotencyKeys(pool),
+            events=events,
+            stream_tickets=PostgresStreamTickets(pool),
         )
 
 
@@ -199,6 +208,7 @@ def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> l
         stores_router([authentication, *store_limits, idempotent_commands], jwt_auth.openapi_security_scheme_name),
         tokens_router(authentication),
         admin_router(authentication),
+        streams_router([authentication], jwt_auth.openapi_security_scheme_name),
         MetricsController,
     ]
 
@@ -226,9 +236,23 @@ def _lifespan(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with adapters(settings) as built:
             app.state.adapters = built
-            yield
+            try:
+                yield
+            finally:
+                app.state[OPEN_STREAMS].shutdown()
 
     return lifespan
+
+
+class Gateway(Litestar):
+    """The Litestar app, which first takes a stream ticket out of the URL (`http/stream_tickets.py`), before
+    the server's access log, the tracing or anything else can record it."""
+
+    async def __call__(
+        self, scope: Scope | LifeSpanScope, receive: Receive | LifeSpanReceive, send: Send | LifeSpanSend
+    ) -> None:
+        hide_ticket(scope)
+        await super().__call__(scope, receive, send)
 
 
 def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_adapters) -> Litestar:
@@ -238,8 +262,9 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
         jwt_auth, ttl_seconds=settings.token_ttl_seconds, refresh_ttl_seconds=settings.refresh_token_ttl_seconds
     )
     prometheus = PrometheusConfig(app_name="storeplane-gateway", prefix="storeplane_gateway", group_path=True)
-    return Litestar(
+    return Gateway(
         route_handlers=_routes(settings, jwt_auth),
+        state=State({OPEN_STREAMS: OpenStreams(StreamPolicy.of(settings))}),
         dependencies=_dependencies(settings, tokens),
         lifespan=[_lifespan(settings, adapters)],
         middleware=[prometheus.middleware],

@@ -9,6 +9,7 @@ domain model's (`storeplane_gateway.domain`).
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
@@ -21,6 +22,7 @@ from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, Ke
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.domain.streams import Selector, SequencedEvent
 from storeplane_gateway.domain.users import Role, StoredUser, User
 
 
@@ -239,6 +241,54 @@ class StoreSecrets(Protocol):
         ...
 
 
+class LiveEvents(Protocol):
+    """One stream's share of the gateway's live subscription to the STORES stream, in stream order."""
+
+    async def next(self, *, timeout: float) -> SequencedEvent | None:
+        """The next live event the selector matches; None when none came within `timeout` seconds.
+        Raises StreamEnded (with its reason) once the subscription was ended and its buffer is empty."""
+        ...
+
+    def end(self, reason: str) -> None:
+        """End the subscription (the gateway shuts down, or the client reads too slowly)."""
+        ...
+
+    def close(self) -> None:
+        """Stop receiving; the stream is over."""
+        ...
+
+
+@runtime_checkable
+class EventFeed(Protocol):
+    """The STORES stream as the event streams read it: live, and back from a sequence."""
+
+    async def subscribe(self, selector: Selector, *, buffer: int) -> LiveEvents:
+        """Start receiving every live event `selector` matches, from now on (at most `buffer` waiting, or
+        the subscription ends); raises BusUnavailable."""
+        ...
+
+    def history(self, selector: Selector, *, after: int, until: int) -> AsyncIterator[SequencedEvent]:
+        """The stored events `selector` matches with a sequence above `after`, oldest first, up to at
+        least `until`; raises BusUnavailable."""
+        ...
+
+    async def last_sequence(self) -> int:
+        """The stream's newest sequence; raises BusUnavailable."""
+        ...
+
+
+@runtime_checkable
+class StreamTickets(Protocol):
+    """Single-use tickets that open an event stream, stored by their hash."""
+
+    async def issue(self, ticket_hash: str, principal: Principal, *, ttl: float) -> None: ...
+
+    async def claim(self, ticket_hash: str) -> Principal | None:
+        """The ticket's principal, once: atomically used up (across processes); None if it is unknown,
+        used or expired."""
+        ...
+
+
 class AuditNotes(Protocol):
     """What a service tells the audit record of the request it serves: who acts, the email given, the target."""
 
@@ -263,3 +313,5 @@ class Adapters:
     logins: LoginThrottle
     audit: AuditLog
     idempotency: IdempotencyKeys
+    events: EventFeed
+    stream_tickets: StreamTickets

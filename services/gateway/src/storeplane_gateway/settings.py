@@ -83,6 +83,18 @@ class GatewaySettings(CommonSettings):
     # than any command takes (its queries, database calls and publish attempts all time out sooner).
     idempotency_lease_seconds: int = Field(default=120, gt=0)
 
+    # Server-sent event streams (docs/streams.md): open at once per user and per gateway process;
+    # a stream with nothing to send for `stream_idle_seconds` is closed (the client resumes with its
+    # last id); a comment every `stream_keepalive_seconds` keeps idle connections open through proxies;
+    # clients are told to reconnect after `stream_retry_ms`.
+    streams_per_user: int = Field(default=10, ge=1)
+    streams_per_process: int = Field(default=2000, ge=1)
+    stream_idle_seconds: float = Field(default=3600.0, gt=0)
+    stream_keepalive_seconds: float = Field(default=15.0, gt=0)
+    stream_retry_ms: int = Field(default=3000, ge=0)
+    # Events a stream may have waiting for a slow client before it is closed (it resumes with its last id).
+    stream_buffer_events: int = Field(default=1000, ge=1)
+
     @field_validator("admin_emails", "cors_origins", mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:

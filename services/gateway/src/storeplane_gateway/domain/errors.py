@@ -236,3 +236,16 @@ class StoreNotReady(StoreInWrongState):
 
 class CredentialsAlreadyRevealed(Refused):
     """The store's credentials were shown once already."""
+
+
+class TooManyStreams(Refused):
+    """The caller (or this gateway process) has as many event streams open as allowed."""
+
+    def __init__(self, limit: int, *, per_user: bool) -> None:
+        super().__init__(limit)
+        self.limit = limit
+        self.per_user = per_user
+
+
+class InvalidStreamTicket(Refused):
+    """The stream ticket is unknown, expired or already used."""

@@ -12,6 +12,9 @@ Two kinds of bearer credential reach the API as `Authorization: Bearer ...`:
 - An API token `sp_<random>` for integrations: opaque, stored only as its SHA-256 hash, limited
   to the scopes it was created with, never an admin.
 
+- A stream ticket (`?ticket=`, for browsers' `EventSource`), on the stream routes only: single use,
+  for a minute, standing for the credential that asked for it (`stream_tickets.py` hides it from logs).
+
 What a credential may do on a route is checked by the guards of `areas/accounts/guards.py`.
 """
 
@@ -26,9 +29,12 @@ from litestar.middleware.authentication import AuthenticationResult
 from litestar.security.jwt import JWTAuth, JWTAuthenticationMiddleware, Token
 
 from storeplane_gateway.domain.api_tokens import API_TOKEN_PREFIX, hash_api_token
+from storeplane_gateway.domain.errors import InvalidStreamTicket
 from storeplane_gateway.domain.principals import SCOPES, Principal
+from storeplane_gateway.domain.streams import hash_ticket
 from storeplane_gateway.domain.users import ROLES
 from storeplane_gateway.http.app_state import adapters_of
+from storeplane_gateway.http.stream_tickets import TICKET_AUTH, ticket_of
 from storeplane_gateway.settings import GatewaySettings
 
 TOKEN_ISSUER = "storeplane-gateway"
@@ -57,6 +63,10 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get(self.auth_header)
+        if not header and connection.route_handler.opt.get(TICKET_AUTH):
+            ticket = ticket_of(connection.scope)
+            if ticket is not None:
+                return AuthenticationResult(user=await _ticket_holder(connection, ticket), auth=None)
         if not header:
             raise NotAuthorizedException("No bearer token in the Authorization header")
         scheme, _, credential = header.partition(" ")
@@ -70,6 +80,17 @@ class BearerAuthentication(JWTAuthenticationMiddleware):
                 raise NotAuthorizedException("Unknown API token")
             return AuthenticationResult(user=principal, auth=None)
         return await self.authenticate_token(encoded_token=credential, connection=connection)
+
+
+async def _ticket_holder(connection: ASGIConnection[Any, Any, Any, Any], ticket: str) -> Principal:
+    """Who the ticket stands for, using it up; a session that ended meanwhile takes its tickets along."""
+    adapters = adapters_of(connection.app.state)
+    principal = await adapters.stream_tickets.claim(hash_ticket(ticket))
+    if principal is None:
+        raise InvalidStreamTicket()
+    if principal.session_id and not await adapters.sessions.is_active(principal.session_id, principal.id):
+        raise InvalidStreamTicket()
+    return principal
 
 
 def make_jwt_auth(settings: GatewaySettings) -> JWTAuth[Principal, Token]:

@@ -28,6 +28,7 @@ from storeplane_gateway.domain.errors import (
     InvalidScopes,
     InvalidStoreLimit,
     InvalidStoreName,
+    InvalidStreamTicket,
     InvalidTokenName,
     LoginThrottled,
     NameTaken,
@@ -47,6 +48,7 @@ from storeplane_gateway.domain.errors import (
     TokenLimitReached,
     TokenNameTaken,
     TokenNotFound,
+    TooManyStreams,
     UnsupportedEngine,
     UserNotFound,
     WeakPassword,
@@ -242,6 +244,23 @@ def _credentials_already_revealed(exc: CredentialsAlreadyRevealed) -> ApiError:
         "credentials_already_revealed",
         "this store's credentials were already shown once; reset the admin password in the store itself",
     )
+
+
+# A stream slot frees when a stream ends; a client that waits this long finds one, or asks again.
+STREAM_RETRY_AFTER_SECONDS = 5
+
+
+@_answers(TooManyStreams)
+def _too_many_streams(exc: TooManyStreams) -> ApiError:
+    who = "you have" if exc.per_user else "this gateway has"
+    message = f"{who} {exc.limit} event streams open, the most allowed; close one (or retry later)"
+    return ApiError(429, "too_many_streams", message, {"Retry-After": str(STREAM_RETRY_AFTER_SECONDS)})
+
+
+@_answers(InvalidStreamTicket)
+def _invalid_stream_ticket(exc: InvalidStreamTicket) -> ApiError:
+    message = "the stream ticket is unknown, expired or already used; get a new one at POST /api/v1/stream-tickets"
+    return ApiError(401, "invalid_stream_ticket", message, _BEARER)
 
 
 def refusal_answer(exc: Refused) -> ApiError:

@@ -18,7 +18,9 @@ Later changes are plain statements in migrations of their own. The tables:
   (`created_at`) until the publish is acknowledged, `confirmed` after;
 - `gateway_login_failures`: failed logins per email, which slow down password guessing;
 - `gateway_idempotency_keys`: the `Idempotency-Key` of each keyed command per caller and
-  operation, with the answer to replay to a retry (`idempotency_keys.py`).
+  operation, with the answer to replay to a retry (`idempotency_keys.py`);
+- `gateway_stream_tickets` (version 2): the single-use tickets that open an event stream, by the
+  SHA-256 hash of their secret, with the principal they stand for and their expiry (`stream_tickets.py`).
 """
 
 from __future__ import annotations
@@ -103,6 +105,18 @@ CREATE TABLE IF NOT EXISTS gateway_idempotency_keys (
     PRIMARY KEY (principal_id, operation, key)
 );
 CREATE INDEX IF NOT EXISTS gateway_idempotency_keys_by_age ON gateway_idempotency_keys (created_at);
+""",
+    ),
+    Migration(
+        2,
+        "stream tickets",
+        """
+CREATE TABLE gateway_stream_tickets (
+    ticket_hash text PRIMARY KEY,
+    principal text NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX gateway_stream_tickets_by_expiry ON gateway_stream_tickets (expires_at);
 """,
     ),
 )
