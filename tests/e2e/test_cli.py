@@ -4,8 +4,10 @@ the whole platform (tests/e2e/conftest.py), with its config in a folder of the t
 A store ordered with `--wait` is followed on the event stream to ready (exit 0, its URLs printed);
 `events --follow` prints every event live, one line each, and ends with the store's deletion;
 `delete --wait` ends when it is deleted; `-o json` is the API's JSON; the interactive login is
-answered at its prompts (pexpect); an expired session is refreshed by itself. A store that cannot
-provision (a namespace quota that admits no pod, on a platform of its own) exits 1 with the reason.
+answered at its prompts (pexpect); an expired session is refreshed by itself; an API token logs in,
+is held to its scopes and stops when revoked. A store that cannot provision (a namespace quota that
+admits no pod, on a platform of its own) exits 1 with the reason, again when retried, and an admin
+lists it with `--all`.
 """
 
 from __future__ import annotations
@@ -201,8 +203,8 @@ def tight_platform(database_url: str, kubeconfig: Path, cluster_bin: Path, serve
         yield url
 
 
-def test_a_store_that_fails_exits_1_with_the_step_the_reason_and_the_retry_command(
-    tight_platform: str, tmp_path: Path
+def test_a_failing_store_exits_1_with_step_reason_and_retry_command_and_admins_list_it_with_all(
+    tight_platform: str, database_url: str, tmp_path: Path
 ) -> None:
     env = logged_in(tight_platform, tmp_path)
     failed = cli(env, "stores", "create", "cli-tight", "--engine", "woocommerce", "--wait")
@@ -213,5 +215,27 @@ def test_a_store_that_fails_exits_1_with_the_step_the_reason_and_the_retry_comma
     assert "storeplane stores retry cli-tight --wait" in failed.stderr
     as_json = cli(env, "stores", "get", "cli-tight", "-o", "json")
     assert json.loads(as_json.stdout)["error"]["reason"] == "quota_exceeded"
+    again = cli(env, "stores", "retry", "cli-tight", "--wait")
+    assert again.returncode == 1 and "✗ failed at readiness: quota_exceeded" in again.stdout, again.stdout
+
+    # An admin (made by the operator's command, on this platform's database) sees it among everyone's stores.
+    admin_email = register(tight_platform)
+    granted = subprocess.run(
+        [sys.executable, "-m", "storeplane_gateway", "admin", "grant", admin_email],
+        env={**os.environ, "STOREPLANE_DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert granted.returncode == 0, granted.stderr
+    admin = cli_env(tight_platform, tmp_path / "admin")
+    assert cli(admin, "login", "--email", admin_email, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
+    assert json.loads(cli(admin, "stores", "list", "-o", "json").stdout) == {"stores": []}
+    everyone = json.loads(cli(admin, "stores", "list", "--all", "-o", "json").stdout)["stores"]
+    assert [(s["name"], s["status"], bool(s["owner_id"])) for s in everyone] == [("cli-tight", "failed", True)]
+    table = cli(admin, "stores", "list", "--all").stdout.splitlines()
+    assert table[0].split()[-1] == "OWNER" and everyone[0]["owner_id"] in table[1]
+
     deleted = cli(env, "stores", "delete", "cli-tight", "--wait", "--yes")
     assert deleted.returncode == 0, deleted.stdout + deleted.stderr
