@@ -49,6 +49,10 @@ def _sequence(response: Any) -> int | None:
 
 def _wait(client: Client, sid: str, after: int | None, goal: Goal, output: Format) -> None:
     """Follow the store to `goal`, then show it; exit 1 if it failed."""
+    if after is not None:
+        # Read-your-writes first: the stream route looks the store up in the read model, which may not
+        # have seen a store ordered a moment ago (it would answer 404).
+        client.send("GET", f"{STORES}/{sid}", headers={"X-Min-Sequence": str(after + 1)})
     events = Follower(client, f"{STORES}/{sid}/events/stream", after=after).events()
     final = until(events, goal, quiet=output is not Format.table)  # JSON and YAML: only the store at the end
     answer = client.send("GET", f"{STORES}/{sid}", headers={"X-Min-Sequence": str(final.sequence)})
