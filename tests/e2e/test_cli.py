@@ -157,6 +157,15 @@ def test_create_wait_follow_json_and_delete_wait(platform: str, tmp_path: Path) 
     listed = json.loads(cli(env, "stores", "list", "-o", "json").stdout)
     [store] = listed["stores"]
     assert store["name"] == "cli-shop" and store["status"] == "ready"
+    plain = cli(env, "stores", "list").stdout.splitlines()
+    assert plain[0].split() == ["ID", "NAME", "ENGINE", "STATUS", "CREATED", "URL"] and "┃" not in plain[0]
+    assert plain[1].split()[:4] == [store["id"], "cli-shop", "woocommerce", "ready"]
+    # On a terminal the same list is a Rich table, with box drawing.
+    terminal = pexpect.spawn(
+        STOREPLANE, ["stores", "list"], env=env, encoding="utf-8", timeout=60, dimensions=(24, 200)
+    )
+    terminal.expect(pexpect.EOF)
+    assert "┃" in (terminal.before or "") and "cli-shop" in (terminal.before or "")
     got = cli(env, "stores", "get", "cli-shop", "-o", "json")
     assert json.loads(got.stdout)["id"] == store["id"]
     timeline = json.loads(cli(env, "stores", "events", store["id"], "-o", "json").stdout)["events"]
