@@ -7,12 +7,13 @@ UV_VERSION := 0.13.9
 UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 PY := $(UV) run --locked python
 
-.PHONY: help deps up test lint unit integration replay cluster-up cluster-down cluster-status cluster-bin
+.PHONY: help deps up test lint unit integration replay bench cluster-up cluster-down cluster-status cluster-bin
 
 help:
 	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
 	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
 	@echo "make replay         rebuild the read models from the stream (beside the live ones) and compare"
+	@echo "make bench          memory and event latency with 1,000 open event streams on one gateway"
 	@echo "make cluster-up     start (building once) the local Kubernetes control plane"
 	@echo "make cluster-down   stop it and remove its state"
 	@echo "make cluster-status what runs"
@@ -57,6 +58,10 @@ lint: deps
 unit: deps
 	python3 infra/cluster/cluster.py helm >/dev/null
 	$(UV) run --locked pytest tests/unit
+
+# Its own NATS, Postgres and gateway process on loopback; prints the figures (not part of `make test`).
+bench: deps
+	$(PY) -m bench.streams
 
 integration: deps
 	$(UV) run --locked pytest tests/integration tests/e2e

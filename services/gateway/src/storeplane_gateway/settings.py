@@ -94,6 +94,10 @@ class GatewaySettings(CommonSettings):
     stream_retry_ms: int = Field(default=3000, ge=0)
     # Events a stream may have waiting for a slow client before it is closed (it resumes with its last id).
     stream_buffer_events: int = Field(default=1000, ge=1)
+    # Catch-ups (reading the stored events after a client's last id) run at most this many at once per
+    # process; the others wait their turn (their live events are kept meanwhile), so that a thousand
+    # clients reconnecting together do not thrash the gateway and NATS.
+    stream_catch_ups: int = Field(default=8, ge=1)
 
     @field_validator("admin_emails", "cors_origins", mode="before")
     @classmethod

@@ -86,9 +86,9 @@ def provide_stream_service(state: State, settings: NamedDependency[GatewaySettin
     )
 
 
-def resumed_after(header: int | None, query: int | None) -> int:
-    """Where the client resumes: its `Last-Event-ID` header, else the query's, else the beginning."""
-    return header if header is not None else (query or 0)
+def resumed_after(header: int | None, query: int | None) -> int | None:
+    """Where the client resumes: after its `Last-Event-ID` header, else the query's; None if it gave neither."""
+    return header if header is not None else query
 
 
 async def messages(stream: Stream, retry_ms: int) -> AsyncIterator[ServerSentEventMessage]:
@@ -130,7 +130,7 @@ async def store_event_stream(
     ticket: Ticket = None,  # documented here; taken out of the URL and checked by the authentication
 ) -> ServerSentEvent:
     after = resumed_after(last_event_id, last_event_id_query)
-    stream = await stream_service.store_stream(caller(request), store_id, after=after)
+    stream = await stream_service.store_stream(caller(request), store_id, after=after or 0)
     return _event_stream(stream, state)
 
 

@@ -25,9 +25,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import msgspec
+import structlog
 
 from storeplane_gateway.areas.stores.services import StoreService
-from storeplane_gateway.domain.errors import AdminOnly, TooManyStreams
+from storeplane_gateway.domain.errors import AdminOnly, DependencyUnavailable, TooManyStreams
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.streams import (
     STORE_DELETED,
@@ -41,7 +42,10 @@ from storeplane_gateway.domain.streams import (
 from storeplane_gateway.ports import EventFeed, LiveEvents, StreamTickets
 from storeplane_gateway.settings import GatewaySettings
 
+log = structlog.get_logger(__name__)
+
 SHUTTING_DOWN = "the gateway is shutting down"
+BUS_FAILED = "the gateway lost its event bus"
 IDLE = "nothing happened for a long time"
 
 
@@ -55,6 +59,7 @@ class StreamPolicy:
     keepalive_seconds: float = 15.0
     retry_ms: int = 3000
     buffer: int = 1000
+    catch_ups: int = 8
 
     @classmethod
     def of(cls, settings: GatewaySettings) -> StreamPolicy:
@@ -65,6 +70,7 @@ class StreamPolicy:
             keepalive_seconds=settings.stream_keepalive_seconds,
             retry_ms=settings.stream_retry_ms,
             buffer=settings.stream_buffer_events,
+            catch_ups=settings.stream_catch_ups,
         )
 
 
@@ -90,6 +96,7 @@ class OpenStreams:
         self._per_user: Counter[str] = Counter()
         self._live: set[LiveEvents] = set()
         self._closing: str | None = None
+        self.catching_up = asyncio.Semaphore(policy.catch_ups)
 
     @property
     def total(self) -> int:
@@ -157,17 +164,22 @@ class Stream:
         self._release()
 
     async def items(self) -> AsyncIterator[StreamItem]:
-        """The events (stored, then live), keep-alives while idle, and a `Closing` unless the store was deleted."""
+        """The events (stored, then live), keep-alives while idle, and a `Closing` unless the store was deleted.
+        A bus that fails once the stream has started ends it the same way: the client resumes with its last id."""
+        last = self._after
         try:
-            last = self._after
             if self._replay:
-                async for event in self._feed.history(self._selector, after=last, until=self._until):
-                    yield event
-                    last = event.sequence
-                    if self._ends_with(event):
-                        return
+                async with self._streams.catching_up:
+                    async for event in self._feed.history(self._selector, after=last, until=self._until):
+                        yield event
+                        last = event.sequence
+                        if self._ends_with(event):
+                            return
             async for item in self._live_items(last):
                 yield item
+        except DependencyUnavailable as exc:
+            log.warning("streams.bus_failed", error=str(exc), last_event_id=last)
+            yield Closing(BUS_FAILED)
         finally:
             self.close()
 
@@ -222,13 +234,13 @@ class StreamService:
         owner = None if caller.is_admin else caller.id
         return await self._open(caller, Selector(store_id=store.id, owner_id=owner), after=after, replay=True)
 
-    async def all_stores_stream(self, caller: Principal, *, after: int, all_owners: bool = False) -> Stream:
+    async def all_stores_stream(self, caller: Principal, *, after: int | None, all_owners: bool = False) -> Stream:
         """Every event of the caller's stores (every store's, for an admin asking for all), live from now,
-        or from after `after` when the client resumes."""
+        or from after `after` when the client resumes (0: from the beginning)."""
         if all_owners and not caller.is_admin:
             raise AdminOnly("stream every user's stores")
         selector = Selector(everything=True) if all_owners else Selector(owner_id=caller.id)
-        return await self._open(caller, selector, after=after, replay=after > 0)
+        return await self._open(caller, selector, after=after or 0, replay=after is not None)
 
     async def _open(self, caller: Principal, selector: Selector, *, after: int, replay: bool) -> Stream:
         self._streams.admit(caller)
