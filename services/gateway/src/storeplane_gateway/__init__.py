@@ -2,12 +2,14 @@
 
 It authenticates users (sessions and API tokens), keeps each user to their own stores and
 their quota, validates store orders, publishes them as events on JetStream, answers reads by
-asking the status service, and records every command on the audit trail.
+asking the status service, streams store timelines live as server-sent events, and records every
+command on the audit trail.
 `storeplane_gateway.app.create_app` builds it; docs/security.md describes the rules.
 
 Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep it so):
 
-    __main__.py, app.py   the composition roots: the command line; `create_app` wires everything
+    __main__.py, app.py   the composition roots: the command line (its server ends the event streams when
+                          it stops); `create_app` wires everything
     settings.py           the gateway's settings
     areas/                the API by area, each with its routes (controllers.py), rules (services.py),
                           bodies (schemas.py) and guards; over the ports, never the adapters
@@ -16,18 +18,23 @@ Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep
         stores/           order, list, read, delete, retry a store, reveal its credentials;
                           the store service and the quota's slot reservation (quotas.py)
         api_tokens/       make, list and revoke API tokens
+        streams/          follow a store's timeline, or all the caller's stores, as server-sent events
+                          (resumed by Last-Event-ID; limits per user and process); single-use stream tickets
         admin/            a user's store limit, the audit trail; making and unmaking admins (services.py)
         health/           liveness and readiness probes
     adapters/             the ports' implementations, by technology; built only by the composition roots
-        postgres/         users, sessions, API tokens, store slots, failed logins, idempotency keys;
-                          the pool (pool.py) and the versioned migrations (migrations.py)
+        postgres/         users, sessions, API tokens, store slots, failed logins, idempotency keys,
+                          stream tickets; the pool (pool.py) and the versioned migrations (migrations.py)
         nats/             the connection (bus.py), the status service's and the provisioner's clients,
-                          request-reply, the audit trail on JetStream, the subscriber that frees slots
+                          request-reply, the audit trail on JetStream, the subscriber that frees slots,
+                          the event feed of the streams (one live subscription per process, catch-ups)
     http/                 HTTP plumbing: the error shape (errors.py), the one mapping of domain errors to
-                          answers (error_answers.py) and the exception handlers that send them, authentication,
+                          answers (error_answers.py) and the exception handlers that send them, authentication
+                          (stream tickets kept out of logs: stream_tickets.py),
                           the audit hook, idempotent commands, rate limits, hardening headers, OpenAPI links,
                           tracing, the app state
     ports.py              what the areas need from outside: one protocol per adapter, and the Adapters bundle
     domain/               the model: users and roles, principals and scopes, sessions, API tokens, slots,
-                          idempotency records, ids, and the errors (refusals, services down); imports nothing else
+                          idempotency records, ids, streamed events and tickets, and the errors (refusals,
+                          services down); imports nothing else
 """
