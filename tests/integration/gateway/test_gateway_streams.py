@@ -12,20 +12,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
+from subprocess import Popen
 
 import asyncpg
 import httpx
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from infra.local.servers import free_port, spawn, wait_for_port
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import setup_tracing
 from storeplane_status.bootstrap import bootstrap as status_service
 from storeplane_status.settings import StatusSettings
 from tests.integration.gateway.streaming import Follower, deletion, following, provisioning, put_on_stream
-from tests.integration.gateway.support import served
+from tests.integration.gateway.support import served, wait_until_ready
+from tests.integration.gateway.test_gateway_process import gateway_command
 from tests.unit.gateway.helpers import Account, assert_error, sign_up
 
 pytestmark = pytest.mark.integration
@@ -261,3 +268,52 @@ async def test_a_malformed_last_event_id_is_a_400(platform: Platform) -> None:
             await client.get("/api/v1/events/stream?last_event_id=-1", headers=ada.headers), 400, "invalid_request"
         )
         assert_error(await client.get("/api/v1/events/stream"), 401, "not_authenticated")
+
+
+@contextlib.asynccontextmanager
+async def gateway_process(folder: Path, port: int, nats_url: str, database_url: str) -> AsyncIterator[Popen[bytes]]:
+    """`storeplane-gateway` as its own process on `port`, ready; SIGKILLed at the end if still running."""
+    env = {
+        **os.environ,
+        "STOREPLANE_HTTP_PORT": str(port),
+        "STOREPLANE_NATS_URL": nats_url,
+        "STOREPLANE_DATABASE_URL": database_url,
+    }
+    process = spawn(gateway_command(), folder / f"gateway-{time.monotonic_ns()}.log", env=env)
+    try:
+        await asyncio.to_thread(wait_for_port, port, process=process)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            await wait_until_ready(client, timeout=20, checks=("nats", "postgres", "status"))
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        await asyncio.to_thread(process.wait, 15)
+
+
+async def test_a_killed_gateway_process_restarted_while_a_client_follows_loses_it_nothing(
+    tmp_path: Path, clean_audit: str, database_url: str, status: None
+) -> None:
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    async with gateway_process(tmp_path, port, clean_audit, database_url) as first:
+        async with httpx.AsyncClient(base_url=base_url) as client:
+            ada = await sign_up(client)
+            store = await _order(client, ada, "killed")
+        path = f"/api/v1/stores/{store['id']}/events/stream"
+        steps = provisioning(store["id"], ada.id, store["namespace"])
+        async with following(base_url, path, ada.headers) as before:
+            await put_on_stream(clean_audit, steps[0])
+            await before.until(lambda f: len(f.received) == 2)
+            first.send_signal(signal.SIGKILL)  # no goodbye: the connection just breaks
+            async with asyncio.timeout(10):
+                await before.ended.wait()
+    await put_on_stream(clean_audit, *steps[1:3])  # while no gateway runs
+    async with (
+        gateway_process(tmp_path, port, clean_audit, database_url),
+        following(base_url, path, ada.headers, last_id=before.ids[-1]) as after,
+    ):
+        await put_on_stream(clean_audit, steps[3])
+        await after.until(lambda f: len(f.received) == 3)
+    assert after.types == ["NamespaceCreated", "QuotaApplied", "StoreReady"]
+    assert [*before.ids, *after.ids] == sorted(set([*before.ids, *after.ids]))
