@@ -87,6 +87,7 @@ async def test_a_new_database_gets_every_migration_once(pool: asyncpg.Pool) -> N
         "gateway_store_slots",
         "gateway_login_failures",
         "gateway_idempotency_keys",
+        "gateway_stream_tickets",
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import socket
 import sys
 from collections.abc import Sequence
@@ -104,7 +105,10 @@ class GatewayServer(uvicorn.Server):
 
 
 def serve(app: Litestar, config: uvicorn.Config) -> None:
-    GatewayServer(config, app).run()
+    """What `uvicorn.run` does, on the gateway's server: Ctrl-C (raised again by uvicorn once it has
+    stopped) is a clean exit."""
+    with contextlib.suppress(KeyboardInterrupt):
+        GatewayServer(config, app).run()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
