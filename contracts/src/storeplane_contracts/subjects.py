@@ -28,6 +28,7 @@ ALL_STORE_EVENTS = "stores.*.*"
 # Durable consumers; each service owns one.
 PROVISIONER_DURABLE = "provisioner"
 STATUS_DURABLE = "status"
+NOTIFIER_DURABLE = "notifier"
 
 # Request-reply subjects answered by the status service.
 QUERY_LIST_STORES = "storeplane.queries.stores.list"
