@@ -20,7 +20,9 @@ from pathlib import Path
 
 from infra.local.servers import stop_process
 
-SERVICES = ("status", "provisioner", "gateway")
+SERVICES = ("status", "provisioner", "notifier", "gateway")
+# Webhooks to this machine are refused unless allowed: locally they go to a loopback receiver.
+LOCAL_WEBHOOK_TARGETS = "127.0.0.0/8,::1/128"
 
 
 @dataclass
@@ -46,6 +48,7 @@ def service_env(
     kubeconfig: Path,
     helm_bin: Path,
     http_port: int,
+    notifier_metrics_port: int = 0,
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
     return {
@@ -55,6 +58,8 @@ def service_env(
         "STOREPLANE_KUBECONFIG": str(kubeconfig),
         "STOREPLANE_HELM_BIN": str(helm_bin),
         "STOREPLANE_HTTP_PORT": str(http_port),
+        "STOREPLANE_WEBHOOK_ALLOWED_TARGETS": LOCAL_WEBHOOK_TARGETS,
+        "STOREPLANE_NOTIFIER_METRICS_PORT": str(notifier_metrics_port),
         **(extra or {}),
     }
 
@@ -88,7 +93,7 @@ def wait_http(url: str, *, timeout: float = 60, processes: Sequence[ServiceProce
 
 
 def start_services(env: dict[str, str], logs: Path, *, echo: bool = False) -> list[ServiceProcess]:
-    """Start status, provisioner and gateway; return once the gateway is ready."""
+    """Start status, provisioner, notifier and gateway; return once the gateway is ready."""
     services = [start_service(name, env, logs, echo=echo) for name in SERVICES]
     try:
         wait_http(f"http://127.0.0.1:{env['STOREPLANE_HTTP_PORT']}/ready", processes=services)

@@ -1,7 +1,7 @@
 """`make up`: the whole platform on this machine, in the foreground, until Ctrl-C.
 
 NATS (JetStream, state in .storeplane/nats), Postgres (.storeplane/postgres), the local
-Kubernetes cluster (.storeplane/cluster) and the three services. State is kept between
+Kubernetes cluster (.storeplane/cluster) and the four services. State is kept between
 runs; `make cluster-down` and removing .storeplane/ start afresh.
 """
 
@@ -24,6 +24,7 @@ def main() -> int:
     http_port = int(os.environ.get("STOREPLANE_HTTP_PORT", "8080"))
     nats_port = int(os.environ.get("STOREPLANE_NATS_PORT", "4222"))
     pg_port = int(os.environ.get("STOREPLANE_POSTGRES_PORT", "5433"))
+    notifier_metrics_port = int(os.environ.get("STOREPLANE_NOTIFIER_METRICS_PORT", "9102"))
     STATE_DIR.mkdir(exist_ok=True)
     STATE_DIR.chmod(0o755)  # Postgres runs as the `postgres` user when we are root
 
@@ -43,6 +44,7 @@ def main() -> int:
             kubeconfig=layout.kubeconfig,
             helm_bin=bin_dir / "helm",
             http_port=http_port,
+            notifier_metrics_port=notifier_metrics_port,
         )
         services = start_services(env, STATE_DIR / "logs", echo=True)
         for service in services:
@@ -60,7 +62,8 @@ def welcome(http_port: int, kubeconfig: Path, bin_dir: Path, database_url: str) 
 Storeplane is up.
   API          {api}/api/v1
   API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
-  metrics      {api}/metrics
+  metrics      {api}/metrics   (webhook deliveries: http://127.0.0.1:9102/metrics)
+  webhooks     uv run python -m storeplane_notifier.receiver --secret whsec_... --port 9000   (see docs/webhooks.md)
   kubectl      export KUBECONFIG={kubeconfig}; {bin_dir}/kubectl get ns
   get a token  curl -s -X POST {api}/api/v1/auth/register -H 'Content-Type: application/json' \\
                  -d '{{"email": "me@example.com", "password": "a-long-password"}}'

@@ -1,0 +1,136 @@
+"""The thin FastStream subscribers: the notifier's durable consumer, and the API's responders.
+
+The consumer `notifier` reads every store event in stream order (one unacknowledged message at
+a time, so the store facts fold in order). A message is acknowledged only after its deliveries
+and the consumer's position are committed (`storage.recording`); if that fails the message is
+nak'ed and comes again, so an event is never acknowledged without its deliveries. An event that
+cannot be decoded is terminated (a retry cannot fix it).
+
+The API is core NATS request-reply on a queue group, like the status service's queries: a reply
+is msgspec JSON; a request that cannot be answered gets an empty body and a `Storeplane-Error`
+header, so the gateway fails at once rather than on its timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import msgspec
+import structlog
+from faststream.nats import NatsBroker, NatsResponse
+from faststream.nats.annotations import NatsMessage
+from nats.js.api import ConsumerConfig
+from opentelemetry import propagate
+from structlog.types import FilteringBoundLogger
+
+from storeplane_contracts import events, subjects
+from storeplane_contracts import webhooks as w
+from storeplane_notifier import messages
+from storeplane_notifier.api import WebhookApi
+from storeplane_notifier.delivering import utcnow
+from storeplane_notifier.storage import recording
+from storeplane_notifier.storage.pool import Pool
+from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
+from storeplane_runtime.telemetry import current_trace_id
+
+log: FilteringBoundLogger = structlog.get_logger(__name__)
+
+API_QUEUE = "storeplane-notifier"
+ERROR_HEADER = "Storeplane-Error"
+MAX_RETRY_DELAY = 30.0
+
+_encoder = msgspec.json.Encoder()
+
+
+def notifier_consumer() -> ConsumerConfig:
+    return durable_consumer(subjects.NOTIFIER_DURABLE, subjects.ALL_STORE_EVENTS, max_ack_pending=1, ack_wait=60)
+
+
+async def record_message(body: bytes, message: NatsMessage, *, pool: Pool) -> list[str] | None:
+    """Record one stream message's deliveries; raises when it must come again."""
+    sequence = message.raw_message.metadata.sequence.stream
+    event = events.decode(body)
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)  # the event's trace: each delivery's span joins it
+    return await recording.record_event(
+        pool,
+        consumer=subjects.NOTIFIER_DURABLE,
+        sequence=sequence,
+        store_id=event.store_id,
+        owner_id=event.owner_id,
+        plan=partial(messages.plan, event, trace_id=current_trace_id()),
+        at=utcnow(),
+        trace_context=carrier,
+    )
+
+
+def register_consumer(broker: NatsBroker, *, pool: Pool, queued: Callable[[], None]) -> None:
+    @durable_subscriber(
+        broker, subjects.ALL_STORE_EVENTS, notifier_consumer(), decoder=raw_body, title="notifier.record_store_event"
+    )
+    async def record_store_event(body: bytes, message: NatsMessage) -> None:
+        subject = message.raw_message.subject
+        try:
+            queued_ids = await record_message(body, message, pool=pool)
+        except msgspec.DecodeError as exc:
+            log.error("store event cannot be decoded; terminating it", subject=subject, error=str(exc))
+            await message.reject()
+            return
+        except Exception:
+            log.exception("store event not recorded; it will be redelivered", subject=subject)
+            delay = min(2.0 ** max(message.raw_message.metadata.num_delivered - 1, 0), MAX_RETRY_DELAY)
+            await message.nack(delay=delay)
+            return
+        await message.ack()
+        if queued_ids:
+            log.info("webhook messages queued", subject=subject, messages=len(queued_ids))
+            queued()
+
+
+def register_api(broker: NatsBroker, api: WebhookApi, *, workers: int) -> None:
+    operations: list[tuple[str, type[msgspec.Struct], Callable[[Any], Awaitable[msgspec.Struct]]]] = [
+        (w.CREATE_ENDPOINT, w.CreateEndpoint, api.create),
+        (w.LIST_ENDPOINTS, w.ListEndpoints, api.list),
+        (w.GET_ENDPOINT, w.GetEndpoint, api.get),
+        (w.UPDATE_ENDPOINT, w.UpdateEndpoint, api.update),
+        (w.DELETE_ENDPOINT, w.DeleteEndpoint, api.delete),
+        (w.SEND_TEST, w.SendTest, api.send_test),
+        (w.LIST_DELIVERIES, w.ListDeliveries, api.deliveries),
+        (w.RESEND_MESSAGE, w.ResendMessage, api.resend),
+        (w.RECOVER_MESSAGES, w.RecoverMessages, api.recover),
+        (w.ROTATE_SECRET, w.RotateSecret, api.rotate),
+    ]
+    for subject, request_type, answer in operations:
+        register_request(broker, subject, request_type, answer, workers=workers)
+
+
+def register_request(
+    broker: NatsBroker,
+    subject: str,
+    request_type: type[msgspec.Struct],
+    answer: Callable[[Any], Awaitable[msgspec.Struct]],
+    *,
+    workers: int,
+) -> None:
+    decoder = msgspec.json.Decoder(request_type)
+
+    async def respond(body: bytes) -> NatsResponse:
+        try:
+            request = decoder.decode(body)
+        except msgspec.DecodeError as exc:
+            log.warning("malformed webhook request", subject=subject, error=str(exc))
+            return NatsResponse(b"", headers={ERROR_HEADER: f"bad request: {exc}"})
+        try:
+            reply = await answer(request)
+        except Exception:
+            log.exception("webhook request failed", subject=subject)
+            return NatsResponse(b"", headers={ERROR_HEADER: "internal error"})
+        return NatsResponse(_encoder.encode(reply), headers={"content-type": "application/json"})
+
+    respond.__name__ = respond.__qualname__ = f"webhooks_{subject.rsplit('.', 1)[-1]}"
+    subscriber = broker.subscriber(
+        subject, queue=API_QUEUE, max_workers=workers, decoder=raw_body, title=f"notifier.{subject}"
+    )
+    subscriber(respond)
