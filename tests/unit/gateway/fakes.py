@@ -5,12 +5,16 @@
 Postgres adapters pass theirs (test_gateway_adapters_contract.py), so they cannot drift.
 FakeBus and FakeAuditLog pass the contracts of NatsBus and NatsAuditLog (test_gateway_bus_contract.py),
 FakeStatus that of NatsStatusClient against the real status service (test_gateway_status_contract.py),
-FakeSecrets that of NatsStoreSecrets against the provisioner's handler (test_gateway_secrets_contract.py).
+FakeSecrets that of NatsStoreSecrets against the provisioner's handler (test_gateway_secrets_contract.py),
+FakeNotifier that of NatsNotifierClient against the real notifier (test_gateway_webhooks_contract.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import ipaddress
+import secrets
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -18,6 +22,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -25,6 +30,15 @@ from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
 from storeplane_contracts.subjects import subject_for
+from storeplane_contracts.webhooks import (
+    ALL_EVENTS,
+    TEST_EVENT,
+    WEBHOOK_EVENT_TYPES,
+    DeliveryPage,
+    DeliveryStatus,
+    EndpointView,
+    MessageView,
+)
 from storeplane_gateway.adapters.postgres.logins import FORGET_AFTER, MIN_RETRY_AFTER, delay_after
 from storeplane_gateway.app import AdapterFactory
 from storeplane_gateway.areas.admin.services import grant_admin
@@ -33,12 +47,16 @@ from storeplane_gateway.domain.errors import (
     BusUnavailable,
     DatabaseUnavailable,
     EmailTaken,
+    InvalidWebhook,
     NameTaken,
+    NotifierUnavailable,
     ProvisionerUnavailable,
     PublishUnconfirmed,
     QuotaExceeded,
     StatusUnavailable,
     TokenNameTaken,
+    WebhookLimitReached,
+    WebhookNotFound,
 )
 from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
 from storeplane_gateway.domain.principals import Principal
@@ -46,7 +64,7 @@ from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.domain.streams import Selector, SequencedEvent
 from storeplane_gateway.domain.users import Role, StoredUser, User
-from storeplane_gateway.ports import Adapters, LiveEvents
+from storeplane_gateway.ports import Adapters, LiveEvents, WithSecret
 from storeplane_gateway.settings import GatewaySettings
 
 
@@ -515,6 +533,186 @@ class FakeAuditLog:
         return [entry.action for entry in self.entries]
 
 
+ROTATION_OVERLAP = timedelta(hours=24)
+
+
+def _checked_target(url: str, allowed: frozenset[str]) -> None:
+    """The notifier's rules, as far as a fake without DNS can keep them: a URL with a scheme and a host,
+    and no address literal that is not public unless allowed."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidWebhook("invalid_url", f"{url!r} is not an http(s) URL with a host")
+    try:
+        address = ipaddress.ip_address(parts.hostname)
+    except ValueError:
+        return  # a name: the real notifier resolves it; the fake takes it
+    if str(address) not in allowed and not address.is_global:
+        raise InvalidWebhook("target_refused", f"{address} is not a public address and not allowed")
+
+
+def _checked_events(events: list[str]) -> list[str]:
+    if events == [ALL_EVENTS]:
+        return events
+    unknown = [event for event in events if event not in WEBHOOK_EVENT_TYPES]
+    if not events or unknown:
+        known = ", ".join(WEBHOOK_EVENT_TYPES)
+        raise InvalidWebhook("invalid_events", f'unknown event type {unknown[:1]}; use {known} or ["*"]')
+    return events
+
+
+class FakeNotifier:
+    """`Webhooks` in dicts, with the notifier's refusals; `available = False` is a notifier that does not answer."""
+
+    def __init__(self, *, max_endpoints: int = 20, allowed_targets: frozenset[str] = frozenset({"127.0.0.1"})) -> None:
+        self.endpoints_by_id: dict[str, EndpointView] = {}
+        self.secrets: dict[str, str] = {}
+        self.messages: dict[str, MessageView] = {}
+        self.max_endpoints = max_endpoints
+        self.allowed_targets = allowed_targets
+        self.available = True
+
+    def _check(self) -> None:
+        if not self.available:
+            raise NotifierUnavailable("fake notifier is not answering")
+
+    def _owned(self, owner_id: str, endpoint_id: str) -> EndpointView:
+        self._check()
+        endpoint = self.endpoints_by_id.get(endpoint_id)
+        if endpoint is None or endpoint.owner_id != owner_id:
+            raise WebhookNotFound(f"no webhook endpoint {endpoint_id}")
+        return endpoint
+
+    def _new_secret(self, endpoint_id: str) -> str:
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        self.secrets[endpoint_id] = secret
+        return secret
+
+    def add_message(self, endpoint_id: str, *, event_type: str, status: DeliveryStatus = "pending") -> MessageView:
+        message = MessageView(
+            id=str(uuid.uuid4()),
+            endpoint_id=endpoint_id,
+            event_type=event_type,
+            status=status,
+            created_at=datetime.now(UTC),
+            payload={"type": event_type, "data": {}},
+        )
+        self.messages[message.id] = message
+        return message
+
+    async def create(self, owner_id: str, *, url: str, events: list[str], description: str) -> WithSecret:
+        self._check()
+        _checked_target(url, self.allowed_targets)
+        checked = _checked_events(events)
+        if len(await self.endpoints(owner_id)) >= self.max_endpoints:
+            raise WebhookLimitReached(f"you have {self.max_endpoints} webhook endpoints, the most allowed")
+        now = datetime.now(UTC)
+        endpoint = EndpointView(
+            id=str(uuid.uuid4()),
+            owner_id=owner_id,
+            url=url,
+            events=checked,
+            description=description,
+            created_at=now,
+            updated_at=now,
+        )
+        self.endpoints_by_id[endpoint.id] = endpoint
+        return WithSecret(endpoint, self._new_secret(endpoint.id))
+
+    async def endpoints(self, owner_id: str) -> list[EndpointView]:
+        self._check()
+        owned = [endpoint for endpoint in self.endpoints_by_id.values() if endpoint.owner_id == owner_id]
+        return sorted(owned, key=lambda endpoint: endpoint.created_at)
+
+    async def endpoint(self, owner_id: str, endpoint_id: str) -> EndpointView:
+        return self._owned(owner_id, endpoint_id)
+
+    async def update(
+        self,
+        owner_id: str,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        events: list[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> EndpointView:
+        endpoint = self._owned(owner_id, endpoint_id)
+        if url is not None:
+            _checked_target(url, self.allowed_targets)
+        changes: dict[str, object] = {"updated_at": datetime.now(UTC)}
+        if url is not None:
+            changes["url"] = url
+        if events is not None:
+            changes["events"] = _checked_events(events)
+        if description is not None:
+            changes["description"] = description
+        if enabled is not None:
+            changes.update(enabled=enabled, disabled_reason="" if enabled else "user")
+            changes["disabled_at"] = None if enabled else datetime.now(UTC)
+        endpoint = msgspec.structs.replace(endpoint, **changes)
+        self.endpoints_by_id[endpoint_id] = endpoint
+        return endpoint
+
+    async def delete(self, owner_id: str, endpoint_id: str) -> EndpointView:
+        endpoint = self._owned(owner_id, endpoint_id)
+        del self.endpoints_by_id[endpoint_id]
+        return endpoint
+
+    async def send_test(self, owner_id: str, endpoint_id: str) -> MessageView:
+        self._owned(owner_id, endpoint_id)
+        return self.add_message(endpoint_id, event_type=TEST_EVENT)
+
+    async def deliveries(
+        self,
+        owner_id: str,
+        endpoint_id: str,
+        *,
+        status: DeliveryStatus | None = None,
+        limit: int = 50,
+        before: datetime | None = None,
+    ) -> DeliveryPage:
+        self._owned(owner_id, endpoint_id)
+        listed = sorted(
+            (
+                message
+                for message in self.messages.values()
+                if message.endpoint_id == endpoint_id
+                and (status is None or message.status == status)
+                and (before is None or message.created_at < before)
+            ),
+            key=lambda message: message.created_at,
+            reverse=True,
+        )
+        page = listed[:limit]
+        return DeliveryPage(messages=page, next_before=page[-1].created_at if len(listed) > limit else None)
+
+    async def resend(self, owner_id: str, endpoint_id: str, message_id: str) -> MessageView:
+        self._owned(owner_id, endpoint_id)
+        message = self.messages.get(message_id)
+        if message is None or message.endpoint_id != endpoint_id:
+            raise WebhookNotFound(f"no message {message_id} of webhook endpoint {endpoint_id}")
+        message = msgspec.structs.replace(message, status="pending")
+        self.messages[message_id] = message
+        return message
+
+    async def recover(self, owner_id: str, endpoint_id: str, *, since: datetime) -> int:
+        self._owned(owner_id, endpoint_id)
+        failed = [
+            message
+            for message in self.messages.values()
+            if message.endpoint_id == endpoint_id and message.status == "failed" and message.created_at >= since
+        ]
+        for message in failed:
+            self.messages[message.id] = msgspec.structs.replace(message, status="pending")
+        return len(failed)
+
+    async def rotate_secret(self, owner_id: str, endpoint_id: str) -> WithSecret:
+        endpoint = self._owned(owner_id, endpoint_id)
+        endpoint = msgspec.structs.replace(endpoint, previous_secret_expires_at=datetime.now(UTC) + ROTATION_OVERLAP)
+        self.endpoints_by_id[endpoint_id] = endpoint
+        return WithSecret(endpoint, self._new_secret(endpoint_id))
+
+
 @dataclass
 class Fakes:
     """One set of fakes for one app."""
@@ -525,6 +723,7 @@ class Fakes:
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
     sessions: InMemorySessions = field(default_factory=InMemorySessions)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
+    webhooks: FakeNotifier = field(default_factory=FakeNotifier)
     api_tokens: InMemoryApiTokens = field(init=False)
     slots: InMemoryStoreSlots = field(init=False)
     logins: InMemoryLoginThrottle = field(init=False)
@@ -560,6 +759,7 @@ class Fakes:
                 idempotency=self.idempotency,
                 events=self.events,
                 stream_tickets=self.stream_tickets,
+                webhooks=self.webhooks,
             )
 
         return adapters

@@ -20,9 +20,11 @@ from storeplane_gateway.domain.errors import (
     InvalidStoreName,
     InvalidStreamTicket,
     InvalidTokenName,
+    InvalidWebhook,
     LoginThrottled,
     NameTaken,
     NotFailed,
+    NotifierUnavailable,
     PasswordTooLong,
     ProvisionerUnavailable,
     PublishUnconfirmed,
@@ -43,6 +45,9 @@ from storeplane_gateway.domain.errors import (
     UnsupportedEngine,
     UserNotFound,
     WeakPassword,
+    WebhookLimitReached,
+    WebhookNotFound,
+    WebhookRefused,
 )
 from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.http.error_answers import refusal_answer, unavailable_answer
@@ -167,6 +172,19 @@ ANSWERS: list[tuple[Refused, int, str, str]] = [
         "invalid_stream_ticket",
         "the stream ticket is unknown, expired or already used; get a new one at POST /api/v1/stream-tickets",
     ),
+    (WebhookNotFound("no webhook endpoint 42"), 404, "webhook_not_found", "no webhook endpoint 42"),
+    (
+        InvalidWebhook("target_refused", "127.0.0.2 is a loopback address"),
+        422,
+        "target_refused",
+        "127.0.0.2 is a loopback address",
+    ),
+    (
+        WebhookLimitReached("you have 10 endpoints, the most allowed"),
+        409,
+        "webhook_limit_reached",
+        "you have 10 endpoints, the most allowed; delete an endpoint you no longer use",
+    ),
 ]
 
 
@@ -209,7 +227,9 @@ def test_failed_credentials_say_when_to_try_again_once_there_is_a_wait() -> None
 
 def test_every_kind_of_refusal_is_answered() -> None:
     """A new kind without an answer would be a 500: each one is listed above."""
-    assert _kinds(Refused) - {StoreInWrongState, InvalidRefreshToken} == {type(refusal) for refusal, *_ in ANSWERS}
+    assert _kinds(Refused) - {StoreInWrongState, InvalidRefreshToken, WebhookRefused} == {
+        type(refusal) for refusal, *_ in ANSWERS
+    }
 
 
 @pytest.mark.parametrize(
@@ -220,6 +240,7 @@ def test_every_kind_of_refusal_is_answered() -> None:
         (StatusUnavailable("x"), "status_unavailable", "the status service did not answer"),
         (ProvisionerUnavailable("x"), "provisioner_unavailable", "nothing was revealed"),
         (DatabaseUnavailable("x"), "database_unavailable", "the gateway's database did not answer"),
+        (NotifierUnavailable("x"), "notifier_unavailable", "the notifier (webhooks) did not answer"),
         (DependencyUnavailable("x"), "service_unavailable", "a backing service is unavailable"),
     ],
 )

@@ -24,6 +24,8 @@ from litestar.types import ControllerRouterHandler, LifeSpanReceive, LifeSpanSco
 from storeplane_gateway.adapters.nats.audit_log import NatsAuditLog
 from storeplane_gateway.adapters.nats.bus import NatsBus
 from storeplane_gateway.adapters.nats.event_feed import NatsEventFeed
+from storeplane_gateway.adapters.nats.event_contract import asyncapi_document
+from storeplane_gateway.adapters.nats.notifier_client import NatsNotifierClient
 from storeplane_gateway.adapters.nats.provisioner_client import NatsStoreSecrets
 from storeplane_gateway.adapters.nats.status_client import NatsStatusClient
 from storeplane_gateway.adapters.nats.subscribers import register_slot_release
@@ -41,10 +43,12 @@ from storeplane_gateway.areas.accounts.passwords import Passwords
 from storeplane_gateway.areas.accounts.session_tokens import TokenIssuer
 from storeplane_gateway.areas.admin.controllers import admin_router
 from storeplane_gateway.areas.api_tokens.controllers import tokens_router
+from storeplane_gateway.areas.events.controllers import events_contract_router
 from storeplane_gateway.areas.health.controllers import health_router
 from storeplane_gateway.areas.stores.controllers import stores_router
 from storeplane_gateway.areas.streams.controllers import OPEN_STREAMS, streams_router
 from storeplane_gateway.areas.streams.services import SHUTTING_DOWN, OpenStreams, StreamPolicy
+from storeplane_gateway.areas.webhooks.controllers import webhooks_router
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import audit_hook
@@ -52,7 +56,7 @@ from storeplane_gateway.http.authentication import make_jwt_auth
 from storeplane_gateway.http.exception_handlers import exception_handlers
 from storeplane_gateway.http.hardening import cors_config, security_headers, strict_body
 from storeplane_gateway.http.idempotency import IdempotentCommands
-from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, per_address, per_user, present
+from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, WEBHOOK_COMMANDS, per_address, per_user, present
 from storeplane_gateway.http.stream_tickets import hide_ticket
 from storeplane_gateway.http.tracing import tracing_plugin
 from storeplane_gateway.ports import (
@@ -66,6 +70,7 @@ from storeplane_gateway.ports import (
     StoreSecrets,
     StoreSlots,
     Users,
+    Webhooks,
 )
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.bus import make_broker
@@ -75,6 +80,8 @@ Lifespan = Callable[[Litestar], AbstractAsyncContextManager[None]]
 
 # The API's bodies are small; anything bigger is a mistake or an attack.
 MAX_BODY_BYTES = 64 * 1024
+# The API's version, and the event contract's (the AsyncAPI document at /schema/asyncapi.json).
+API_VERSION = "1.0.0"
 
 
 @asynccontextmanager
@@ -111,6 +118,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
             idempotency=PostgresIdempotencyKeys(pool),
             events=events,
             stream_tickets=PostgresStreamTickets(pool),
+            webhooks=NatsNotifierClient(bus, timeout=settings.query_timeout),
         )
 
 
@@ -150,6 +158,10 @@ def provide_audit_log(state: State) -> AuditLog:
     return adapters_of(state).audit
 
 
+def provide_webhooks(state: State) -> Webhooks:
+    return adapters_of(state).webhooks
+
+
 def _provided(function: Callable[..., object]) -> Provide:
     return Provide(function, sync_to_thread=False)
 
@@ -180,6 +192,7 @@ def _dependencies(settings: GatewaySettings, tokens: TokenIssuer) -> dict[str, P
         "slots": _provided(provide_slots),
         "logins": _provided(provide_logins),
         "audit_log": _provided(provide_audit_log),
+        "webhooks": _provided(provide_webhooks),
     }
 
 
@@ -197,18 +210,25 @@ def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> l
         per_address(STORE_CREATES, settings.store_creates_per_minute_per_address),
         per_user(STORE_CREATES, settings.store_creates_per_minute_per_user),
     )
-    # Innermost on the stores router: after authentication (keys are per caller) and the rate limits.
+    webhook_limits = present(
+        per_address(WEBHOOK_COMMANDS, settings.webhook_commands_per_minute_per_address),
+        per_user(WEBHOOK_COMMANDS, settings.webhook_commands_per_minute_per_user),
+    )
+    # Innermost on the stores and webhooks routers: after authentication (keys are per caller) and the rate limits.
     idempotent_commands = IdempotentCommands(
         ttl_seconds=settings.idempotency_ttl_seconds, lease_seconds=settings.idempotency_lease_seconds
     )
+    security = jwt_auth.openapi_security_scheme_name
     return [
         health_router(),
         auth_router(authentication, auth_limits),
         account_router(authentication),
-        stores_router([authentication, *store_limits, idempotent_commands], jwt_auth.openapi_security_scheme_name),
+        stores_router([authentication, *store_limits, idempotent_commands], security),
+        webhooks_router([authentication, *webhook_limits, idempotent_commands], security),
         tokens_router(authentication),
         admin_router(authentication),
-        streams_router([authentication], jwt_auth.openapi_security_scheme_name),
+        streams_router([authentication], security),
+        events_contract_router(asyncapi_document(version=API_VERSION)),
         MetricsController,
     ]
 
@@ -216,7 +236,7 @@ def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> l
 def _openapi(jwt_auth: JWTAuth[Principal, Token]) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="Storeplane API",
-        version="1.0.0",
+        version=API_VERSION,
         description=(
             "Self-service e-commerce stores. Get a token at /api/v1/auth/register or /login; "
             "integrations use API tokens from /api/v1/tokens."

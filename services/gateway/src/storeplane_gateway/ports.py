@@ -12,11 +12,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreView, TimelineEntry
+from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
 from storeplane_gateway.domain.principals import Principal
@@ -289,6 +290,77 @@ class StreamTickets(Protocol):
         ...
 
 
+class WithSecret(NamedTuple):
+    """A webhook endpoint and its new signing secret `whsec_...`, to be shown to its owner this once."""
+
+    endpoint: EndpointView
+    secret: str
+
+
+@runtime_checkable  # Litestar checks injected dependencies with isinstance
+class Webhooks(Protocol):
+    """The notifier's webhook endpoints and their deliveries, each scoped to its owner.
+
+    Another owner's endpoint and a missing one are the same `WebhookNotFound`; what the notifier
+    refuses is `InvalidWebhook` or `WebhookLimitReached`, with its reason; silence is `NotifierUnavailable`.
+    """
+
+    async def create(self, owner_id: str, *, url: str, events: list[str], description: str) -> WithSecret:
+        """A new endpoint and its signing secret (the only time the secret is handed out)."""
+        ...
+
+    async def endpoints(self, owner_id: str) -> list[EndpointView]:
+        """The owner's endpoints, oldest first."""
+        ...
+
+    async def endpoint(self, owner_id: str, endpoint_id: str) -> EndpointView: ...
+
+    async def update(
+        self,
+        owner_id: str,
+        endpoint_id: str,
+        *,
+        url: str | None = None,
+        events: list[str] | None = None,
+        description: str | None = None,
+        enabled: bool | None = None,
+    ) -> EndpointView:
+        """Change only what is given; `enabled=True` re-enables a disabled endpoint."""
+        ...
+
+    async def delete(self, owner_id: str, endpoint_id: str) -> EndpointView:
+        """The endpoint as it was deleted."""
+        ...
+
+    async def send_test(self, owner_id: str, endpoint_id: str) -> MessageView:
+        """A `webhook.test` message, queued for delivery now."""
+        ...
+
+    async def deliveries(
+        self,
+        owner_id: str,
+        endpoint_id: str,
+        *,
+        status: DeliveryStatus | None = None,
+        limit: int = 50,
+        before: datetime | None = None,
+    ) -> DeliveryPage:
+        """The endpoint's messages with their attempts, newest first, a page at a time."""
+        ...
+
+    async def resend(self, owner_id: str, endpoint_id: str, message_id: str) -> MessageView:
+        """Deliver one message again, with the same `webhook-id`."""
+        ...
+
+    async def recover(self, owner_id: str, endpoint_id: str, *, since: datetime) -> int:
+        """Deliver again every failed message since `since`; how many were queued."""
+        ...
+
+    async def rotate_secret(self, owner_id: str, endpoint_id: str) -> WithSecret:
+        """A new signing secret; the previous one keeps signing for 24 hours."""
+        ...
+
+
 class AuditNotes(Protocol):
     """What a service tells the audit record of the request it serves: who acts, the email given, the target."""
 
@@ -315,3 +387,4 @@ class Adapters:
     idempotency: IdempotencyKeys
     events: EventFeed
     stream_tickets: StreamTickets
+    webhooks: Webhooks

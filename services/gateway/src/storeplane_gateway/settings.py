@@ -57,6 +57,10 @@ class GatewaySettings(CommonSettings):
     store_creates_per_minute_per_user: int = Field(default=10, ge=0)
     store_creates_per_minute_per_address: int = Field(default=30, ge=0)
     auth_requests_per_minute_per_address: int = Field(default=30, ge=0)
+    # Webhook commands that make an endpoint, a secret or outgoing requests (create, test, resend,
+    # recover, rotate-secret), per user and per client address.
+    webhook_commands_per_minute_per_user: int = Field(default=30, ge=0)
+    webhook_commands_per_minute_per_address: int = Field(default=60, ge=0)
     # Failed logins for one email: this many are free, then each further one doubles the wait
     # before the next attempt (1 s, 2 s, 4 s, ...), up to `login_max_delay_seconds`.
     login_free_failures: int = Field(default=3, ge=0)

@@ -32,6 +32,10 @@ class ProvisionerUnavailable(DependencyUnavailable):
     """The provisioner did not answer, or could not reach the cluster; nothing was revealed."""
 
 
+class NotifierUnavailable(DependencyUnavailable):
+    """The notifier did not answer a webhook request in time (or answered nonsense)."""
+
+
 class DatabaseUnavailable(DependencyUnavailable):
     """The gateway's Postgres did not answer."""
 
@@ -249,3 +253,27 @@ class TooManyStreams(Refused):
 
 class InvalidStreamTicket(Refused):
     """The stream ticket is unknown, expired or already used."""
+
+
+class WebhookRefused(Refused):
+    """The notifier turned a webhook request down; `reason` is its message, which says what to fix."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WebhookNotFound(WebhookRefused):
+    """The caller has no such webhook endpoint, or the endpoint no such message (another user's looks the same)."""
+
+
+class InvalidWebhook(WebhookRefused):
+    """The endpoint's URL, target, event types or another value cannot be accepted; `problem` names which."""
+
+    def __init__(self, problem: str, reason: str) -> None:
+        super().__init__(reason)
+        self.problem = problem  # invalid_url, target_refused, invalid_events or invalid_request
+
+
+class WebhookLimitReached(WebhookRefused):
+    """The caller has as many webhook endpoints as a user may have."""

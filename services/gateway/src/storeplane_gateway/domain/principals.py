@@ -1,4 +1,4 @@
-"""Who is calling, and the scopes that say what a credential may do on the store routes."""
+"""Who is calling, and the scopes that say what a credential may do on the store and webhook routes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from storeplane_gateway.domain.users import Role
 STORES_READ = "stores:read"
 STORES_WRITE = "stores:write"
 STORES_CREDENTIALS = "stores:credentials"
-SCOPES: tuple[str, ...] = (STORES_READ, STORES_WRITE, STORES_CREDENTIALS)
+WEBHOOKS_READ = "webhooks:read"  # list and read endpoints and their deliveries
+WEBHOOKS_WRITE = "webhooks:write"  # make, change, delete, test, resend, recover, rotate secrets
+SCOPES: tuple[str, ...] = (STORES_READ, STORES_WRITE, STORES_CREDENTIALS, WEBHOOKS_READ, WEBHOOKS_WRITE)
 
 
 class Principal(msgspec.Struct, frozen=True):

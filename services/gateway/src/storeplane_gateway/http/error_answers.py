@@ -30,9 +30,11 @@ from storeplane_gateway.domain.errors import (
     InvalidStoreName,
     InvalidStreamTicket,
     InvalidTokenName,
+    InvalidWebhook,
     LoginThrottled,
     NameTaken,
     NotFailed,
+    NotifierUnavailable,
     PasswordTooLong,
     ProvisionerUnavailable,
     PublishUnconfirmed,
@@ -52,6 +54,8 @@ from storeplane_gateway.domain.errors import (
     UnsupportedEngine,
     UserNotFound,
     WeakPassword,
+    WebhookLimitReached,
+    WebhookNotFound,
 )
 from storeplane_gateway.http.errors import ApiError
 
@@ -263,6 +267,21 @@ def _invalid_stream_ticket(exc: InvalidStreamTicket) -> ApiError:
     return ApiError(401, "invalid_stream_ticket", message, _BEARER)
 
 
+@_answers(WebhookNotFound)
+def _webhook_not_found(exc: WebhookNotFound) -> ApiError:
+    return ApiError(404, "webhook_not_found", exc.reason)
+
+
+@_answers(InvalidWebhook)
+def _invalid_webhook(exc: InvalidWebhook) -> ApiError:
+    return ApiError(422, exc.problem, exc.reason)
+
+
+@_answers(WebhookLimitReached)
+def _webhook_limit_reached(exc: WebhookLimitReached) -> ApiError:
+    return ApiError(409, "webhook_limit_reached", f"{exc.reason}; delete an endpoint you no longer use")
+
+
 def refusal_answer(exc: Refused) -> ApiError:
     """How the API answers a refusal: by its kind's entry, else its nearest base's (a kind with neither is
     a bug, answered like any other: 500)."""
@@ -287,6 +306,7 @@ _UNAVAILABLE: dict[type[DependencyUnavailable], tuple[str, str]] = {
         "the provisioner could not read the store's credentials from the cluster; nothing was revealed, try again",
     ),
     DatabaseUnavailable: ("database_unavailable", "the gateway's database did not answer"),
+    NotifierUnavailable: ("notifier_unavailable", "the notifier (webhooks) did not answer"),
 }
 
 

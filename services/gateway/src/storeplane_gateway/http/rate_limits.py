@@ -24,6 +24,8 @@ from storeplane_gateway.domain.principals import Principal
 RATE_LIMIT = "rate_limit"  # the route handler option naming the bucket
 STORE_CREATES = "store_creates"
 AUTH = "auth"  # register, log in, refresh
+# Webhook commands that make an endpoint, a secret or outgoing requests: create, test, resend, recover, rotate.
+WEBHOOK_COMMANDS = "webhook_commands"
 
 
 def _in_bucket(bucket: str) -> Callable[[Request[Any, Any, Any]], bool]:

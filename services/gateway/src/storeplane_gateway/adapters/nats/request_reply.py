@@ -1,6 +1,7 @@
 """Request-reply on NATS: send a query struct, decode the reply struct, or say that nobody answered.
 
-`NatsBus.request` sends; `ask` is what the clients of the status service and the provisioner use.
+`NatsBus.request` sends; `ask` is what the clients of the status service, the provisioner and the
+notifier use, each naming the error that says its service did not answer.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from typing import Protocol, TypeVar
 
 import msgspec
 
-from storeplane_gateway.domain.errors import StatusUnavailable
+from storeplane_gateway.domain.errors import DependencyUnavailable, StatusUnavailable
 
 ReplyT = TypeVar("ReplyT")
 
@@ -25,14 +26,21 @@ class Requester(Protocol):
 
 
 async def ask(
-    requester: Requester, subject: str, query: msgspec.Struct, reply_type: type[ReplyT], *, timeout: float
+    requester: Requester,
+    subject: str,
+    query: msgspec.Struct,
+    reply_type: type[ReplyT],
+    *,
+    timeout: float,
+    unavailable: type[DependencyUnavailable] = StatusUnavailable,
 ) -> ReplyT:
-    """Send `query`, decode the reply; no answer or an unreadable one is `StatusUnavailable`."""
+    """Send `query`, decode the reply; no answer or an unreadable one (an empty body: the service could
+    not answer) is `unavailable`."""
     try:
         body = await requester.request(subject, msgspec.json.encode(query), max_wait=timeout)
     except NoReply as exc:
-        raise StatusUnavailable(str(exc)) from exc
+        raise unavailable(str(exc)) from exc
     try:
         return msgspec.json.decode(body, type=reply_type)
     except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
-        raise StatusUnavailable(f"unreadable reply on {subject}: {exc}") from exc
+        raise unavailable(f"unreadable reply on {subject}: {exc}") from exc

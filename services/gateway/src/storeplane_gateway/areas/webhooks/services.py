@@ -1,0 +1,89 @@
+"""The rules for webhooks on the gateway's side: each caller acts on their own endpoints only.
+
+The notifier keeps the endpoints, checks their URLs (SSRF-safe), event types and the per-user
+cap, and delivers; the gateway authenticates, names the caller as the owner of every request,
+and answers an id that is not a uuid as not found without asking (so another user's endpoint,
+a missing one and nonsense look alike). Admins have no reach into other users' endpoints. A
+signing secret passes through to the caller once and is never noted for the audit record.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
+from storeplane_gateway.domain.errors import WebhookNotFound
+from storeplane_gateway.domain.ids import canonical_id
+from storeplane_gateway.domain.principals import Principal
+from storeplane_gateway.ports import AuditNotes, Webhooks, WithSecret, no_notes
+
+LISTED_HINT = "GET /api/v1/webhooks lists yours"
+
+
+class Changes(NamedTuple):
+    """What a PATCH changes; None leaves a field as it is."""
+
+    url: str | None = None
+    events: list[str] | None = None
+    description: str | None = None
+    enabled: bool | None = None
+
+
+def endpoint_id(raw: str) -> str:
+    """The endpoint id `raw` stands for, or WebhookNotFound (a malformed id names no endpoint)."""
+    checked = canonical_id(raw)
+    if checked is None:
+        raise WebhookNotFound(f"you have no webhook endpoint with id {raw!r}; {LISTED_HINT}")
+    return checked
+
+
+def message_id(raw: str) -> str:
+    checked = canonical_id(raw)
+    if checked is None:
+        raise WebhookNotFound(f"the endpoint has no message with id {raw!r}; GET its deliveries to list them")
+    return checked
+
+
+class WebhookService:
+    """The webhook rules over the `Webhooks` port, for the calling owner."""
+
+    def __init__(self, webhooks: Webhooks) -> None:
+        self._webhooks = webhooks
+
+    async def create(
+        self, owner: Principal, *, url: str, events: list[str], description: str, notes: AuditNotes = no_notes
+    ) -> WithSecret:
+        made = await self._webhooks.create(owner.id, url=url, events=events, description=description)
+        notes(target=made.endpoint.id)
+        return made
+
+    async def endpoints(self, owner: Principal) -> list[EndpointView]:
+        return await self._webhooks.endpoints(owner.id)
+
+    async def endpoint(self, owner: Principal, raw_id: str) -> EndpointView:
+        return await self._webhooks.endpoint(owner.id, endpoint_id(raw_id))
+
+    async def update(self, owner: Principal, raw_id: str, changes: Changes) -> EndpointView:
+        return await self._webhooks.update(owner.id, endpoint_id(raw_id), **changes._asdict())
+
+    async def delete(self, owner: Principal, raw_id: str) -> EndpointView:
+        return await self._webhooks.delete(owner.id, endpoint_id(raw_id))
+
+    async def send_test(self, owner: Principal, raw_id: str) -> MessageView:
+        return await self._webhooks.send_test(owner.id, endpoint_id(raw_id))
+
+    async def deliveries(
+        self, owner: Principal, raw_id: str, *, status: DeliveryStatus | None, limit: int, before: datetime | None
+    ) -> DeliveryPage:
+        return await self._webhooks.deliveries(owner.id, endpoint_id(raw_id), status=status, limit=limit, before=before)
+
+    async def resend(self, owner: Principal, raw_id: str, raw_message_id: str) -> MessageView:
+        checked = endpoint_id(raw_id)
+        return await self._webhooks.resend(owner.id, checked, message_id(raw_message_id))
+
+    async def recover(self, owner: Principal, raw_id: str, *, since: datetime) -> int:
+        return await self._webhooks.recover(owner.id, endpoint_id(raw_id), since=since)
+
+    async def rotate_secret(self, owner: Principal, raw_id: str) -> WithSecret:
+        return await self._webhooks.rotate_secret(owner.id, endpoint_id(raw_id))
