@@ -46,6 +46,7 @@ def notifier_settings(clean_stream: str, database_url: str) -> NotifierSettings:
         webhook_allowed_targets=("127.0.0.1/32",),
         scheduler_interval=0.2,
         notifier_metrics_port=0,
+        webhook_lease_margin_seconds=1.0,
         graceful_timeout=2.0,
     )
 

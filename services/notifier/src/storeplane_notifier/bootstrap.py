@@ -32,8 +32,6 @@ from storeplane_notifier.targets import AllowList
 from storeplane_runtime.bus import ensure_stream, make_broker, start_serving
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
-# A lease outlives the attempt's timeout by this much before another instance may take the message.
-LEASE_MARGIN_SECONDS = 30.0
 
 
 class NotifierService:
@@ -60,7 +58,7 @@ class NotifierService:
                 deliverer,
                 concurrency=self.settings.delivery_concurrency,
                 interval=self.settings.scheduler_interval,
-                lease=self.settings.webhook_timeout + LEASE_MARGIN_SECONDS,
+                lease=self.settings.webhook_timeout + self.settings.webhook_lease_margin_seconds,
             )
             register_consumer(self.broker, pool=self.database.pool, queued=self.dispatcher.wake)
             api = WebhookApi(self.database.pool, rules_of(self.settings), self.dispatcher.wake)

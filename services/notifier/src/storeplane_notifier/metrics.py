@@ -1,4 +1,4 @@
-"""Delivery metrics for Prometheus, served on the notifier's own `/metrics` port (`STOREPLANE_NOTIFIER_METRICS_PORT`)."""
+"""Delivery metrics for Prometheus, on the notifier's own `/metrics` port (`STOREPLANE_NOTIFIER_METRICS_PORT`)."""
 
 from __future__ import annotations
 

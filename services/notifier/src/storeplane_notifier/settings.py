@@ -39,6 +39,9 @@ class NotifierSettings(CommonSettings):
     webhook_rotation_overlap_seconds: float = Field(default=24 * 3600.0, ge=0)
     # Endpoints delivered to at once (each endpoint has at most one attempt in flight).
     delivery_concurrency: int = Field(default=64, gt=0)
+    # A lease on a message outlives the attempt's timeout by this much: after a crash, the message is
+    # tried again by another instance (or after a restart) once it runs out.
+    webhook_lease_margin_seconds: float = Field(default=30.0, gt=0)
     # How often the scheduler looks for due attempts when nothing woke it.
     scheduler_interval: float = Field(default=1.0, gt=0)
     # Where Prometheus scrapes `/metrics` (port 0: not served); 0.0.0.0 in a pod.
