@@ -589,7 +589,7 @@ class FakeNotifier:
 
     def add_message(self, endpoint_id: str, *, event_type: str, status: DeliveryStatus = "pending") -> MessageView:
         message = MessageView(
-            id=str(uuid.uuid4()),
+            id=f"msg_{uuid.uuid4().hex}",
             endpoint_id=endpoint_id,
             event_type=event_type,
             status=status,
@@ -607,7 +607,7 @@ class FakeNotifier:
             raise WebhookLimitReached(f"you have {self.max_endpoints} webhook endpoints, the most allowed")
         now = datetime.now(UTC)
         endpoint = EndpointView(
-            id=str(uuid.uuid4()),
+            id=f"ep_{uuid.uuid4().hex}",
             owner_id=owner_id,
             url=url,
             events=checked,

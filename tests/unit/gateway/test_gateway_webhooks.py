@@ -132,11 +132,13 @@ async def test_a_malformed_id_is_not_found_without_asking_the_notifier(
 ) -> None:
     ada = await sign_up(client)
     fakes.webhooks.available = False  # asking would be a 503
-    message = assert_error(await client.get(f"{WEBHOOKS}/not-a-uuid", headers=ada.headers), 404, "webhook_not_found")
-    assert "'not-a-uuid'" in message and "GET /api/v1/webhooks" in message
-    made_id = str(uuid.uuid4())
-    resend = await client.post(f"{WEBHOOKS}/{made_id}/deliveries/nope/resend", headers=ada.headers)
-    assert "'nope'" in assert_error(resend, 404, "webhook_not_found")
+    malformed = await client.get(f"{WEBHOOKS}/not%20an%20id", headers=ada.headers)
+    message = assert_error(malformed, 404, "webhook_not_found")
+    assert "'not an id'" in message and "GET /api/v1/webhooks" in message
+    long = await client.get(f"{WEBHOOKS}/ep_{'0' * 70}", headers=ada.headers)
+    assert_error(long, 404, "webhook_not_found")
+    resend = await client.post(f"{WEBHOOKS}/ep_{uuid.uuid4().hex}/deliveries/n%C3%B6pe/resend", headers=ada.headers)
+    assert "'nöpe'" in assert_error(resend, 404, "webhook_not_found")
 
 
 @pytest.mark.parametrize(
