@@ -30,7 +30,7 @@ def test_lints(helm: Path) -> None:
 
 def test_every_service_runs_hardened(objects: list[dict[str, Any]]) -> None:
     deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
-    assert set(deployments) == {"sp-gateway", "sp-status", "sp-provisioner"}
+    assert set(deployments) == {"sp-gateway", "sp-status", "sp-notifier", "sp-provisioner"}
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
