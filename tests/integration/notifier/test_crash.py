@@ -10,14 +10,17 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import asyncpg
 import pytest
 from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 
+from storeplane_contracts import subjects
 from storeplane_contracts import webhooks as w
 from storeplane_contracts.events import new_id
 from storeplane_notifier.bootstrap import bootstrap
 from storeplane_notifier.settings import NotifierSettings
+from storeplane_runtime.bus import ensure_stream
 from tests.integration.notifier.support import OWNER, Receiver, ask, deliveries, endpoint_with_receiver, wait_until
 from tests.integration.notifier.test_delivery import lifecycle, publish
 
@@ -75,3 +78,25 @@ async def test_a_notifier_killed_with_pending_messages_delivers_every_one_after_
     assert len(ids) == 27 == len(log)
     assert ids == {m.id for m in log}
     assert all(r["verified"] == [True] for r in receiver.received())
+
+
+async def test_a_recreated_stream_is_followed_from_its_start(
+    notifier_settings: NotifierSettings, bus: NatsBroker, receivers: Callable[..., Receiver]
+) -> None:
+    """The database remembers a position far beyond the new stream's sequences (the stream was
+    deleted and recreated, say with NATS' state): the notifier must not skip the new events."""
+    async with bootstrap(notifier_settings):
+        _, receiver = await endpoint_with_receiver(bus, receivers, events=["store.ready"])
+    pool = await asyncpg.connect(notifier_settings.database_url)
+    try:
+        await pool.execute("UPDATE notifier_positions SET last_sequence = 1000")
+        await pool.execute("INSERT INTO notifier_positions VALUES ('notifier', 1000) ON CONFLICT DO NOTHING")
+    finally:
+        await pool.close()
+    js = bus.connection.jetstream()
+    await js.delete_stream(subjects.STREAM)
+    await ensure_stream(js)
+    async with bootstrap(notifier_settings):
+        await publish(bus, lifecycle(new_id()))
+        got = await receiver.wait_for(1)
+    assert [r["type"] for r in got] == ["store.ready"]

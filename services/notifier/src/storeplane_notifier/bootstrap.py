@@ -27,7 +27,7 @@ from storeplane_notifier.policy import RetrySchedule
 from storeplane_notifier.sending import new_client
 from storeplane_notifier.settings import NotifierSettings
 from storeplane_notifier.storage.pool import Database
-from storeplane_notifier.subscribers import register_api, register_consumer
+from storeplane_notifier.subscribers import reconcile_position, register_api, register_consumer
 from storeplane_notifier.targets import AllowList
 from storeplane_runtime.bus import ensure_stream, make_broker, start_serving
 
@@ -64,7 +64,9 @@ class NotifierService:
             api = WebhookApi(self.database.pool, rules_of(self.settings), self.dispatcher.wake)
             register_api(self.broker, api, workers=self.settings.query_concurrency)
             await self.broker.connect()
-            await ensure_stream(self.broker.connection.jetstream())
+            js = self.broker.connection.jetstream()
+            await ensure_stream(js)
+            await reconcile_position(js, self.database.pool)
             await start_serving(self.broker)
             self.dispatcher.start()
             self.metrics.start()

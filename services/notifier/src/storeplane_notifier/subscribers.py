@@ -22,6 +22,8 @@ import structlog
 from faststream.nats import NatsBroker, NatsResponse
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import ConsumerConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import NotFoundError
 from opentelemetry import propagate
 from structlog.types import FilteringBoundLogger
 
@@ -46,6 +48,23 @@ _encoder = msgspec.json.Encoder()
 
 def notifier_consumer() -> ConsumerConfig:
     return durable_consumer(subjects.NOTIFIER_DURABLE, subjects.ALL_STORE_EVENTS, max_ack_pending=1, ack_wait=60)
+
+
+async def reconcile_position(js: JetStreamContext, pool: Pool) -> bool:
+    """After the STORES stream was recreated (its consumer gone, its sequences lower than the
+    position recorded), start over from the stream's beginning rather than skip every new event.
+    Whether the position was reset."""
+    try:
+        await js.consumer_info(subjects.STREAM, subjects.NOTIFIER_DURABLE)
+        return False
+    except NotFoundError:
+        pass
+    last = (await js.stream_info(subjects.STREAM)).state.last_seq
+    if await recording.last_sequence(pool, subjects.NOTIFIER_DURABLE) <= last:
+        return False
+    log.warning("the STORES stream was recreated; following it from its start", stream_last_sequence=last)
+    await recording.restart_from(pool, subjects.NOTIFIER_DURABLE, 0)
+    return True
 
 
 async def record_message(body: bytes, message: NatsMessage, *, pool: Pool) -> list[str] | None:

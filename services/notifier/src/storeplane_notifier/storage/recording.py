@@ -73,3 +73,12 @@ async def record_event(
             "UPDATE notifier_positions SET last_sequence = $2 WHERE consumer = $1", consumer, sequence
         )
         return queued
+
+
+async def restart_from(pool: Pool, consumer: str, sequence: int) -> None:
+    """Forget the position past `sequence`: the stream was recreated and counts from 1 again."""
+    await pool.execute(
+        "UPDATE notifier_positions SET last_sequence = $2 WHERE consumer = $1 AND last_sequence > $2",
+        consumer,
+        sequence,
+    )
