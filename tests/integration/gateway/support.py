@@ -1,5 +1,5 @@
-"""What the gateway's integration tests share: a stand-in status service, readers of the stream, and
-the gateway served over real HTTP."""
+"""What the gateway's integration tests share: stand-ins for the status service and the notifier,
+readers of the stream, and the gateway served over real HTTP."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from infra.local.servers import free_port
 from storeplane_contracts import subjects
+from storeplane_contracts import webhooks as w
 from storeplane_contracts.events import AnyEvent, decode
 from storeplane_contracts.queries import (
     FindLiveStoreByName,
@@ -30,8 +31,10 @@ from storeplane_contracts.queries import (
 )
 from storeplane_gateway.__main__ import GRACEFUL_SHUTDOWN_SECONDS, GatewayServer
 from storeplane_gateway.app import create_app
+from storeplane_gateway.domain.errors import InvalidWebhook, WebhookLimitReached, WebhookNotFound, WebhookRefused
+from storeplane_gateway.ports import WithSecret
 from storeplane_gateway.settings import GatewaySettings
-from tests.unit.gateway.fakes import FakeStatus
+from tests.unit.gateway.fakes import FakeNotifier, FakeStatus
 
 
 class StatusResponder:
@@ -94,6 +97,117 @@ class StatusResponder:
         query = msgspec.json.decode(data, type=FindLiveStoreByName)
         self.queries.append(query)
         return msgspec.json.encode(StoreReply(store=await self.status.find_live_store_by_name(query.name)))
+
+
+def _refusal(exc: WebhookRefused) -> w.Refusal:
+    """The notifier's refusal that the gateway's client turns back into `exc`."""
+    if isinstance(exc, WebhookNotFound):
+        return w.Refusal("not_found", exc.reason)
+    if isinstance(exc, WebhookLimitReached):
+        return w.Refusal("cap_reached", exc.reason)
+    assert isinstance(exc, InvalidWebhook)
+    return w.Refusal(exc.problem, exc.reason)  # type: ignore[arg-type]  # the fake raises the contract's codes only
+
+
+def _with_secret(made: WithSecret) -> w.EndpointWithSecret:
+    return w.EndpointWithSecret(endpoint=made.endpoint, secret=made.secret)
+
+
+class NotifierResponder:
+    """Answers the notifier's webhook subjects from a `FakeNotifier` (which passes the real notifier's
+    contract) and sends nothing anywhere: for tests that must not deliver to the URLs they make up."""
+
+    def __init__(self, notifier: FakeNotifier) -> None:
+        self.notifier = notifier
+        self._nc: Client | None = None
+
+    async def start(self, url: str) -> None:
+        self._nc = await nats.connect(url)
+        fake = self.notifier
+        routes: dict[str, tuple[type[msgspec.Struct], Callable[[Any], Awaitable[msgspec.Struct]]]] = {
+            w.CREATE_ENDPOINT: (
+                w.CreateEndpoint,
+                lambda r: self._secret(fake.create(r.owner_id, url=r.url, events=r.events, description=r.description)),
+            ),
+            w.LIST_ENDPOINTS: (w.ListEndpoints, lambda r: self._list(r.owner_id)),
+            w.GET_ENDPOINT: (w.GetEndpoint, lambda r: self._endpoint(fake.endpoint(r.owner_id, r.endpoint_id))),
+            w.UPDATE_ENDPOINT: (
+                w.UpdateEndpoint,
+                lambda r: self._endpoint(
+                    fake.update(
+                        r.owner_id,
+                        r.endpoint_id,
+                        url=r.url,
+                        events=r.events,
+                        description=r.description,
+                        enabled=r.enabled,
+                    )
+                ),
+            ),
+            w.DELETE_ENDPOINT: (w.DeleteEndpoint, lambda r: self._endpoint(fake.delete(r.owner_id, r.endpoint_id))),
+            w.SEND_TEST: (w.SendTest, lambda r: self._message(fake.send_test(r.owner_id, r.endpoint_id))),
+            w.LIST_DELIVERIES: (w.ListDeliveries, self._deliveries),
+            w.RESEND_MESSAGE: (
+                w.ResendMessage,
+                lambda r: self._message(fake.resend(r.owner_id, r.endpoint_id, r.message_id)),
+            ),
+            w.RECOVER_MESSAGES: (w.RecoverMessages, self._recover),
+            w.ROTATE_SECRET: (w.RotateSecret, lambda r: self._secret(fake.rotate_secret(r.owner_id, r.endpoint_id))),
+        }
+        for subject, (request_type, answer) in routes.items():
+            await self._nc.subscribe(subject, cb=self._callback(request_type, answer))
+        await self._nc.flush()
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            await self._nc.close()
+
+    @staticmethod
+    def _callback(
+        request_type: type[msgspec.Struct], answer: Callable[[Any], Awaitable[msgspec.Struct]]
+    ) -> Callable[[Msg], Awaitable[None]]:
+        async def callback(msg: Msg) -> None:
+            await msg.respond(msgspec.json.encode(await answer(msgspec.json.decode(msg.data, type=request_type))))
+
+        return callback
+
+    @staticmethod
+    async def _secret(call: Awaitable[WithSecret]) -> w.EndpointWithSecret:
+        try:
+            return _with_secret(await call)
+        except WebhookRefused as exc:
+            return w.EndpointWithSecret(refusal=_refusal(exc))
+
+    @staticmethod
+    async def _endpoint(call: Awaitable[w.EndpointView]) -> w.EndpointReply:
+        try:
+            return w.EndpointReply(endpoint=await call)
+        except WebhookRefused as exc:
+            return w.EndpointReply(refusal=_refusal(exc))
+
+    @staticmethod
+    async def _message(call: Awaitable[w.MessageView]) -> w.MessageReply:
+        try:
+            return w.MessageReply(message=await call)
+        except WebhookRefused as exc:
+            return w.MessageReply(refusal=_refusal(exc))
+
+    async def _list(self, owner_id: str) -> w.EndpointList:
+        return w.EndpointList(endpoints=await self.notifier.endpoints(owner_id))
+
+    async def _deliveries(self, r: w.ListDeliveries) -> w.DeliveryPage:
+        try:
+            return await self.notifier.deliveries(
+                r.owner_id, r.endpoint_id, status=r.status, limit=r.limit, before=r.before
+            )
+        except WebhookRefused as exc:
+            return w.DeliveryPage(refusal=_refusal(exc))
+
+    async def _recover(self, r: w.RecoverMessages) -> w.RecoverReply:
+        try:
+            return w.RecoverReply(queued=await self.notifier.recover(r.owner_id, r.endpoint_id, since=r.since))
+        except WebhookRefused as exc:
+            return w.RecoverReply(refusal=_refusal(exc))
 
 
 async def wait_until_ready(

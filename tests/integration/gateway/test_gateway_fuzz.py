@@ -11,6 +11,12 @@ session each, so the fuzzer cannot log itself out. Checks: no server error, the 
 to the schema (body and content type), and a route that requires a token refuses to answer
 without a valid one.
 
+The webhook routes are answered over the real NATS by `NotifierResponder`, the notifier's fake (which
+passes the real notifier's contract, test_gateway_webhooks_contract.py), not by the real notifier: the
+fuzzer makes endpoints with whatever URLs it generates (public addresses and names among them), and a
+real notifier would resolve them and POST to them, off loopback. The real notifier behind these routes
+is tested in test_gateway_webhooks_served.py.
+
 The number of cases is printed; `STOREPLANE_FUZZ_EXAMPLES` (per operation and mode) and
 `STOREPLANE_FUZZ_SEED` change how many and which.
 """
@@ -41,7 +47,8 @@ from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_status.bootstrap import bootstrap
 from storeplane_status.settings import StatusSettings
-from tests.integration.gateway.support import served
+from tests.integration.gateway.support import NotifierResponder, served
+from tests.unit.gateway.fakes import FakeNotifier
 from tests.unit.gateway.helpers import sign_up, sign_up_admin
 
 pytestmark = pytest.mark.integration
@@ -58,6 +65,8 @@ CHECKS = [schemathesis.checks.not_a_server_error, response_schema_conformance, c
 EXPLICIT_BODIES: dict[str, list[dict[str, Any]]] = {
     "POST /api/v1/stores": [{"name": f"Fuzz Shop {n}", "engine": "woocommerce"} for n in range(3)],
     "POST /api/v1/tokens": [{"name": "fuzz", "scopes": ["stores:read", "stores:write"]}],
+    # A loopback address where nothing listens: the fake notifier sends nothing anyway.
+    "POST /api/v1/webhooks": [{"url": "http://127.0.0.1:9/hooks", "events": ["*"], "description": "fuzz"}],
     "POST /api/v1/auth/login": [{"email": SESSIONS, "password": PASSWORD}],
     "POST /api/v1/auth/register": [{"email": "fuzz-new@example.com", "password": PASSWORD}],
 }
@@ -76,10 +85,17 @@ async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> 
         auth_requests_per_minute_per_address=0,
         store_creates_per_minute_per_address=0,
         store_creates_per_minute_per_user=0,
+        webhook_commands_per_minute_per_user=0,
+        webhook_commands_per_minute_per_address=0,
     )
     status = StatusSettings(nats_url=clean_audit, database_url=database_url, graceful_timeout=5.0)
-    async with bootstrap(status), served(settings) as base_url:
-        yield base_url
+    notifier = NotifierResponder(FakeNotifier(max_endpoints=5))
+    await notifier.start(clean_audit)
+    try:
+        async with bootstrap(status), served(settings) as base_url:
+            yield base_url
+    finally:
+        await notifier.stop()
 
 
 @dataclass
@@ -242,3 +258,5 @@ async def test_fuzzing_finds_no_server_error_and_no_schema_violation(
     assert report.statuses[202] and report.statuses[200]  # stores were ordered and read, not only refused
     if role == "user":
         assert report.statuses[403]  # the admin routes refused
+    webhooks = {status for (label, status) in report.by_operation if "POST /api/v1/webhooks " in label}
+    assert 201 in webhooks and 422 in webhooks  # endpoints were made, and values refused

@@ -539,11 +539,15 @@ ROTATION_OVERLAP = timedelta(hours=24)
 def _checked_target(url: str, allowed: frozenset[str]) -> None:
     """The notifier's rules, as far as a fake without DNS can keep them: a URL with a scheme and a host,
     and no address literal that is not public unless allowed."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # such as an unclosed [ of an IPv6 address
+        host = None
+    if host is None or parts.scheme not in ("http", "https"):
         raise InvalidWebhook("invalid_url", f"{url!r} is not an http(s) URL with a host")
     try:
-        address = ipaddress.ip_address(parts.hostname)
+        address = ipaddress.ip_address(host)
     except ValueError:
         return  # a name: the real notifier resolves it; the fake takes it
     if str(address) not in allowed and not address.is_global:

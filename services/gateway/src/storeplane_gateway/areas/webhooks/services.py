@@ -11,7 +11,7 @@ signing secret passes through to the caller once and is never noted for the audi
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import NamedTuple
 
 from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
@@ -38,6 +38,11 @@ def endpoint_id(raw: str) -> str:
     if not _ID.fullmatch(raw):
         raise WebhookNotFound(f"you have no webhook endpoint with id {raw!r}; {LISTED_HINT}")
     return raw
+
+
+def in_utc(moment: datetime) -> datetime:
+    """A time without a zone is taken as UTC, as the notifier keeps its times."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def message_id(raw: str) -> str:
@@ -78,14 +83,15 @@ class WebhookService:
     async def deliveries(
         self, owner: Principal, raw_id: str, *, status: DeliveryStatus | None, limit: int, before: datetime | None
     ) -> DeliveryPage:
-        return await self._webhooks.deliveries(owner.id, endpoint_id(raw_id), status=status, limit=limit, before=before)
+        checked, before = endpoint_id(raw_id), in_utc(before) if before is not None else None
+        return await self._webhooks.deliveries(owner.id, checked, status=status, limit=limit, before=before)
 
     async def resend(self, owner: Principal, raw_id: str, raw_message_id: str) -> MessageView:
         checked = endpoint_id(raw_id)
         return await self._webhooks.resend(owner.id, checked, message_id(raw_message_id))
 
     async def recover(self, owner: Principal, raw_id: str, *, since: datetime) -> int:
-        return await self._webhooks.recover(owner.id, endpoint_id(raw_id), since=since)
+        return await self._webhooks.recover(owner.id, endpoint_id(raw_id), since=in_utc(since))
 
     async def rotate_secret(self, owner: Principal, raw_id: str) -> WithSecret:
         return await self._webhooks.rotate_secret(owner.id, endpoint_id(raw_id))
