@@ -2,8 +2,9 @@
 
 It authenticates users (sessions and API tokens), keeps each user to their own stores and
 their quota, validates store orders, publishes them as events on JetStream, answers reads by
-asking the status service, streams store timelines live as server-sent events, and records every
-command on the audit trail.
+asking the status service, streams store timelines live as server-sent events, manages each
+user's webhook endpoints by asking the notifier, serves the STORES stream's AsyncAPI document, and
+records every command on the audit trail.
 `storeplane_gateway.app.create_app` builds it; docs/security.md describes the rules.
 
 Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep it so):
@@ -20,14 +21,18 @@ Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep
         api_tokens/       make, list and revoke API tokens
         streams/          follow a store's timeline, or all the caller's stores, as server-sent events
                           (resumed by Last-Event-ID; limits per user and process); single-use stream tickets
+        webhooks/         make, list, read, change, delete, test webhook endpoints; their deliveries,
+                          resends, recoveries and secret rotations (the notifier keeps and sends them)
+        events/           the event contract: the AsyncAPI document at /schema/asyncapi.json
         admin/            a user's store limit, the audit trail; making and unmaking admins (services.py)
         health/           liveness and readiness probes
     adapters/             the ports' implementations, by technology; built only by the composition roots
         postgres/         users, sessions, API tokens, store slots, failed logins, idempotency keys,
                           stream tickets; the pool (pool.py) and the versioned migrations (migrations.py)
-        nats/             the connection (bus.py), the status service's and the provisioner's clients,
-                          request-reply, the audit trail on JetStream, the subscriber that frees slots,
-                          the event feed of the streams (one live subscription per process, catch-ups)
+        nats/             the connection (bus.py), the status service's, the provisioner's and the
+                          notifier's clients, request-reply, the audit trail on JetStream, the subscriber
+                          that frees slots, the event feed of the streams (one live subscription per
+                          process, catch-ups), the STORES stream's AsyncAPI description (event_contract.py)
     http/                 HTTP plumbing: the error shape (errors.py), the one mapping of domain errors to
                           answers (error_answers.py) and the exception handlers that send them, authentication
                           (stream tickets kept out of logs: stream_tickets.py),
