@@ -245,11 +245,11 @@ async def test_another_owners_endpoint_is_not_found(notifier: NotifierService, b
 async def test_a_slow_endpoint_does_not_hold_a_fast_one_back(
     notifier: NotifierService, bus: NatsBroker, receivers: Callable[..., Receiver]
 ) -> None:
-    _, slow = await endpoint_with_receiver(bus, receivers, delay=1.5)
+    _, slow = await endpoint_with_receiver(bus, receivers, delay=0.8)
     _, fast = await endpoint_with_receiver(bus, receivers)
     await publish(bus, lifecycle(new_id()))
     got = await fast.wait_for(9, timeout=10)
     assert len(got) == 9
-    # Meanwhile the slow one, taking 1.5 s per message, has had at most a few.
+    # Meanwhile the slow one, taking 0.8 s per message, has had at most a few.
     assert len(slow.received()) <= 3
     assert len(await slow.wait_for(9, timeout=30)) == 9
