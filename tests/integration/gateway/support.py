@@ -109,8 +109,26 @@ def _refusal(exc: WebhookRefused) -> w.Refusal:
     return w.Refusal(exc.problem, exc.reason)  # type: ignore[arg-type]  # the fake raises the contract's codes only
 
 
+async def _replied(
+    call: Awaitable[Any], reply: Callable[[Any], msgspec.Struct], reply_type: Callable[..., msgspec.Struct]
+) -> msgspec.Struct:
+    """The fake's result as the notifier replies it, or its refusal."""
+    try:
+        return reply(await call)
+    except WebhookRefused as exc:
+        return reply_type(refusal=_refusal(exc))
+
+
 def _with_secret(made: WithSecret) -> w.EndpointWithSecret:
     return w.EndpointWithSecret(endpoint=made.endpoint, secret=made.secret)
+
+
+def _endpoint(endpoint: w.EndpointView) -> w.EndpointReply:
+    return w.EndpointReply(endpoint=endpoint)
+
+
+def _message(message: w.MessageView) -> w.MessageReply:
+    return w.MessageReply(message=message)
 
 
 class NotifierResponder:
@@ -121,19 +139,28 @@ class NotifierResponder:
         self.notifier = notifier
         self._nc: Client | None = None
 
-    async def start(self, url: str) -> None:
-        self._nc = await nats.connect(url)
+    def _routes(self) -> dict[str, tuple[type[msgspec.Struct], Callable[[Any], Awaitable[msgspec.Struct]]]]:
         fake = self.notifier
-        routes: dict[str, tuple[type[msgspec.Struct], Callable[[Any], Awaitable[msgspec.Struct]]]] = {
+        return {
             w.CREATE_ENDPOINT: (
                 w.CreateEndpoint,
-                lambda r: self._secret(fake.create(r.owner_id, url=r.url, events=r.events, description=r.description)),
+                lambda r: _replied(
+                    fake.create(r.owner_id, url=r.url, events=r.events, description=r.description),
+                    _with_secret,
+                    w.EndpointWithSecret,
+                ),
             ),
-            w.LIST_ENDPOINTS: (w.ListEndpoints, lambda r: self._list(r.owner_id)),
-            w.GET_ENDPOINT: (w.GetEndpoint, lambda r: self._endpoint(fake.endpoint(r.owner_id, r.endpoint_id))),
+            w.LIST_ENDPOINTS: (
+                w.ListEndpoints,
+                lambda r: _replied(fake.endpoints(r.owner_id), lambda e: w.EndpointList(endpoints=e), w.EndpointList),
+            ),
+            w.GET_ENDPOINT: (
+                w.GetEndpoint,
+                lambda r: _replied(fake.endpoint(r.owner_id, r.endpoint_id), _endpoint, w.EndpointReply),
+            ),
             w.UPDATE_ENDPOINT: (
                 w.UpdateEndpoint,
-                lambda r: self._endpoint(
+                lambda r: _replied(
                     fake.update(
                         r.owner_id,
                         r.endpoint_id,
@@ -141,20 +168,48 @@ class NotifierResponder:
                         events=r.events,
                         description=r.description,
                         enabled=r.enabled,
-                    )
+                    ),
+                    _endpoint,
+                    w.EndpointReply,
                 ),
             ),
-            w.DELETE_ENDPOINT: (w.DeleteEndpoint, lambda r: self._endpoint(fake.delete(r.owner_id, r.endpoint_id))),
-            w.SEND_TEST: (w.SendTest, lambda r: self._message(fake.send_test(r.owner_id, r.endpoint_id))),
-            w.LIST_DELIVERIES: (w.ListDeliveries, self._deliveries),
+            w.DELETE_ENDPOINT: (
+                w.DeleteEndpoint,
+                lambda r: _replied(fake.delete(r.owner_id, r.endpoint_id), _endpoint, w.EndpointReply),
+            ),
+            w.SEND_TEST: (
+                w.SendTest,
+                lambda r: _replied(fake.send_test(r.owner_id, r.endpoint_id), _message, w.MessageReply),
+            ),
+            w.LIST_DELIVERIES: (
+                w.ListDeliveries,
+                lambda r: _replied(
+                    fake.deliveries(r.owner_id, r.endpoint_id, status=r.status, limit=r.limit, before=r.before),
+                    lambda page: page,
+                    w.DeliveryPage,
+                ),
+            ),
             w.RESEND_MESSAGE: (
                 w.ResendMessage,
-                lambda r: self._message(fake.resend(r.owner_id, r.endpoint_id, r.message_id)),
+                lambda r: _replied(fake.resend(r.owner_id, r.endpoint_id, r.message_id), _message, w.MessageReply),
             ),
-            w.RECOVER_MESSAGES: (w.RecoverMessages, self._recover),
-            w.ROTATE_SECRET: (w.RotateSecret, lambda r: self._secret(fake.rotate_secret(r.owner_id, r.endpoint_id))),
+            w.RECOVER_MESSAGES: (
+                w.RecoverMessages,
+                lambda r: _replied(
+                    fake.recover(r.owner_id, r.endpoint_id, since=r.since),
+                    lambda queued: w.RecoverReply(queued=queued),
+                    w.RecoverReply,
+                ),
+            ),
+            w.ROTATE_SECRET: (
+                w.RotateSecret,
+                lambda r: _replied(fake.rotate_secret(r.owner_id, r.endpoint_id), _with_secret, w.EndpointWithSecret),
+            ),
         }
-        for subject, (request_type, answer) in routes.items():
+
+    async def start(self, url: str) -> None:
+        self._nc = await nats.connect(url)
+        for subject, (request_type, answer) in self._routes().items():
             await self._nc.subscribe(subject, cb=self._callback(request_type, answer))
         await self._nc.flush()
 
@@ -170,44 +225,6 @@ class NotifierResponder:
             await msg.respond(msgspec.json.encode(await answer(msgspec.json.decode(msg.data, type=request_type))))
 
         return callback
-
-    @staticmethod
-    async def _secret(call: Awaitable[WithSecret]) -> w.EndpointWithSecret:
-        try:
-            return _with_secret(await call)
-        except WebhookRefused as exc:
-            return w.EndpointWithSecret(refusal=_refusal(exc))
-
-    @staticmethod
-    async def _endpoint(call: Awaitable[w.EndpointView]) -> w.EndpointReply:
-        try:
-            return w.EndpointReply(endpoint=await call)
-        except WebhookRefused as exc:
-            return w.EndpointReply(refusal=_refusal(exc))
-
-    @staticmethod
-    async def _message(call: Awaitable[w.MessageView]) -> w.MessageReply:
-        try:
-            return w.MessageReply(message=await call)
-        except WebhookRefused as exc:
-            return w.MessageReply(refusal=_refusal(exc))
-
-    async def _list(self, owner_id: str) -> w.EndpointList:
-        return w.EndpointList(endpoints=await self.notifier.endpoints(owner_id))
-
-    async def _deliveries(self, r: w.ListDeliveries) -> w.DeliveryPage:
-        try:
-            return await self.notifier.deliveries(
-                r.owner_id, r.endpoint_id, status=r.status, limit=r.limit, before=r.before
-            )
-        except WebhookRefused as exc:
-            return w.DeliveryPage(refusal=_refusal(exc))
-
-    async def _recover(self, r: w.RecoverMessages) -> w.RecoverReply:
-        try:
-            return w.RecoverReply(queued=await self.notifier.recover(r.owner_id, r.endpoint_id, since=r.since))
-        except WebhookRefused as exc:
-            return w.RecoverReply(refusal=_refusal(exc))
 
 
 async def wait_until_ready(
