@@ -251,5 +251,5 @@ async def test_a_slow_endpoint_does_not_hold_a_fast_one_back(
     got = await fast.wait_for(9, timeout=10)
     assert len(got) == 9
     # Meanwhile the slow one, taking 0.8 s per message, has had at most a few.
-    assert len(slow.received()) <= 3
+    assert len(slow.received()) <= 5  # (one after another, all 9 would be in before the fast one had its last)
     assert len(await slow.wait_for(9, timeout=30)) == 9
