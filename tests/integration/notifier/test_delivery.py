@@ -199,12 +199,17 @@ async def test_resend_and_recover_deliver_again_with_the_same_webhook_id(
     notifier: NotifierService, bus: NatsBroker, receivers: Callable[..., Receiver]
 ) -> None:
     # Four failures exhaust a message (three retries), then the receiver is fixed.
+    js = bus.connection.jetstream()
+    await ensure_audit_stream(js)
     endpoint, receiver = await endpoint_with_receiver(bus, receivers, answers="500,500,500,500,204")
     before = datetime.now(UTC)
     message = await send_test(bus, endpoint.id)
     exhausted = await wait_until(lambda: message_in_log(bus, endpoint.id, message.id, "failed"))
     assert len(exhausted.attempts) == 4
     assert (await get_endpoint(bus, endpoint.id)).exhausted_messages == 1
+    told = await js.get_last_msg(subjects.AUDIT_STREAM, subjects.audit_subject("webhook_message_exhausted", OWNER))
+    entry = audit.decode(told.data or b"")
+    assert entry.target == endpoint.id and entry.status_code == 500
 
     recovered = await ask(
         bus,
