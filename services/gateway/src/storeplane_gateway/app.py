@@ -23,8 +23,8 @@ from litestar.types import ControllerRouterHandler, LifeSpanReceive, LifeSpanSco
 
 from storeplane_gateway.adapters.nats.audit_log import NatsAuditLog
 from storeplane_gateway.adapters.nats.bus import NatsBus
-from storeplane_gateway.adapters.nats.event_feed import NatsEventFeed
 from storeplane_gateway.adapters.nats.event_contract import asyncapi_document
+from storeplane_gateway.adapters.nats.event_feed import NatsEventFeed
 from storeplane_gateway.adapters.nats.notifier_client import NatsNotifierClient
 from storeplane_gateway.adapters.nats.provisioner_client import NatsStoreSecrets
 from storeplane_gateway.adapters.nats.status_client import NatsStatusClient
