@@ -221,7 +221,7 @@ class Fuzzer:
 def fuzz(raw_schema: dict[str, Any], base_url: str, token: str) -> Report:
     """Run the stateless and the stateful phase (blocking: it runs in a worker thread)."""
     # The event streams never end, and a fuzzer's call reads its answer to the end: they have tests of their
-    # own over real HTTP (test_gateway_streams.py), refusals included.
+    # own over real HTTP (test_gateway_streams_served.py), refusals included.
     schema = schemathesis.openapi.from_dict(raw_schema).exclude(path_regex=r"/stream$")
     fuzzer = Fuzzer(base_url, {"Authorization": f"Bearer {token}"})
     fuzzer.fuzz_operations(schema)

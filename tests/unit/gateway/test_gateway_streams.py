@@ -2,7 +2,7 @@
 duplicate, the end after `StoreDeleted`, keep-alives and the idle cap, the caps per user and per
 process, shutdown; tickets taken out of the URL; the stream routes' refusals before a stream starts.
 
-The streams themselves, over real HTTP, are tests/integration/gateway/test_gateway_streams.py.
+The streams themselves, over real HTTP, are tests/integration/gateway/test_gateway_streams_served.py.
 Here `ScriptedFeed` is a feed whose stored and live events each test sets (pure logic only).
 """
 
