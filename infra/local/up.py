@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from infra.cluster import cluster
+from infra.local.credentials import local_credentials
 from infra.local.platform import ServiceProcess, service_env, start_services
 from infra.local.servers import start_nats, start_postgres
 from storeplane_runtime.settings import STATE_DIR
@@ -34,7 +35,9 @@ def main() -> int:
         cluster.up(layout)  # a failed up stops what it started itself
         running.callback(cluster.stop_all, layout)
         bin_dir = cluster.binaries()
-        nats = start_nats(STATE_DIR / "nats", nats_port)
+        # The signing key and the NATS passwords: random on first start, then kept in .storeplane/secrets/.
+        credentials = local_credentials(STATE_DIR)
+        nats = start_nats(STATE_DIR / "nats", nats_port, authorization=credentials.nats_authorization())
         running.callback(nats.stop)
         postgres = start_postgres(STATE_DIR / "postgres", pg_port)
         running.callback(postgres.stop)
@@ -46,7 +49,7 @@ def main() -> int:
             http_port=http_port,
             notifier_metrics_port=notifier_metrics_port,
         )
-        services = start_services(env, STATE_DIR / "logs", echo=True)
+        services = start_services(env, STATE_DIR / "logs", echo=True, own_env=credentials.service_env)
         for service in services:
             running.callback(service.stop)
         running.callback(print, "stopping...", file=sys.stderr, flush=True)

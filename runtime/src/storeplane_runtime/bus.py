@@ -8,11 +8,13 @@ command given through the API, kept for `audit_retention_seconds`).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Sequence
 from typing import Any
 
 from faststream.nats import JStream, NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from faststream.security import SASLPlaintext
 from nats.js.api import RetentionPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
@@ -20,6 +22,7 @@ from opentelemetry import trace
 
 from storeplane_contracts import audit, subjects
 from storeplane_contracts.events import Event, encode
+from storeplane_runtime.settings import NatsLogin
 
 # Subscribers refer to the stream through this object; they do not redeclare it.
 STORES_STREAM = JStream(name=subjects.STREAM, declare=False)
@@ -69,7 +72,25 @@ async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
         await js.update_stream(config)
 
 
-def make_broker(url: str, *, service: str, **options: Any) -> NatsBroker:
+# Each broker's inbox prefix, for the pull subscribers FastStream would otherwise fetch on `_INBOX.`.
+_INBOXES: weakref.WeakKeyDictionary[NatsBroker, str] = weakref.WeakKeyDictionary()
+
+
+def make_broker(url: str, *, service: str, login: NatsLogin | None = None, **options: Any) -> NatsBroker:
+    """The service's broker; with `login`, connected as that NATS user (its password is never logged)."""
+    if login is not None:
+        options |= {"security": SASLPlaintext(login.user, login.secret()), "inbox_prefix": login.inbox_prefix}
+    broker = _broker(url, service, options)
+    _INBOXES[broker] = options.get("inbox_prefix", "_INBOX")
+    return broker
+
+
+def inbox_prefix_of(broker: NatsBroker) -> bytes:
+    """Where `broker`'s pull subscribers receive their messages (`<prefix>.<nuid>`): its user's own inbox."""
+    return (_INBOXES.get(broker, "_INBOX") + ".").encode()
+
+
+def _broker(url: str, service: str, options: dict[str, Any]) -> NatsBroker:
     return NatsBroker(
         url,
         name=f"storeplane-{service}",

@@ -19,7 +19,7 @@ from faststream.nats.subscriber.usecases import LogicSubscriber
 from nats.js.api import AckPolicy as ConsumerAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
-from storeplane_runtime.bus import STORES_STREAM
+from storeplane_runtime.bus import STORES_STREAM, inbox_prefix_of
 
 # A FastStream decoder: the message in, the handler's first argument out.
 Decoder = Callable[[StreamMessage[Any]], Awaitable[Any]]
@@ -68,6 +68,7 @@ def durable_subscriber(
         stream=STORES_STREAM,
         durable=consumer.durable_name,
         pull_sub=PullSub(batch_size=batch_size),
+        inbox_prefix=inbox_prefix_of(broker),
         config=consumer,
         ack_policy=AckPolicy.MANUAL,
         max_workers=max_workers,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storeplane_contracts.permissions import inbox_prefix
 
 # The repository root when running from a checkout: local state lives in .storeplane/.
 ROOT = Path(__file__).resolve().parents[3]
@@ -17,7 +22,33 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="STOREPLANE_", extra="ignore")
 
     nats_url: str = "nats://127.0.0.1:4222"
+    # The service's own NATS user (storeplane_contracts.permissions); none on a server without users.
+    nats_user: str | None = None
+    nats_password: SecretStr | None = None
     log_level: str = "INFO"
     log_json: bool = False
     # Seconds a query over NATS request-reply may take before the caller gives up.
     query_timeout: float = 5.0
+
+    def nats_login(self) -> NatsLogin | None:
+        """The service's NATS user, if it has one."""
+        return NatsLogin(self.nats_user, self.nats_password) if self.nats_user is not None else None
+
+
+@dataclass(frozen=True)
+class NatsLogin:
+    """A NATS user and its password, replies on that user's own inbox (`_INBOX.<user>.>`)."""
+
+    user: str
+    password: SecretStr | None
+
+    @property
+    def inbox_prefix(self) -> str:
+        return inbox_prefix(self.user)
+
+    def secret(self) -> str:
+        return self.password.get_secret_value() if self.password is not None else ""
+
+    def connect_options(self) -> dict[str, Any]:
+        """nats-py's `connect` keywords."""
+        return {"user": self.user, "password": self.secret(), "inbox_prefix": self.inbox_prefix}

@@ -16,6 +16,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from nats.js.errors import NotFoundError
 
+from infra.local.servers import Server
 from storeplane_contracts import subjects
 from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.app import create_app
@@ -42,9 +43,10 @@ async def clean_audit(clean_stream: str) -> str:
 
 
 @pytest.fixture
-def gateway_settings(clean_audit: str, database_url: str) -> GatewaySettings:
+def gateway_settings(clean_audit: str, nats_server: Server, database_url: str) -> GatewaySettings:
+    """The gateway connects as its own NATS user."""
     return GatewaySettings(
-        nats_url=clean_audit,
+        **nats_server.login("gateway"),
         database_url=database_url,
         query_timeout=1.0,
         retry_after_seconds=3,

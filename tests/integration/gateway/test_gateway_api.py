@@ -62,7 +62,10 @@ async def test_stores_need_a_bearer_token(gateway: AsyncTestClient[Litestar]) ->
 
 
 async def test_create_lands_store_requested_in_jetstream(
-    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    nats_url: str,
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
 ) -> None:
     account = await sign_up(gateway)
     response = await gateway.post(STORES, json={"name": "Shop One", "engine": "woocommerce"}, headers=account.headers)
@@ -71,7 +74,7 @@ async def test_create_lands_store_requested_in_jetstream(
     assert body["status"] == "requested"
     assert response.headers["location"] == f"{STORES}/{body['id']}"
 
-    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    [(msg, event)] = await stored_events(nats_url, expected=1)
     assert isinstance(event, StoreRequested)
     assert msg.subject == f"stores.{body['id']}.store_requested"
     assert msg.metadata.sequence.stream == int(response.headers["x-stream-sequence"])
@@ -92,13 +95,16 @@ async def test_create_lands_store_requested_in_jetstream(
 
 
 async def test_a_live_name_is_409_and_nothing_is_published(
-    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    nats_url: str,
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
 ) -> None:
     status_responder.status.add_store(owner_id="someone-else", name="shop-one", status="ready")
     account = await sign_up(gateway)
     response = await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)
     assert_error(response, 409, "name_taken")
-    assert await stream_size(gateway_settings.nats_url) == 0
+    assert await stream_size(nats_url) == 0
 
 
 @pytest.mark.parametrize(
@@ -114,6 +120,7 @@ async def test_a_live_name_is_409_and_nothing_is_published(
     ],
 )
 async def test_invalid_orders_are_refused_before_the_bus(
+    nats_url: str,
     gateway: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
@@ -123,7 +130,7 @@ async def test_invalid_orders_are_refused_before_the_bus(
 ) -> None:
     account = await sign_up(gateway)
     assert_error(await gateway.post(STORES, json=body, headers=account.headers), status, code)
-    assert await stream_size(gateway_settings.nats_url) == 0
+    assert await stream_size(nats_url) == 0
 
 
 async def test_reads_go_to_the_status_service_and_stay_private(
@@ -159,14 +166,17 @@ async def test_reads_go_to_the_status_service_and_stay_private(
 
 
 async def test_delete_lands_deletion_requested_in_jetstream(
-    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    nats_url: str,
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
 ) -> None:
     ada = await sign_up(gateway)
     store = status_responder.status.add_store(owner_id=ada.id, name="shop-one")
     response = await gateway.delete(f"{STORES}/{store.id}", headers=ada.headers)
     assert response.status_code == 202, response.text
     assert response.json()["status"] == "deleting"
-    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    [(msg, event)] = await stored_events(nats_url, expected=1)
     assert isinstance(event, StoreDeletionRequested)
     assert (event.store_id, event.owner_id, event.namespace) == (store.id, ada.id, store.namespace)
     assert msg.metadata.sequence.stream == int(response.headers["x-stream-sequence"])
@@ -174,7 +184,11 @@ async def test_delete_lands_deletion_requested_in_jetstream(
 
 
 async def test_concurrent_creates_with_one_idempotency_key_make_one_store(
-    gateway_settings: GatewaySettings, database_url: str, status_responder: StatusResponder, tracing: None
+    nats_url: str,
+    gateway_settings: GatewaySettings,
+    database_url: str,
+    status_responder: StatusResponder,
+    tracing: None,
 ) -> None:
     """Two overlapping requests (the app on this event loop, not Litestar's one-at-a-time test client):
     each gets the first answer, its replay, or 409 `idempotency_key_in_use` until the first has answered."""
@@ -199,8 +213,8 @@ async def test_concurrent_creates_with_one_idempotency_key_make_one_store(
             assert replay.headers[header] == first.headers[header]
 
     store_id = first.json()["id"]
-    assert await stream_size(gateway_settings.nats_url) == 1
-    [(msg, event)] = await stored_events(gateway_settings.nats_url, expected=1)
+    assert await stream_size(nats_url) == 1
+    [(msg, event)] = await stored_events(nats_url, expected=1)
     assert isinstance(event, StoreRequested) and event.store_id == store_id
     assert msg.metadata.sequence.stream == int(first.headers["x-stream-sequence"])
     conn = await asyncpg.connect(database_url)
@@ -234,10 +248,13 @@ async def test_a_silent_status_service_times_out_as_503(
 
 
 async def test_a_missing_stream_is_503_bus_unavailable_never_202(
-    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    nats_url: str,
+    gateway: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
 ) -> None:
     account = await sign_up(gateway)
-    nc = await nats.connect(gateway_settings.nats_url)
+    nc = await nats.connect(nats_url)
     await nc.jetstream().delete_stream(subjects.STREAM)
     await nc.close()
     response = await gateway.post(STORES, json={"name": "shop-one", "engine": "woocommerce"}, headers=account.headers)

@@ -54,6 +54,7 @@ async def unthrottled(gateway_settings: GatewaySettings, tracing: None) -> Async
 
 
 async def test_ten_concurrent_orders_with_a_limit_of_five_make_five_stores(
+    nats_url: str,
     unthrottled: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
@@ -66,19 +67,22 @@ async def test_ten_concurrent_orders_with_a_limit_of_five_make_five_stores(
     assert statuses == [202] * 5 + [403] * 5, [r.text for r in responses]
     for refused in (r for r in responses if r.status_code == 403):
         assert "limit 5, in use 5" in assert_error(refused, 403, "store_quota_exceeded")
-    published = await stored_events(gateway_settings.nats_url, expected=5)
+    published = await stored_events(nats_url, expected=5)
     assert len(published) == 5 and all(isinstance(event, StoreRequested) for _, event in published)
     assert await _count(database_url, "SELECT count(*) FROM gateway_store_slots WHERE owner_id = $1", ada.id) == 5
 
 
 async def test_concurrent_orders_for_one_name_by_two_users_make_one_store(
-    unthrottled: AsyncTestClient[Litestar], gateway_settings: GatewaySettings, status_responder: StatusResponder
+    nats_url: str,
+    unthrottled: AsyncTestClient[Litestar],
+    gateway_settings: GatewaySettings,
+    status_responder: StatusResponder,
 ) -> None:
     ada = await sign_up(unthrottled, "ada@example.com")
     bob = await sign_up(unthrottled, "bob@example.com")
     responses = await asyncio.gather(*(order_store(unthrottled, user, "shop-one") for user in (ada, bob) * 3))
     assert sorted(r.status_code for r in responses) == [202, 409, 409, 409, 409, 409]
-    assert len(await stored_events(gateway_settings.nats_url, expected=1)) == 1
+    assert len(await stored_events(nats_url, expected=1)) == 1
 
 
 async def _slots(database_url: str) -> dict[str, tuple[str, str]]:
@@ -139,13 +143,14 @@ async def test_a_stale_reservation_whose_request_is_on_the_stream_is_kept(
 
 
 async def test_a_publish_without_an_ack_keeps_its_reservation_and_a_refused_one_frees_it(
+    nats_url: str,
     gateway: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
     database_url: str,
 ) -> None:
     ada = await sign_up(gateway)
-    nc = await nats.connect(gateway_settings.nats_url)
+    nc = await nats.connect(nats_url)
     try:
         await nc.jetstream().delete_stream(subjects.STREAM)
         refused = await order_store(gateway, ada, "shop-one")  # no stream answers: certainly not stored
@@ -184,6 +189,7 @@ async def test_concurrent_wrong_passwords_get_at_most_the_free_failures_through(
 
 
 async def test_store_deleted_on_the_bus_frees_the_slot(
+    nats_url: str,
     gateway: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
@@ -196,7 +202,7 @@ async def test_store_deleted_on_the_bus_frees_the_slot(
     created = (await order_store(gateway, ada, "shop-one")).json()
     assert_error(await order_store(gateway, ada, "shop-two"), 403, "store_quota_exceeded")
 
-    nc = await nats.connect(gateway_settings.nats_url)
+    nc = await nats.connect(nats_url)
     try:
         deleted = StoreDeleted(store_id=created["id"], owner_id=ada.id, namespace=created["namespace"])
         await nc.jetstream().publish(
@@ -274,6 +280,7 @@ async def test_failed_logins_are_slowed_across_requests(gateway: AsyncTestClient
 
 
 async def test_an_admin_reads_the_audit_trail_from_the_stream(
+    nats_url: str,
     gateway: AsyncTestClient[Litestar],
     gateway_settings: GatewaySettings,
     status_responder: StatusResponder,
@@ -306,7 +313,7 @@ async def test_an_admin_reads_the_audit_trail_from_the_stream(
     assert [e["action"] for e in newest.json()["entries"]] == ["login", "create_store"]
 
     # The records are on their own stream, by action and actor, and never hold a secret.
-    nc = await nats.connect(gateway_settings.nats_url)
+    nc = await nats.connect(nats_url)
     try:
         info = await nc.jetstream().stream_info(subjects.AUDIT_STREAM, subjects_filter=">")
         message = await nc.jetstream().get_last_msg(subjects.AUDIT_STREAM, f"audit.create_store.{ada.id}")

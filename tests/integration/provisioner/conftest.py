@@ -8,14 +8,18 @@ from pathlib import Path
 import pytest
 from faststream.nats import NatsBroker
 
+from infra.local.servers import Server
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_runtime.bus import ensure_stream, make_broker
 
 
 @pytest.fixture
-async def provisioner_settings(clean_stream: str, kubeconfig: Path, cluster_bin: Path) -> ProvisionerSettings:
+async def provisioner_settings(
+    clean_stream: str, nats_server: Server, kubeconfig: Path, cluster_bin: Path
+) -> ProvisionerSettings:
+    """The provisioner connects as its own NATS user."""
     return ProvisionerSettings(
-        nats_url=clean_stream, kubeconfig=kubeconfig, helm_bin=str(cluster_bin / "helm"), concurrency=2
+        **nats_server.login("provisioner"), kubeconfig=kubeconfig, helm_bin=str(cluster_bin / "helm"), concurrency=2
     )
 
 

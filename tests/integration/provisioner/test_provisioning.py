@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_store_is_provisioned_then_deleted(
-    provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
+    nats_url: str, provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
 ) -> None:
     async with running(provisioner_settings):
         store_id = str(uuid.uuid4())
@@ -32,7 +32,7 @@ async def test_store_is_provisioned_then_deleted(
             store_id=store_id, owner_id="owner-1", name="it-shop", engine="woocommerce", namespace=namespace
         )
         await publish_event(broker, request)
-        timeline = await events_of(provisioner_settings.nats_url, store_id, events.StoreReady)
+        timeline = await events_of(nats_url, store_id, events.StoreReady)
         types = [type(e).__name__ for e in timeline]
         assert types == PROVISIONING_STEPS, timeline[-1]
         ready = timeline[-1]
@@ -63,7 +63,7 @@ async def test_store_is_provisioned_then_deleted(
             await publish_event(
                 broker, events.StoreDeletionRequested(store_id=store_id, owner_id="owner-1", namespace=namespace)
             )
-            deletion = await events_of(provisioner_settings.nats_url, store_id, events.StoreDeleted)
+            deletion = await events_of(nats_url, store_id, events.StoreDeleted)
             assert [type(e).__name__ for e in deletion[-3:]] == [
                 "StoreDeletionRequested",
                 "ReleaseUninstalled",
@@ -75,7 +75,7 @@ async def test_store_is_provisioned_then_deleted(
 
 
 async def test_quota_too_small_fails_with_a_reason(
-    provisioner_settings: ProvisionerSettings, broker: NatsBroker
+    nats_url: str, provisioner_settings: ProvisionerSettings, broker: NatsBroker
 ) -> None:
     settings = provisioner_settings.model_copy(update={"quota_requests_cpu": "10m", "deadline_seconds": 60})
     async with running(settings):
@@ -88,7 +88,7 @@ async def test_quota_too_small_fails_with_a_reason(
             namespace=naming.namespace_for("tiny-shop", store_id),
         )
         await publish_event(broker, request)
-        timeline = await events_of(settings.nats_url, store_id, events.StoreReady, timeout=150)
+        timeline = await events_of(nats_url, store_id, events.StoreReady, timeout=150)
         failure = timeline[-1]
         assert isinstance(failure, events.ProvisioningFailed), failure
         assert (failure.step, failure.reason, failure.retryable) == ("readiness", "quota_exceeded", False)

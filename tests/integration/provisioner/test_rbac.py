@@ -72,7 +72,7 @@ def service_account_kubeconfig(kubeconfig: Path, cluster_bin: Path, tmp_path: Pa
 
 
 async def test_the_chart_service_account_can_provision_and_delete(
-    provisioner_settings: ProvisionerSettings, broker: NatsBroker, service_account_kubeconfig: Path
+    nats_url: str, provisioner_settings: ProvisionerSettings, broker: NatsBroker, service_account_kubeconfig: Path
 ) -> None:
     settings = provisioner_settings.model_copy(update={"kubeconfig": service_account_kubeconfig})
     async with running(settings):
@@ -84,10 +84,10 @@ async def test_the_chart_service_account_can_provision_and_delete(
                 store_id=store_id, owner_id="o", name="rbac-shop", engine="woocommerce", namespace=namespace
             ),
         )
-        timeline = await events_of(settings.nats_url, store_id, events.StoreReady)
+        timeline = await events_of(nats_url, store_id, events.StoreReady)
         assert isinstance(timeline[-1], events.StoreReady), timeline[-1]
         await publish_event(broker, events.StoreDeletionRequested(store_id=store_id, owner_id="o", namespace=namespace))
-        deletion = await events_of(settings.nats_url, store_id, events.StoreDeleted)
+        deletion = await events_of(nats_url, store_id, events.StoreDeleted)
         assert isinstance(deletion[-1], events.StoreDeleted), deletion[-1]
 
 

@@ -22,13 +22,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_request_arriving_after_the_deletion_creates_nothing(
-    provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
+    nats_url: str, provisioner_settings: ProvisionerSettings, broker: NatsBroker, kubeconfig: Path
 ) -> None:
     async with running(provisioner_settings):
         store_id = str(uuid.uuid4())
         namespace = naming.namespace_for("late-shop", store_id)
         await publish_event(broker, events.StoreDeletionRequested(store_id=store_id, owner_id="o", namespace=namespace))
-        await events_of(provisioner_settings.nats_url, store_id, events.StoreDeleted)
+        await events_of(nats_url, store_id, events.StoreDeleted)
         late = events.StoreRequested(
             store_id=store_id, owner_id="o", name="late-shop", engine="woocommerce", namespace=namespace
         )

@@ -8,14 +8,16 @@ from collections.abc import AsyncIterator
 import pytest
 from faststream.nats import NatsBroker
 
+from infra.local.servers import Server
 from storeplane_runtime.bus import ensure_stream, make_broker
 from storeplane_status.bootstrap import StatusService, bootstrap
 from storeplane_status.settings import StatusSettings
 
 
 @pytest.fixture
-def status_settings(clean_stream: str, database_url: str) -> StatusSettings:
-    return StatusSettings(nats_url=clean_stream, database_url=database_url, graceful_timeout=5.0)
+def status_settings(clean_stream: str, nats_server: Server, database_url: str) -> StatusSettings:
+    """The status service connects as its own NATS user."""
+    return StatusSettings(**nats_server.login("status"), database_url=database_url, graceful_timeout=5.0)
 
 
 @pytest.fixture

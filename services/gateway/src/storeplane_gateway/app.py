@@ -92,7 +92,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
         stack.push_async_callback(pool.close)
         await ensure_schema(pool)
         slots = PostgresStoreSlots(pool)
-        broker = make_broker(settings.nats_url, service="gateway")
+        broker = make_broker(settings.nats_url, service="gateway", login=settings.nats_login())
         register_slot_release(broker, slots=slots)
         bus = NatsBus(
             broker,

@@ -140,7 +140,7 @@ def drift_checks(settings: ProvisionerSettings, wired: Adapters) -> list[asyncio
 
 
 async def start(settings: ProvisionerSettings) -> Provisioner:
-    broker = make_broker(settings.nats_url, service="provisioner")
+    broker = make_broker(settings.nats_url, service="provisioner", login=settings.nats_login())
     api = await connect(settings.kubeconfig)
     wired = adapters(settings, broker, api)
     register(

@@ -80,7 +80,9 @@ def bootstrap(
 ) -> StatusService:
     """Wire the status service; pass `broker` or `repository` to override an adapter."""
     settings = settings or StatusSettings()
-    broker = broker or make_broker(settings.nats_url, service="status", graceful_timeout=settings.graceful_timeout)
+    broker = broker or make_broker(
+        settings.nats_url, service="status", graceful_timeout=settings.graceful_timeout, login=settings.nats_login()
+    )
     repository = repository or StoreRepository(settings.database_url, pool_size=settings.database_pool_size)
     position = ProjectionPosition()
     register_subscribers(broker, read_models=repository, position=position, settings=settings)

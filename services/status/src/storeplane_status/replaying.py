@@ -22,17 +22,19 @@ import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from storeplane_contracts import events, subjects
+from storeplane_runtime.settings import NatsLogin
 from storeplane_status import migrations
 from storeplane_status.repository import STORE_VIEW_COLUMNS, StoreRepository
 
 REPLAY_CONSUMER = "replay"
 
 
-async def replay(nats_url: str, database_url: str) -> int:
-    """Project the whole stream into `database_url` (emptied first); return the messages read."""
+async def replay(nats_url: str, database_url: str, login: NatsLogin | None = None) -> int:
+    """Project the whole stream into `database_url` (emptied first); return the messages read.
+    `login`: the NATS user to read as; the read-only `reader` user will do."""
     repository = StoreRepository(database_url, pool_size=2)
     await repository.open()
-    nc = await nats.connect(nats_url)
+    nc = await nats.connect(nats_url, **(login.connect_options() if login else {}))
     try:
         await migrations.migrate(repository.pool)
         await repository.pool.execute("TRUNCATE stores, store_events, projection_tracking")
@@ -110,7 +112,7 @@ async def ensure_database(url: str) -> None:
 
 async def _main(args: argparse.Namespace) -> int:
     await ensure_database(args.into)
-    read = await replay(args.nats_url, args.into)
+    read = await replay(args.nats_url, args.into, args.login)
     rebuilt = await snapshot(args.into)
     print(f"replayed {read} events into {len(rebuilt['stores'])} stores and {len(rebuilt['events'])} timeline entries")
     if not args.compare_with:
@@ -130,7 +132,9 @@ def main() -> None:
     parser.add_argument("--nats-url", default=settings.nats_url)
     parser.add_argument("--into", required=True, help="database to rebuild (emptied first)")
     parser.add_argument("--compare-with", help="live database to compare the replay with")
-    sys.exit(asyncio.run(_main(parser.parse_args())))
+    args = parser.parse_args()
+    args.login = settings.nats_login()  # STOREPLANE_NATS_USER and STOREPLANE_NATS_PASSWORD
+    sys.exit(asyncio.run(_main(args)))
 
 
 if __name__ == "__main__":
