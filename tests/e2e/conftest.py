@@ -15,9 +15,9 @@ from tests.e2e.platforms import running_platform
 
 @pytest.fixture(scope="session")
 def platform(postgres_server: Server, kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[str]:
-    """The gateway's base URL, with every service running on a NATS server of its own."""
+    """The gateway's base URL, with every service running on a NATS server of its own, each as its
+    own NATS user, with the signing key and passwords `make up` would make (infra/local/credentials.py)."""
     extra = {
-        "STOREPLANE_JWT_SECRET": "e2e-signing-key-that-is-long-enough-for-hs256",
         "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
         # Short enough for the stuck-deletion test to see its note soon, long enough for a normal deletion.
         "STOREPLANE_STEP_DEADLINES": '{"namespace_deletion": 15}',

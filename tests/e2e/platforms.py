@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from infra.local.credentials import local_credentials
 from infra.local.platform import ServiceProcess, service_env, start_services
 from infra.local.servers import free_port, start_nats
 
@@ -15,8 +16,10 @@ from infra.local.servers import free_port, start_nats
 def running_platform(
     root: Path, *, database_url: str, kubeconfig: Path, cluster_bin: Path, extra: dict[str, str]
 ) -> Iterator[str]:
-    """The three services on a NATS server of their own (under `root`); yields the gateway's base URL."""
-    nats_server = start_nats(root / "nats")
+    """Every service on a NATS server of their own (under `root`), each as its own NATS user with the
+    signing key and passwords `make up` would make (infra/local/credentials.py); yields the gateway's base URL."""
+    credentials = local_credentials(root)
+    nats_server = start_nats(root / "nats", authorization=credentials.nats_authorization())
     port = free_port()
     env = service_env(
         nats_url=nats_server.url,
@@ -27,7 +30,7 @@ def running_platform(
         extra=extra,
     )
     try:
-        services: list[ServiceProcess] = start_services(env, root / "logs")
+        services: list[ServiceProcess] = start_services(env, root / "logs", own_env=credentials.service_env)
     except BaseException:
         nats_server.stop()
         raise

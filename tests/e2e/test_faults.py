@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -92,7 +93,7 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
         helm_bin=cluster_bin / "helm",
         http_port=free_port(),
         extra={
-            "STOREPLANE_JWT_SECRET": "faults-signing-key-that-is-long-enough-for-hs256",
+            "STOREPLANE_JWT_SECRET": secrets.token_urlsafe(48),
             # One user orders all the stores, more than the default quota of live stores allows.
             "STOREPLANE_MAX_STORES_PER_USER": str(STORES),
             # Each order is sent three times (twice at once, once more later), and again while its twin is in

@@ -78,7 +78,7 @@ async def backend(request: pytest.FixtureRequest, database_url: str) -> AsyncIte
 
         yield Backend(
             users=users,
-            sessions=InMemorySessions(),
+            sessions=InMemorySessions(users),
             api_tokens=InMemoryApiTokens(users),
             slots=InMemoryStoreSlots(clock=clock),
             logins=InMemoryLoginThrottle(free_failures=FREE_FAILURES, max_delay=MAX_DELAY, clock=clock),
@@ -117,17 +117,27 @@ async def test_a_started_session_is_active_for_its_user_only(backend: Backend) -
     bob = await backend.users.add("bob@example.com", "h")
     session = _session(ada.id)
     await backend.sessions.start(session)
-    assert await backend.sessions.is_active(session.id, ada.id)
-    assert not await backend.sessions.is_active(session.id, bob.id)
-    assert not await backend.sessions.is_active(new_id(), ada.id)
-    assert not await backend.sessions.is_active("not-an-id", ada.id)
+    assert await backend.sessions.active_role(session.id, ada.id) == "user"
+    assert await backend.sessions.active_role(session.id, bob.id) is None
+    assert await backend.sessions.active_role(new_id(), ada.id) is None
+    assert await backend.sessions.active_role("not-an-id", ada.id) is None
+
+
+async def test_an_active_session_carries_its_accounts_current_role(backend: Backend) -> None:
+    ada = await backend.users.add("ada@example.com", "h")
+    session = _session(ada.id)
+    await backend.sessions.start(session)
+    await backend.users.set_role(ada.id, "admin")
+    assert await backend.sessions.active_role(session.id, ada.id) == "admin"
+    await backend.users.set_role(ada.id, "user")
+    assert await backend.sessions.active_role(session.id, ada.id) == "user"
 
 
 async def test_an_expired_session_is_not_active(backend: Backend) -> None:
     ada = await backend.users.add("ada@example.com", "h")
     session = _session(ada.id, expires_in=-timedelta(seconds=1))
     await backend.sessions.start(session)
-    assert not await backend.sessions.is_active(session.id, ada.id)
+    assert await backend.sessions.active_role(session.id, ada.id) is None
     assert not await backend.sessions.end(session.id, ada.id)
 
 
@@ -140,12 +150,12 @@ async def test_a_refresh_token_id_rotates_once(backend: Backend) -> None:
     assert await backend.sessions.rotate(
         session.id, ada.id, used_jti=session.refresh_jti, next_jti=second, expires_at=later
     )
-    assert await backend.sessions.is_active(session.id, ada.id)
+    assert await backend.sessions.active_role(session.id, ada.id) == "user"
     # The first refresh token again: copied, so the session ends, and the second one dies with it.
     assert not await backend.sessions.rotate(
         session.id, ada.id, used_jti=session.refresh_jti, next_jti=new_id(), expires_at=later
     )
-    assert not await backend.sessions.is_active(session.id, ada.id)
+    assert await backend.sessions.active_role(session.id, ada.id) is None
     assert not await backend.sessions.rotate(session.id, ada.id, used_jti=second, next_jti=new_id(), expires_at=later)
 
 
@@ -158,11 +168,11 @@ async def test_sessions_end_one_or_all(backend: Backend) -> None:
     assert not await backend.sessions.end(laptop.id, bob.id)  # not Bob's to end
     assert await backend.sessions.end(laptop.id, ada.id)
     assert not await backend.sessions.end(laptop.id, ada.id)
-    assert not await backend.sessions.is_active(laptop.id, ada.id)
+    assert await backend.sessions.active_role(laptop.id, ada.id) is None
     assert await backend.sessions.end_all(ada.id) == 2
-    assert not await backend.sessions.is_active(phone.id, ada.id)
-    assert not await backend.sessions.is_active(tablet.id, ada.id)
-    assert await backend.sessions.is_active(bobs.id, bob.id)
+    assert await backend.sessions.active_role(phone.id, ada.id) is None
+    assert await backend.sessions.active_role(tablet.id, ada.id) is None
+    assert await backend.sessions.active_role(bobs.id, bob.id) == "user"
     assert await backend.sessions.end_all(ada.id) == 0
 
 

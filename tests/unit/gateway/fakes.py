@@ -273,9 +273,10 @@ class FakeSecrets:
 
 
 class InMemorySessions:
-    """`Sessions` in a dict."""
+    """`Sessions` in a dict, roles looked up in `users`."""
 
-    def __init__(self) -> None:
+    def __init__(self, users: InMemoryUsers) -> None:
+        self.users = users
         self.rows: dict[str, Session] = {}
         self.revoked: set[str] = set()
 
@@ -288,8 +289,9 @@ class InMemorySessions:
     async def start(self, session: Session) -> None:
         self.rows[session.id] = session
 
-    async def is_active(self, session_id: str, user_id: str) -> bool:
-        return self._active(session_id, user_id) is not None
+    async def active_role(self, session_id: str, user_id: str) -> Role | None:
+        account = self.users.accounts.get(user_id)
+        return account.role if account is not None and self._active(session_id, user_id) is not None else None
 
     async def rotate(
         self, session_id: str, user_id: str, *, used_jti: str, next_jti: str, expires_at: datetime
@@ -725,7 +727,7 @@ class Fakes:
     bus: FakeBus = field(default_factory=FakeBus)
     status: FakeStatus = field(default_factory=FakeStatus)
     secrets: FakeSecrets = field(default_factory=FakeSecrets)
-    sessions: InMemorySessions = field(default_factory=InMemorySessions)
+    sessions: InMemorySessions = field(init=False)
     audit: FakeAuditLog = field(default_factory=FakeAuditLog)
     webhooks: FakeNotifier = field(default_factory=FakeNotifier)
     api_tokens: InMemoryApiTokens = field(init=False)
@@ -738,6 +740,7 @@ class Fakes:
 
     def __post_init__(self) -> None:
         self.api_tokens = InMemoryApiTokens(self.users)
+        self.sessions = InMemorySessions(self.users)
         self.slots = InMemoryStoreSlots(clock=lambda: self.clock)
         self.logins = InMemoryLoginThrottle(free_failures=3, max_delay=900, clock=lambda: self.clock)
         self.idempotency = InMemoryIdempotencyKeys(clock=lambda: self.clock)

@@ -1,4 +1,5 @@
-"""Admins: the role comes from the token and is checked server-side; an admin's session lists and
+"""Admins: the role comes from the account (read with the session on every request), never from the
+token's claims; an admin's session lists and
 acts on every store, reads the audit trail; everyone else gets 403 (or the usual 404 for stores)."""
 
 from __future__ import annotations
@@ -71,6 +72,34 @@ async def test_a_forged_role_claim_is_refused(
     unsigned = jwt.encode(claims, "", algorithm="none")  # "none" signs with no key: PyJWT takes "" for it
     response = await client.get(f"{STORES}?all=true", headers={"Authorization": f"Bearer {unsigned}"})
     assert_error(response, 401, "not_authenticated")
+
+
+async def test_a_role_claim_re_signed_with_the_real_key_makes_no_admin(
+    client: AsyncTestClient[Litestar], settings: GatewaySettings
+) -> None:
+    """Even a token signed with the gateway's own key (a leaked key) carries no authority in its role
+    claim: the account's role decides."""
+    ada = await sign_up(client)
+    claims = jwt.decode(ada.token, settings.jwt_secret, algorithms=["HS256"], issuer=TOKEN_ISSUER)
+    claims["extras"]["role"] = "admin"
+    resigned = {"Authorization": "Bearer " + jwt.encode(claims, settings.jwt_secret, algorithm="HS256")}
+    assert_error(await client.get("/api/v1/admin/audit", headers=resigned), 403, "admin_only")
+    assert_error(await client.get(f"/api/v1/admin/users/{ada.id}/quota", headers=resigned), 403, "admin_only")
+    assert_error(await client.get(f"{STORES}?all=true", headers=resigned), 403, "admin_only")
+    assert (await client.get(STORES, headers=resigned)).status_code == 200  # still ada, as a user
+
+
+async def test_a_revoked_admin_loses_admin_powers_on_the_next_request(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    """The role is read from the account on every request: taking it away (as `storeplane-gateway admin
+    revoke` does, here without ending the sessions) takes effect at once, tokens still valid."""
+    root = await sign_up_admin(client, fakes.grant_admin)
+    assert (await client.get("/api/v1/admin/audit", headers=root.headers)).status_code == 200
+    await fakes.users.set_role(root.id, "user")
+    assert_error(await client.get("/api/v1/admin/audit", headers=root.headers), 403, "admin_only")
+    assert_error(await client.get(f"{STORES}?all=true", headers=root.headers), 403, "admin_only")
+    assert (await client.get(STORES, headers=root.headers)).status_code == 200
 
 
 async def test_admin_routes_refuse_users(client: AsyncTestClient[Litestar]) -> None:

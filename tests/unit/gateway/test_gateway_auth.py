@@ -40,7 +40,7 @@ async def test_register_returns_a_token_for_the_new_user(
     refresh = jwt.decode(body["refresh_token"], settings.jwt_secret, algorithms=["HS256"], issuer=TOKEN_ISSUER)
     assert refresh["extras"] == {"typ": "refresh", "sid": claims["extras"]["sid"]}
     assert refresh["exp"] - refresh["iat"] == settings.refresh_token_ttl_seconds
-    assert await fakes.sessions.is_active(claims["extras"]["sid"], body["user"]["id"])
+    assert await fakes.sessions.active_role(claims["extras"]["sid"], body["user"]["id"]) == "user"
     stored = fakes.users.accounts[body["user"]["id"]]
     assert stored.password_hash.startswith("$argon2id$")
     assert "correct horse" not in stored.password_hash

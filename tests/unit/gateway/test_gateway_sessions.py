@@ -14,7 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from storeplane_gateway.app import create_app
 from storeplane_gateway.areas.admin.services import UnknownAccount, grant_admin, list_admins, revoke_admin
-from storeplane_gateway.settings import DEVELOPMENT_JWT_SECRET, GatewaySettings, InsecureConfiguration
+from storeplane_gateway.settings import GatewaySettings, InsecureConfiguration
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import (
     ADMIN_EMAIL,
@@ -194,12 +194,17 @@ async def test_concurrent_wrong_passwords_cannot_slip_past_the_throttle(fakes: F
         assert refused.headers["retry-after"] == "1"
 
 
-def test_production_refuses_the_development_key() -> None:
-    with pytest.raises(InsecureConfiguration, match="STOREPLANE_JWT_SECRET"):
+def test_production_refuses_to_start_without_a_configured_key() -> None:
+    with pytest.raises(InsecureConfiguration, match="STOREPLANE_JWT_SECRET is not set"):
         create_app(GatewaySettings(env="production"), adapters=Fakes().factory())
-    assert GatewaySettings(env="production").jwt_secret == DEVELOPMENT_JWT_SECRET
     create_app(GatewaySettings(env="production", jwt_secret="k" * 40), adapters=Fakes().factory())
     create_app(GatewaySettings(env="development"), adapters=Fakes().factory())
+
+
+def test_an_unconfigured_key_is_random_never_a_constant() -> None:
+    """Anyone with the source could sign any token with a key written in it."""
+    assert GatewaySettings().jwt_secret != GatewaySettings().jwt_secret
+    assert len(GatewaySettings().jwt_secret) >= 32
 
 
 def test_production_refuses_the_admin_emails_setting() -> None:

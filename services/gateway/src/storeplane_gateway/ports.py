@@ -64,8 +64,9 @@ class Sessions(Protocol):
 
     async def start(self, session: Session) -> None: ...
 
-    async def is_active(self, session_id: str, user_id: str) -> bool:
-        """The session exists for this user, is not revoked and has not expired (one indexed read)."""
+    async def active_role(self, session_id: str, user_id: str) -> Role | None:
+        """The account's current role if the session exists for this user, is not revoked and has not
+        expired; None otherwise (one indexed read, joined with the account)."""
         ...
 
     async def rotate(

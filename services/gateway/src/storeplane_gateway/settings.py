@@ -4,6 +4,7 @@ and the limits it enforces. `production_problems()` says what a production deplo
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -13,8 +14,10 @@ from storeplane_contracts.events import Engine
 from storeplane_contracts.subjects import AUDIT_RETENTION_SECONDS
 from storeplane_runtime.settings import CommonSettings
 
-# Only for local development; every deployment sets STOREPLANE_JWT_SECRET.
-DEVELOPMENT_JWT_SECRET = "storeplane-development-only-jwt-secret-change-me"
+JWT_SECRET_MISSING = (
+    "STOREPLANE_JWT_SECRET is not set; set a random key of at least 32 characters, the same for every "
+    "gateway (for example `openssl rand -hex 32`, or the chart's generated Secret)"
+)
 
 # A list from the environment: JSON (`["a@example.com"]`) or comma-separated (`a@example.com,b@example.com`).
 ListFromEnv = Annotated[tuple[str, ...], NoDecode]
@@ -42,8 +45,10 @@ class GatewaySettings(CommonSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     database_url: str = "postgresql://storeplane@127.0.0.1:5433/storeplane"
     database_pool_size: int = 10
-    # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones.
-    jwt_secret: str = Field(default=DEVELOPMENT_JWT_SECRET, min_length=32)
+    # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones. Unset, a random key of this
+    # process alone (tokens die with it): `make up` passes the one it keeps in .storeplane/secrets/, and
+    # production refuses to start without one. Never a constant: with the source, one could sign admins.
+    jwt_secret: str = Field(default_factory=lambda: secrets.token_urlsafe(48), min_length=32)
     # Access tokens (the bearer token for API calls) and refresh tokens (to get new ones).
     token_ttl_seconds: int = Field(default=3600, gt=0)
     refresh_token_ttl_seconds: int = Field(default=30 * 24 * 3600, gt=0)
@@ -118,11 +123,8 @@ class GatewaySettings(CommonSettings):
         if self.env != "production":
             return []
         problems = []
-        if self.jwt_secret == DEVELOPMENT_JWT_SECRET:
-            problems.append(
-                "STOREPLANE_JWT_SECRET is the development default; set a random key of at least 32 characters "
-                "(for example `openssl rand -hex 32`)"
-            )
+        if "jwt_secret" not in self.model_fields_set:
+            problems.append(JWT_SECRET_MISSING)
         if self.admin_emails:
             problems.append(ADMIN_EMAILS_GONE)
         if "*" in self.cors_origins:

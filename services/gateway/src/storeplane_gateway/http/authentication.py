@@ -5,7 +5,8 @@ Two kinds of bearer credential reach the API as `Authorization: Bearer ...`:
 - A login session's access token: a JWT signed with `jwt_secret` (HS256), issued by
   `storeplane-gateway`, carrying the user id (`sub`), email, role, the session id and
   `typ: access`; it expires after `token_ttl_seconds`. Every request also checks that its session
-  is still active (one indexed read), so logout and logout-all take effect at once. The session's
+  is still active and reads its account's role (one indexed read), so logout, logout-all and
+  `admin revoke` take effect at once, and the token's role claim authorises nothing. The session's
   refresh token (`typ: refresh`, `refresh_token_ttl_seconds`) is accepted only by
   `POST /api/v1/auth/refresh`, once: each use hands out the next one
   (`areas/accounts/session_tokens.py` signs both).
@@ -46,14 +47,18 @@ LOGIN_HINT = "log in at POST /api/v1/auth/login"
 
 
 async def principal_from_token(token: Token, connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
-    """The caller of a verified access token, if the token is well formed and its session still active."""
+    """The caller of a verified access token, if the token is well formed and its session still active.
+
+    The role is the account's, read with the session: a token's `role` claim only tells clients what
+    they logged in as, so a re-signed claim or an admin revoked since the login grants nothing."""
     extras = token.extras
-    email, role, session_id = extras.get("email"), extras.get("role"), extras.get("sid")
-    if extras.get("typ") != ACCESS or role not in ROLES:
+    email, claimed, session_id = extras.get("email"), extras.get("role"), extras.get("sid")
+    if extras.get("typ") != ACCESS or claimed not in ROLES:
         return None
     if not isinstance(email, str) or not email or not isinstance(session_id, str) or not session_id:
         return None
-    if not await adapters_of(connection.app.state).sessions.is_active(session_id, token.sub):
+    role = await adapters_of(connection.app.state).sessions.active_role(session_id, token.sub)
+    if role is None:
         return None
     return Principal(id=token.sub, email=email, role=role, scopes=frozenset(SCOPES), session_id=session_id)
 

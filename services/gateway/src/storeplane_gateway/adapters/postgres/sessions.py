@@ -1,6 +1,7 @@
 """Login sessions in Postgres (asyncpg): what makes a signed token revocable.
 
-A token names its session; the session row says whether it is still active. Logout revokes one
+A token names its session; the session row says whether it is still active, and its account
+which role the caller has now (never the token's claim). Logout revokes one
 row, logout-all every row of the user, and a refresh swaps the session's one valid refresh token
 id in a single conditional UPDATE, so a refresh token works once and a copied one used later
 ends the session. Sessions long expired are deleted when new ones start.
@@ -10,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import cast
 
 import asyncpg
 
 from storeplane_gateway.adapters.postgres.pool import unavailable_when_down, uuid_or_none
 from storeplane_gateway.domain.sessions import Session
+from storeplane_gateway.domain.users import ROLES, Role
 
 # Expired or revoked session rows are kept this long (for inspection), then deleted.
 KEEP_ENDED_SESSIONS = "7 days"
@@ -44,20 +47,20 @@ class PostgresSessions:
                     uuid.UUID(session.user_id),
                 )
 
-    async def is_active(self, session_id: str, user_id: str) -> bool:
+    async def active_role(self, session_id: str, user_id: str) -> Role | None:
         sid, uid = uuid_or_none(session_id), uuid_or_none(user_id)
         if sid is None or uid is None:
-            return False
+            return None
         with unavailable_when_down():
-            active = await self._pool.fetchval(
+            role = await self._pool.fetchval(
                 """
-                SELECT true FROM gateway_sessions
-                WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > now()
+                SELECT u.role FROM gateway_sessions s JOIN gateway_users u ON u.id = s.user_id
+                WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > now()
                 """,
                 sid,
                 uid,
             )
-        return bool(active)
+        return cast(Role, role) if role in ROLES else None
 
     async def rotate(
         self, session_id: str, user_id: str, *, used_jti: str, next_jti: str, expires_at: datetime
