@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 NAMESPACE_PREFIX = "store-"
 MAX_NAMESPACE = 63
@@ -31,6 +32,7 @@ RESERVED_NAMES = frozenset(
     }
 )
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 
 
 class InvalidStoreName(ValueError):
@@ -70,3 +72,35 @@ def namespace_for(name: str, store_id: str) -> str:
     namespace = f"{NAMESPACE_PREFIX}{name}-{short}"
     assert len(namespace) <= MAX_NAMESPACE, namespace
     return namespace
+
+
+def _canonical_uuid(raw: str) -> bool:
+    try:
+        return str(uuid.UUID(raw)) == raw
+    except ValueError:
+        return False
+
+
+def command_problem(*, store_id: str, owner_id: str, namespace: str, name: str | None = None) -> str | None:
+    """What makes a command read from the bus unfit for Kubernetes or Helm, or None when it is fit.
+
+    The gateway made these fields by the rules above; the provisioner checks them again, so that a
+    command published by anyone else cannot name another namespace, a label value or a release that
+    the rules forbid."""
+    if not _canonical_uuid(store_id):
+        return f"store id {store_id!r} is not a canonical UUID"
+    if not _LABEL_VALUE.match(owner_id):  # it becomes the namespace's owner-id label
+        return f"owner id {owner_id!r} is not a Kubernetes label value"
+    if name is not None:
+        try:
+            if validate_name(name) != name:
+                return f"name {name!r} is not in its normalized form"
+        except InvalidStoreName as exc:
+            return str(exc)
+        if namespace != namespace_for(name, store_id):
+            return f"namespace {namespace!r} is not the store's own, {namespace_for(name, store_id)!r}"
+    short = store_id.replace("-", "")[:SHORT_ID_LENGTH]
+    fits = len(namespace) <= MAX_NAMESPACE and _DNS_LABEL.match(namespace) is not None
+    if not (fits and namespace.startswith(NAMESPACE_PREFIX) and namespace.endswith(f"-{short}")):
+        return f"namespace {namespace!r} is not a store namespace of store {store_id}"
+    return None

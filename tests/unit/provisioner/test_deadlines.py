@@ -99,7 +99,9 @@ async def test_deletion_steps_have_deadlines_too() -> None:
     cluster, recorder = deps.cluster, deps.publish
     assert isinstance(cluster, FakeCluster) and isinstance(recorder, Recorder)
     cluster.hang.add("namespace_deletion")
-    deletion = events.StoreDeletionRequested(store_id=request().store_id, owner_id="u1", namespace="ns")
+    deletion = events.StoreDeletionRequested(
+        store_id=request().store_id, owner_id="u1", namespace="store-shop-0b4c43f4"
+    )
 
     started = deps.clock.time()
     assert await run(deps, deletion) is Outcome.RETRY

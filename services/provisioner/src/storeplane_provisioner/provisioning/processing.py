@@ -32,6 +32,7 @@ from storeplane_contracts.events import (
     decode,
     now,
 )
+from storeplane_contracts.naming import command_problem
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError, Withdrawn
 from storeplane_provisioner.ports import Clock, Cluster, DeletionRequested, Heartbeat, Helm, Publish, StoreDirectory
 from storeplane_provisioner.provisioning.config import Provisioning
@@ -51,7 +52,7 @@ class Outcome(Enum):
 
     ACK = "ack"
     RETRY = "retry"
-    DROP = "drop"  # undecodable: terminate, redelivery cannot help
+    DROP = "drop"  # undecodable or invalid: terminate, redelivery cannot help
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,17 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
     work = work_of(command)
     if work is None:
         return Decision(Outcome.ACK)  # not a command: nothing to do
+    if (problem := invalid(work)) is not None:
+        log.error("invalid command dropped", store_id=work.store_id, command=type(work).__name__, problem=problem)
+        return Decision(Outcome.DROP)
     return await carry_out(work, attempt=attempt, heartbeat=heartbeat, deps=deps)
+
+
+def invalid(work: Work) -> str | None:
+    """Why the command's names and ids must not reach Kubernetes or Helm (storeplane_contracts.naming),
+    or None: whoever may publish on the bus is not trusted to have followed the gateway's rules."""
+    name = work.name if isinstance(work, StoreRequested) else None
+    return command_problem(store_id=work.store_id, owner_id=work.owner_id, namespace=work.namespace, name=name)
 
 
 def decoded(body: bytes) -> Event | None:
