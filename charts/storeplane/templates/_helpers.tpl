@@ -16,10 +16,17 @@ app.kubernetes.io/component: {{ .component }}
 {{ printf "%s-%s:%s" .root.Values.image.repository .component .root.Values.image.tag }}
 {{- end }}
 
-{{/* Environment every service reads: the bus, logging. */}}
+{{/* Environment every service reads: the bus (as the service's own NATS user), logging. */}}
 {{- define "storeplane.commonEnv" -}}
 - name: STOREPLANE_NATS_URL
-  value: {{ .Values.nats.url | quote }}
+  value: {{ .root.Values.nats.url | quote }}
+- name: STOREPLANE_NATS_USER
+  value: {{ .component | quote }}
+- name: STOREPLANE_NATS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ .root.Values.nats.usersSecret }}
+      key: {{ .component }}
 - name: STOREPLANE_LOG_JSON
   value: "true"
 {{- end }}
@@ -37,4 +44,35 @@ app.kubernetes.io/component: {{ .component }}
 - name: {{ $name }}
   value: {{ $value | quote }}
 {{- end }}
+{{- end }}
+
+{{/* A list of subjects in nats-server syntax: ["a", "b"]. */}}
+{{- define "storeplane.subjects" -}}
+[{{ range $i, $subject := . }}{{ if $i }}, {{ end }}{{ $subject | quote }}{{ end }}]
+{{- end }}
+
+{{/* The nats-server `authorization` block: every user of the permission table with its password. */}}
+{{- define "storeplane.natsAuthorization" -}}
+authorization {
+  users = [
+{{- range $user, $perms := .permissions }}
+    {
+      user: {{ $user | quote }}
+      password: {{ index $.passwords $user | quote }}
+      permissions: {
+        publish: {
+          allow: {{ include "storeplane.subjects" $perms.publish.allow }}
+          {{- with $perms.publish.deny }}
+          deny: {{ include "storeplane.subjects" . }}
+          {{- end }}
+        }
+        subscribe: {allow: {{ include "storeplane.subjects" $perms.subscribe.allow }}}
+        {{- if $perms.allow_responses }}
+        allow_responses: true
+        {{- end }}
+      }
+    }
+{{- end }}
+  ]
+}
 {{- end }}

@@ -3,12 +3,16 @@ provisioner no wildcard and nothing beyond the resources store charts use."""
 
 from __future__ import annotations
 
+import base64
+import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from infra.local.servers import nats_server_binary
+from storeplane_contracts.permissions import USER_NAMES, USERS, chart_permissions
 from tests.unit.charts.conftest import run_helm
 
 CHART = Path(__file__).resolve().parents[3] / "charts" / "storeplane"
@@ -43,8 +47,39 @@ def test_every_service_runs_hardened(objects: list[dict[str, Any]]) -> None:
 
 
 def test_the_gateway_signing_key_is_generated_not_written_down(objects: list[dict[str, Any]]) -> None:
-    [secret] = [o for o in objects if o["kind"] == "Secret"]
-    assert secret["metadata"]["name"] == "storeplane-jwt" and len(secret["data"]["jwt-secret"]) >= 64
+    [secret] = [o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "storeplane-jwt"]
+    assert len(secret["data"]["jwt-secret"]) >= 64
+
+
+def test_the_charts_nats_permissions_are_the_tables() -> None:
+    """files/nats-permissions.json is made from storeplane_contracts.permissions, never edited by hand."""
+    assert (CHART / "files" / "nats-permissions.json").read_text() == chart_permissions(), (
+        "regenerate it: uv run python -m storeplane_contracts.permissions > charts/storeplane/files/nats-permissions.json"
+    )
+
+
+def test_every_service_connects_as_its_own_nats_user(objects: list[dict[str, Any]], tmp_path: Path) -> None:
+    [users] = [o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == "storeplane-nats-users"]
+    passwords = {key: base64.b64decode(value).decode() for key, value in users["data"].items() if key != "auth.conf"}
+    assert set(passwords) == set(USER_NAMES) and len(set(passwords.values())) == len(USER_NAMES)
+    assert all(len(password) >= 32 for password in passwords.values())
+    for deployment in (o for o in objects if o["kind"] == "Deployment"):
+        service = deployment["metadata"]["name"].removeprefix("sp-")
+        env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["STOREPLANE_NATS_USER"]["value"] == service
+        assert env["STOREPLANE_NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "storeplane-nats-users",
+            "key": service,
+        }
+    # auth.conf is a configuration nats-server accepts, with each user's password and permissions.
+    conf = tmp_path / "auth.conf"
+    conf.write_text(base64.b64decode(users["data"]["auth.conf"]).decode())
+    checked = subprocess.run([nats_server_binary(), "-t", "-c", str(conf)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    text = conf.read_text()
+    for user in USERS:
+        assert f'password: "{passwords[user.name]}"' in text
+        assert all(f'"{subject}"' in text for subject in user.publish_allowed() + user.subscribe_allowed())
 
 
 def test_the_provisioner_role_is_least_privilege(objects: list[dict[str, Any]]) -> None:
