@@ -20,7 +20,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 from urllib.parse import quote
 
 
@@ -41,6 +41,14 @@ def wait_for_port(port: int, *, process: subprocess.Popen[bytes] | None = None, 
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+class NatsLoginFields(TypedDict):
+    """The settings fields (storeplane_runtime.settings.CommonSettings) that log in to NATS."""
+
+    nats_url: str
+    nats_user: str
+    nats_password: str
+
+
 @dataclass
 class Server:
     """A server process we started, and how to reach it."""
@@ -55,10 +63,10 @@ class Server:
     def stop(self, timeout: float = 10) -> None:
         stop_process(self.process, signal.SIGINT, timeout)
 
-    def login(self, user: str) -> dict[str, str]:
+    def login(self, user: str) -> NatsLoginFields:
         """A service's settings fields that connect to this NATS server as `user`, whose password the
         starter put in `extra`. The URL is without the login `url` may carry."""
-        return {"nats_url": f"nats://127.0.0.1:{self.port}", "nats_user": user, "nats_password": self.extra[user]}
+        return NatsLoginFields(nats_url=f"nats://127.0.0.1:{self.port}", nats_user=user, nats_password=self.extra[user])
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""

@@ -54,7 +54,8 @@ def test_the_gateway_signing_key_is_generated_not_written_down(objects: list[dic
 def test_the_charts_nats_permissions_are_the_tables() -> None:
     """files/nats-permissions.json is made from storeplane_contracts.permissions, never edited by hand."""
     assert (CHART / "files" / "nats-permissions.json").read_text() == chart_permissions(), (
-        "regenerate it: uv run python -m storeplane_contracts.permissions > charts/storeplane/files/nats-permissions.json"
+        "regenerate it: uv run python -m storeplane_contracts.permissions "
+        "> charts/storeplane/files/nats-permissions.json"
     )
 
 
