@@ -72,6 +72,7 @@ Storeplane is up.
                  -d '{{"email": "me@example.com", "password": "a-long-password"}}'
   make it admin STOREPLANE_DATABASE_URL={database_url} \\
                  uv run storeplane-gateway admin grant me@example.com
+  secrets      .storeplane/secrets/ (signing key; NATS passwords, `reader` for integrations)
 Press Ctrl-C to stop everything.
 """
 
