@@ -204,7 +204,7 @@ def test_create_wait_follow_json_and_delete_wait(platform: str, tmp_path: Path) 
 @pytest.fixture
 def tight_platform(database_url: str, kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator[str]:
     """A platform of its own whose store namespaces admit no pod: every store fails at readiness."""
-    extra = {"STOREPLANE_JWT_SECRET": "cli-e2e-signing-key-that-is-long-enough-for-hs256", "STOREPLANE_QUOTA_PODS": "0"}
+    extra = {"STOREPLANE_QUOTA_PODS": "0"}
     root = servers_dir / f"cli-tight-{uuid.uuid4().hex[:6]}"
     with running_platform(
         root, database_url=database_url, kubeconfig=kubeconfig, cluster_bin=cluster_bin, extra=extra

@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from storeplane_contracts import subjects
+from storeplane_contracts import subjects, webhooks
 from storeplane_contracts.events import (
     EVENT_TYPES,
     Event,
@@ -30,7 +30,6 @@ from storeplane_contracts.events import (
 API = "$JS.API"
 # Request-reply answered by the notifier (webhook deliveries and their management).
 WEBHOOK_REQUESTS = "storeplane.webhooks.>"
-NOTIFIER_DURABLE = "notifier"
 # What the status service answers (and the gateway and the provisioner ask).
 STATUS_QUERIES = (
     subjects.QUERY_LIST_STORES,
@@ -151,9 +150,10 @@ PROVISIONER = NatsUser(
 
 NOTIFIER = NatsUser(
     "notifier",
-    publish=stream_declaring(STORES),
+    # Its own audit notes (an endpoint disabled, a message out of attempts), under the owner as actor.
+    publish=(*stream_declaring(STORES), *(subjects.audit_subject(a, "*") for a in webhooks.NOTIFIER_AUDIT_ACTIONS)),
     subscribe=(WEBHOOK_REQUESTS,),
-    durables=((STORES, NOTIFIER_DURABLE),),
+    durables=((STORES, subjects.NOTIFIER_DURABLE),),
     responds=True,
 )
 

@@ -26,6 +26,11 @@ RESEND_MESSAGE = "storeplane.webhooks.resend"
 RECOVER_MESSAGES = "storeplane.webhooks.recover"
 ROTATE_SECRET = "storeplane.webhooks.rotate_secret"
 
+# What the notifier does on its own and tells the owner's audit entries (`audit.<action>.<owner>`).
+ENDPOINT_DISABLED = "webhook_endpoint_disabled"
+MESSAGE_EXHAUSTED = "webhook_message_exhausted"
+NOTIFIER_AUDIT_ACTIONS = (ENDPOINT_DISABLED, MESSAGE_EXHAUSTED)
+
 # The event types an endpoint can subscribe to ("*" means all of them); `webhook.test` is sent
 # only on request, whatever the endpoint subscribed to.
 WEBHOOK_EVENT_TYPES: tuple[str, ...] = (

@@ -18,6 +18,7 @@ import structlog
 from opentelemetry import propagate, trace
 from structlog.types import FilteringBoundLogger
 
+from storeplane_contracts.webhooks import ENDPOINT_DISABLED, MESSAGE_EXHAUSTED
 from storeplane_notifier import metrics
 from storeplane_notifier.policy import Outcome, RetrySchedule, failing_too_long, outcome_of, retry_after_seconds
 from storeplane_notifier.sending import Answer, post
@@ -146,9 +147,7 @@ class Deliverer:
             await endpoints.count_exhausted(connection, endpoint.id, 1)
             metrics.EXHAUSTED.inc()
             reason = answer.error or f"HTTP {answer.status_code}"
-            notices.append(
-                Notice("webhook_message_exhausted", endpoint.owner_id, endpoint.id, reason, answer.status_code)
-            )
+            notices.append(Notice(MESSAGE_EXHAUSTED, endpoint.owner_id, endpoint.id, reason, answer.status_code))
         else:
             next_at = at + timedelta(seconds=wait)
             await deliveries.settle(
@@ -168,7 +167,7 @@ class Deliverer:
         stopped = await deliveries.fail_pending(connection, endpoint.id)
         await endpoints.count_exhausted(connection, endpoint.id, stopped)
         metrics.DISABLED.labels(reason).inc()
-        return [Notice("webhook_endpoint_disabled", endpoint.owner_id, endpoint.id, reason, status_code)]
+        return [Notice(ENDPOINT_DISABLED, endpoint.owner_id, endpoint.id, reason, status_code)]
 
 
 def span_attributes(message: DueMessage) -> dict[str, str | int]:

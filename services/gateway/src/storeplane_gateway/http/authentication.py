@@ -24,6 +24,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.authentication import AuthenticationResult
@@ -93,9 +94,13 @@ async def _ticket_holder(connection: ASGIConnection[Any, Any, Any, Any], ticket:
     principal = await adapters.stream_tickets.claim(hash_ticket(ticket))
     if principal is None:
         raise InvalidStreamTicket()
-    if principal.session_id and not await adapters.sessions.is_active(principal.session_id, principal.id):
+    if not principal.session_id:
+        return principal
+    # As for a bearer token: the session must still be live, and the role is the account's as of now.
+    role = await adapters.sessions.active_role(principal.session_id, principal.id)
+    if role is None:
         raise InvalidStreamTicket()
-    return principal
+    return msgspec.structs.replace(principal, role=role)
 
 
 def make_jwt_auth(settings: GatewaySettings) -> JWTAuth[Principal, Token]:
