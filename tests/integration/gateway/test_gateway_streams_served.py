@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -271,10 +272,14 @@ async def test_a_malformed_last_event_id_is_a_400(platform: Platform) -> None:
 
 
 @contextlib.asynccontextmanager
-async def gateway_process(folder: Path, port: int, nats_url: str, database_url: str) -> AsyncIterator[Popen[bytes]]:
-    """`storeplane-gateway` as its own process on `port`, ready; SIGKILLed at the end if still running."""
+async def gateway_process(
+    folder: Path, port: int, nats_url: str, database_url: str, jwt_secret: str
+) -> AsyncIterator[Popen[bytes]]:
+    """`storeplane-gateway` as its own process on `port`, ready; SIGKILLed at the end if still running.
+    Processes given one `jwt_secret` accept each other's tokens, as a restarted gateway must."""
     env = {
         **os.environ,
+        "STOREPLANE_JWT_SECRET": jwt_secret,
         "STOREPLANE_HTTP_PORT": str(port),
         "STOREPLANE_NATS_URL": nats_url,
         "STOREPLANE_DATABASE_URL": database_url,
@@ -296,7 +301,8 @@ async def test_a_killed_gateway_process_restarted_while_a_client_follows_loses_i
 ) -> None:
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    async with gateway_process(tmp_path, port, clean_audit, database_url) as first:
+    jwt_secret = secrets.token_urlsafe(48)
+    async with gateway_process(tmp_path, port, clean_audit, database_url, jwt_secret) as first:
         async with httpx.AsyncClient(base_url=base_url) as client:
             ada = await sign_up(client)
             store = await _order(client, ada, "killed")
@@ -310,7 +316,7 @@ async def test_a_killed_gateway_process_restarted_while_a_client_follows_loses_i
                 await before.ended.wait()
     await put_on_stream(clean_audit, *steps[1:3])  # while no gateway runs
     async with (
-        gateway_process(tmp_path, port, clean_audit, database_url),
+        gateway_process(tmp_path, port, clean_audit, database_url, jwt_secret),
         following(base_url, path, ada.headers, last_id=before.ids[-1]) as after,
     ):
         await put_on_stream(clean_audit, steps[3])
