@@ -83,8 +83,9 @@ def stream_declaring(stream: str) -> tuple[str, ...]:
 
 
 def ephemeral_consumers(stream: str) -> tuple[str, ...]:
-    """Unnamed (ordered) push consumers delivering to the user's inbox, with their flow control."""
-    return (f"{API}.CONSUMER.CREATE.{stream}", f"$JS.FC.{stream}.>")
+    """Unnamed (ordered) push consumers delivering to the user's inbox, with their flow control, and
+    a look at how far one got (its server-made name is not known in advance)."""
+    return (f"{API}.CONSUMER.CREATE.{stream}", f"{API}.CONSUMER.INFO.{stream}.*", f"$JS.FC.{stream}.>")
 
 
 @dataclass(frozen=True)

@@ -122,5 +122,7 @@ def rules_of(settings: NotifierSettings) -> Rules:
 def bootstrap(settings: NotifierSettings | None = None, *, broker: NatsBroker | None = None) -> NotifierService:
     """Wire the notifier; the subscribers are registered when it starts."""
     settings = settings or NotifierSettings()
-    broker = broker or make_broker(settings.nats_url, service="notifier", graceful_timeout=settings.graceful_timeout)
+    broker = broker or make_broker(
+        settings.nats_url, service="notifier", graceful_timeout=settings.graceful_timeout, login=settings.nats_login()
+    )
     return NotifierService(settings, broker, Database(settings.database_url, pool_size=settings.database_pool_size))
