@@ -41,7 +41,8 @@ import schemathesis
 from hypothesis import HealthCheck, Phase
 from schemathesis.core.result import Err
 from schemathesis.generation.stateful import run_state_machine_as_test
-from schemathesis.specs.openapi.checks import content_type_conformance, ignored_auth, response_schema_conformance
+from schemathesis.checks import CHECKS as REGISTERED_CHECKS
+from schemathesis.checks import load_all_checks
 
 from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.settings import GatewaySettings
@@ -60,7 +61,9 @@ ADMIN = "fuzz-admin@example.com"
 SESSIONS = "fuzz-sessions@example.com"
 PASSWORD = "fuzzing is fun"
 LOGOUT_PATHS = {"/api/v1/auth/logout", "/api/v1/auth/logout-all"}
-CHECKS = [schemathesis.checks.not_a_server_error, response_schema_conformance, content_type_conformance, ignored_auth]
+load_all_checks()
+# Every check the installed Schemathesis has, the stateful ones (use after free, resource availability) included.
+CHECKS = REGISTERED_CHECKS.get_all()
 # Valid bodies each positive run starts with, so that the success paths are reached too.
 EXPLICIT_BODIES: dict[str, list[dict[str, Any]]] = {
     "POST /api/v1/stores": [{"name": f"Fuzz Shop {n}", "engine": "woocommerce"} for n in range(3)],

@@ -56,13 +56,64 @@ async def test_malformed_credentials_are_400_invalid_body(client: AsyncTestClien
     assert "password" in assert_error(response, 400, "invalid_body")
 
 
-async def test_a_body_too_large_is_413(client: AsyncTestClient[Litestar]) -> None:
+async def test_a_body_too_large_is_413_and_says_the_limit(client: AsyncTestClient[Litestar]) -> None:
     response = await client.post(
         "/api/v1/auth/login",
         content=b'{"email": "' + b"a" * 100_000 + b'"}',
         headers={"Content-Type": "application/json"},
     )
-    assert_error(response, 413, "body_too_large")
+    assert "65536 bytes" in assert_error(response, 413, "body_too_large")
+
+
+# Every route with a JSON body, and its first field (bodies are decoded field by field).
+JSON_ROUTES = {
+    "/api/v1/auth/register": b"password",
+    "/api/v1/auth/login": b"password",
+    "/api/v1/auth/refresh": b"refresh_token",
+    STORES: b"name",
+    "/api/v1/tokens": b"name",
+}
+MALFORMED = [
+    (b'{"%s": "correct horse\xff"}', "not valid UTF-8"),  # a password ending in byte 0xff
+    (b'{"%s": "correct \xc3\x28horse"}', "not valid UTF-8"),
+    (b'{"%s": "correct hor', "not valid JSON (Input data was truncated)"),
+]
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+@pytest.mark.parametrize(("template", "fragment"), MALFORMED)
+async def test_every_malformed_body_is_400_invalid_body(
+    client: AsyncTestClient[Litestar], path: str, template: bytes, fragment: str
+) -> None:
+    account = await sign_up(client, "malformed@example.com")
+    content = template % JSON_ROUTES[path]
+    response = await client.post(path, content=content, headers={**account.headers, "Content-Type": "application/json"})
+    message = assert_error(response, 400, "invalid_body")
+    assert fragment in message
+    assert "correct" not in message
+
+
+@pytest.mark.parametrize("path", JSON_ROUTES)
+async def test_a_json_route_refuses_another_content_type_with_415(client: AsyncTestClient[Litestar], path: str) -> None:
+    account = await sign_up(client, "plain@example.com")
+    body = b'{"email": "ada@example.com", "password": "correct horse"}'
+    response = await client.post(path, content=body, headers={**account.headers, "Content-Type": "text/plain"})
+    assert "application/json" in assert_error(response, 415, "unsupported_media_type")
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        (STORES, "GET, OPTIONS, POST"),
+        (f"{STORES}/some-id", "DELETE, GET, OPTIONS"),
+        ("/api/v1/tokens", "GET, OPTIONS, POST"),
+        ("/api/v1/auth/login", "OPTIONS, POST"),
+    ],
+)
+async def test_options_lists_every_method_of_the_path(client: AsyncTestClient[Litestar], path: str, methods: str) -> None:
+    response = await client.options(path)
+    assert response.status_code == 204
+    assert response.headers["allow"] == methods
 
 
 async def test_a_bad_min_sequence_header_names_the_header(client: AsyncTestClient[Litestar]) -> None:

@@ -54,8 +54,10 @@ from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import audit_hook
 from storeplane_gateway.http.authentication import make_jwt_auth
 from storeplane_gateway.http.exception_handlers import exception_handlers
-from storeplane_gateway.http.hardening import cors_config, security_headers, strict_body
+from storeplane_gateway.http.bodies import strict_body
+from storeplane_gateway.http.hardening import cors_config, security_headers
 from storeplane_gateway.http.idempotency import IdempotentCommands
+from storeplane_gateway.http.options import full_allow
 from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, WEBHOOK_COMMANDS, per_address, per_user, present
 from storeplane_gateway.http.stream_tickets import hide_ticket
 from storeplane_gateway.http.tracing import tracing_plugin
@@ -289,7 +291,7 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
         lifespan=[_lifespan(settings, adapters)],
         middleware=[prometheus.middleware],
         before_request=strict_body,
-        before_send=[security_headers(hsts_seconds=settings.hsts_seconds), audit_hook()],
+        before_send=[security_headers(hsts_seconds=settings.hsts_seconds), full_allow, audit_hook()],
         cors_config=cors_config(settings),
         plugins=[tracing_plugin()],
         exception_handlers=exception_handlers(retry_after_seconds=settings.retry_after_seconds),

@@ -82,6 +82,10 @@ def _validation_message(request: Request[Any, Any, Any], exc: ValidationExceptio
 
 def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status_code = exc.status_code
+    if status_code == 413:
+        limit = request.route_handler.resolve_request_max_body_size()
+        message = f"the body is larger than the limit of {limit} bytes; send a smaller one"
+        return error_response(413, "body_too_large", message, exc.headers)
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         code, message = _validation_message(request, exc)

@@ -7,23 +7,15 @@ Content-Security-Policy that allows nothing (the API serves JSON) except on the 
 no-store` on the API's answers (they hold tokens and private data) unless a handler set its own.
 `Strict-Transport-Security` is sent when `hsts_seconds` is set (TLS ends in front of the gateway).
 
-Request bodies are decoded strictly (`strict_body`): Litestar converts a body to its struct with
-msgspec's lax rules, which would take `"9"` for 9 or `"true"` for true; here a JSON body must have
-exactly the declared fields with exactly the declared JSON types, or it is a 400 `invalid_body`
-naming the field, as is a string holding a NUL character. With `forbid_unknown_fields` on every
-request struct, a client cannot set a field the API does not offer (no mass assignment).
+Request bodies are decoded strictly by `bodies.py`.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-import msgspec
-from litestar import Request
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
-from litestar.exceptions import ValidationException
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
 
 from storeplane_gateway.settings import GatewaySettings
@@ -89,54 +81,3 @@ def cors_config(settings: GatewaySettings) -> CORSConfig | None:
         max_age=600,
     )
 
-
-_decoders: dict[type[msgspec.Struct], msgspec.json.Decoder[Any]] = {}
-_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$")
-
-
-async def strict_body(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: the JSON body decodes strictly into the handler's `data` struct, or 400."""
-    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
-    body_type = parameter.annotation if parameter is not None else None
-    if not (isinstance(body_type, type) and issubclass(body_type, msgspec.Struct)):
-        return
-    body = await request.body()
-    if not body.strip():
-        return  # Litestar itself says that a body is required
-    decoder = _decoders.get(body_type)
-    if decoder is None:
-        decoder = _decoders[body_type] = msgspec.json.Decoder(body_type, strict=True)
-    try:
-        decoded = decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        match = _AT.match(str(exc))
-        message, path = (match["message"], match["path"].lstrip(".")) if match else (str(exc), "")
-        raise _invalid_body(path, message) from None
-    except msgspec.DecodeError:
-        return  # not JSON at all: Litestar's own error says so
-    if (path := _nul_at(msgspec.to_builtins(decoded), "")) is not None:
-        # No text the API keeps may hold one (Postgres text cannot), and no legitimate value needs one.
-        raise _invalid_body(path, "must not contain the NUL character (\\u0000)")
-
-
-def _invalid_body(path: str, message: str) -> ValidationException:
-    return ValidationException(
-        "Validation failed", extra=[{"key": path or "data", "message": message, "source": "body"}]
-    )
-
-
-def _nul_at(value: Any, path: str) -> str | None:
-    """The path of the first string in `value` holding a NUL character, if any."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
-    if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        inner = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
-        if (found := _nul_at(item, inner)) is not None:
-            return found
-    return None

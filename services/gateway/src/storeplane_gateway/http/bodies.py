@@ -1,0 +1,96 @@
+"""Request bodies: JSON only, decoded strictly, and every malformed one refused with a 4xx that says why.
+
+Litestar converts a body to its struct with msgspec's lax rules, which would take `"9"` for 9 or
+`"true"` for true, and lets a decoding failure it does not expect (invalid UTF-8 inside a string)
+escape as a 500 whose traceback holds the body. So the app's `before_request` hook (`strict_body`)
+decodes the body of every route that takes a struct first: a body sent as anything but JSON is a
+415 `unsupported_media_type`; bytes that are not UTF-8, JSON that is malformed or truncated, a
+missing or unknown field, a wrong JSON type, a string over or under its bounds (`msgspec.Meta` on
+the struct, the same bounds the OpenAPI schema shows) or holding a NUL character are a 400
+`invalid_body` naming the field. No message repeats the body's content (it may be a password).
+With `forbid_unknown_fields` on every request struct, a client cannot set a field the API does not
+offer (no mass assignment).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import ValidationException
+
+from storeplane_gateway.http.errors import ApiError
+
+JSON_MEDIA_TYPE = "application/json"
+
+_decoders: dict[type[msgspec.Struct], msgspec.json.Decoder[Any]] = {}
+_AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$")
+
+
+async def strict_body(request: Request[Any, Any, Any]) -> None:
+    """A `before_request` hook: the JSON body decodes strictly into the handler's `data` struct, or 4xx."""
+    parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
+    body_type = parameter.annotation if parameter is not None else None
+    if not (isinstance(body_type, type) and issubclass(body_type, msgspec.Struct)):
+        return
+    body = await request.body()
+    if not body.strip():
+        return  # Litestar itself says that a body is required
+    _require_json(request)
+    decoded = _decode(body_type, body)
+    if (path := _nul_at(msgspec.to_builtins(decoded), "")) is not None:
+        # No text the API keeps may hold one (Postgres text cannot), and no legitimate value needs one.
+        raise _invalid_body(path, "must not contain the NUL character (\\u0000)")
+
+
+def _require_json(request: Request[Any, Any, Any]) -> None:
+    media_type = request.content_type[0].lower()
+    if media_type != JSON_MEDIA_TYPE:
+        sent = f"`{media_type}`" if media_type else "none"
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            f"the body must be JSON sent with `Content-Type: {JSON_MEDIA_TYPE}` (the request's Content-Type: {sent})",
+        )
+
+
+def _decode(body_type: type[msgspec.Struct], body: bytes) -> msgspec.Struct:
+    decoder = _decoders.get(body_type)
+    if decoder is None:
+        decoder = _decoders[body_type] = msgspec.json.Decoder(body_type, strict=True)
+    try:
+        decoded: msgspec.Struct = decoder.decode(body)
+    except UnicodeDecodeError as exc:  # msgspec lets it through from inside a string
+        raise _invalid_body("", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8") from None
+    except msgspec.ValidationError as exc:
+        match = _AT.match(str(exc))
+        message, path = (match["message"], match["path"].lstrip(".")) if match else (str(exc), "")
+        raise _invalid_body(path, message) from None
+    except msgspec.DecodeError as exc:
+        raise _invalid_body("", f"the body is not valid JSON ({exc})") from None
+    return decoded
+
+
+def _invalid_body(path: str, message: str) -> ValidationException:
+    return ValidationException(
+        "Validation failed", extra=[{"key": path or "data", "message": message, "source": "body"}]
+    )
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    """The path of the first string in `value` holding a NUL character, if any."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        inner = f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+        if (found := _nul_at(item, inner)) is not None:
+            return found
+    return None
