@@ -33,6 +33,7 @@ from storeplane_gateway.__main__ import GRACEFUL_SHUTDOWN_SECONDS, GatewayServer
 from storeplane_gateway.app import create_app
 from storeplane_gateway.domain.errors import InvalidWebhook, WebhookLimitReached, WebhookNotFound, WebhookRefused
 from storeplane_gateway.ports import WithSecret
+from storeplane_gateway.http.server import server_config
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import FakeNotifier, FakeStatus
 
@@ -274,16 +275,15 @@ async def stream_size(nats_url: str) -> int:
 @contextlib.asynccontextmanager
 async def served(settings: GatewaySettings, *, port: int | None = None, access_log: bool = False) -> AsyncIterator[str]:
     """The gateway under uvicorn on loopback, in this process, as `storeplane-gateway` runs it (its server,
-    which ends the event streams when it stops); yields its base URL once it is ready with the status
-    service answering (start that first)."""
+    which ends the event streams when it stops, with `server_config`'s limits); yields its base URL once it
+    is ready with the status service answering (start that first)."""
     port = port or free_port()
     app = create_app(settings)
-    config = uvicorn.Config(
+    config = server_config(
         app,
+        settings,
         host="127.0.0.1",
         port=port,
-        lifespan="on",
-        log_config=None,
         access_log=access_log,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
     )

@@ -110,7 +110,9 @@ async def test_a_json_route_refuses_another_content_type_with_415(client: AsyncT
         ("/api/v1/auth/login", "OPTIONS, POST"),
     ],
 )
-async def test_options_lists_every_method_of_the_path(client: AsyncTestClient[Litestar], path: str, methods: str) -> None:
+async def test_options_lists_every_method_of_the_path(
+    client: AsyncTestClient[Litestar], path: str, methods: str
+) -> None:
     response = await client.options(path)
     assert response.status_code == 204
     assert response.headers["allow"] == methods

@@ -3,6 +3,10 @@ with Retry-After, strictly typed bodies."""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, cast
+
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -111,6 +115,24 @@ async def test_logins_are_rate_limited_per_address_with_retry_after(fakes: Fakes
         assert (await client.get(STORES, headers={"Authorization": "Bearer x"})).status_code == 401
     assert [entry.action for entry in fakes.audit.entries][-1] == "login"
     assert fakes.audit.entries[-1].error_code == "too_many_requests"
+
+
+async def test_a_full_password_hashing_queue_answers_503_with_retry_after(fakes: Fakes) -> None:
+    settings = GatewaySettings(password_hashes_at_once=1, password_hash_queue=0, retry_after_seconds=4)
+    app = create_app(settings, adapters=fakes.factory())
+    async with (
+        AsyncTestClient(app=app) as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)), base_url="http://gateway") as concurrent,
+    ):  # the test client sends one request at a time; these overlap
+        await sign_up(client)
+        credentials = {"email": "ada@example.com", "password": "correct horse"}
+        logins = [concurrent.post("/api/v1/auth/login", json=credentials) for _ in range(4)]
+        answers = await asyncio.gather(*logins)
+    busy = [answer for answer in answers if answer.status_code == 503]
+    assert busy, [answer.status_code for answer in answers]
+    assert "too many passwords" in assert_error(busy[0], 503, "busy")
+    assert busy[0].headers["retry-after"] == "4"
+    assert any(answer.status_code == 200 for answer in answers)
 
 
 async def test_store_orders_are_rate_limited_per_user(fakes: Fakes) -> None:

@@ -1,4 +1,4 @@
-"""`storeplane-gateway`: run the public HTTP API with uvicorn on `http_host:http_port`;
+"""`storeplane-gateway`: run the public HTTP API with uvicorn on `http_host:http_port` (`http/server.py`);
 `storeplane-gateway admin grant|revoke EMAIL` and `admin list`: the operator's commands on who is
 an admin, on the gateway's database (`areas/admin/services.py`).
 
@@ -28,6 +28,7 @@ from storeplane_gateway.app import create_app
 from storeplane_gateway.areas.admin.services import UnknownAccount, grant_admin, list_admins, revoke_admin
 from storeplane_gateway.areas.streams.controllers import open_streams_of
 from storeplane_gateway.domain.errors import DatabaseUnavailable
+from storeplane_gateway.http.server import server_config
 from storeplane_gateway.settings import ADMIN_EMAILS_GONE, GatewaySettings, InsecureConfiguration
 from storeplane_runtime.logs import setup_logging
 from storeplane_runtime.serving import traced_process
@@ -124,15 +125,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(f"{PROGRAM}: refusing to start: {exc}")
         if settings.admin_emails:
             structlog.get_logger(__name__).warning("settings.admin_emails_ignored", problem=ADMIN_EMAILS_GONE)
-        config = uvicorn.Config(
+        config = server_config(
             app,
+            settings,
             host=settings.http_host,
             port=settings.http_port,
-            log_config=None,
-            lifespan="on",
-            server_header=False,
-            proxy_headers=True,
-            forwarded_allow_ips=settings.forwarded_allow_ips,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         )
         serve(app, config)

@@ -53,8 +53,9 @@ from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import audit_hook
 from storeplane_gateway.http.authentication import make_jwt_auth
-from storeplane_gateway.http.exception_handlers import exception_handlers
 from storeplane_gateway.http.bodies import strict_body
+from storeplane_gateway.http.client_address import forwarded_client
+from storeplane_gateway.http.exception_handlers import exception_handlers
 from storeplane_gateway.http.hardening import cors_config, security_headers
 from storeplane_gateway.http.idempotency import IdempotentCommands
 from storeplane_gateway.http.options import full_allow
@@ -170,7 +171,7 @@ def _provided(function: Callable[..., object]) -> Provide:
 
 def _dependencies(settings: GatewaySettings, tokens: TokenIssuer) -> dict[str, Provide]:
     """What route handlers may ask for by name: the settings, the password hasher, the token issuer, the ports."""
-    passwords = Passwords()
+    passwords = Passwords(concurrency=settings.password_hashes_at_once, queue=settings.password_hash_queue)
 
     def provide_settings() -> GatewaySettings:
         return settings
@@ -289,7 +290,7 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
         state=State({OPEN_STREAMS: OpenStreams(StreamPolicy.of(settings))}),
         dependencies=_dependencies(settings, tokens),
         lifespan=[_lifespan(settings, adapters)],
-        middleware=[prometheus.middleware],
+        middleware=[forwarded_client(settings.forwarded_allow_ips), prometheus.middleware],
         before_request=strict_body,
         before_send=[security_headers(hsts_seconds=settings.hsts_seconds), full_allow, audit_hook()],
         cors_config=cors_config(settings),

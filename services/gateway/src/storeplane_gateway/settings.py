@@ -3,6 +3,7 @@ and the limits it enforces. `production_problems()` says what a production deplo
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 from typing import Annotated, Any, Literal
@@ -40,9 +41,17 @@ class GatewaySettings(CommonSettings):
     env: Literal["development", "production"] = "development"
     http_host: str = "127.0.0.1"
     http_port: int = 8080
-    # Addresses of proxies whose X-Forwarded-For is believed (uvicorn's forwarded_allow_ips), so that
-    # rate limits and the audit trail see the client's address, not the ingress controller's.
-    forwarded_allow_ips: str = "127.0.0.1"
+    # Comma-separated addresses or networks of the proxies whose X-Forwarded-For is believed
+    # (`http/client_address.py`), so that rate limits and the audit trail see the client's address,
+    # not the ingress controller's. None by default: any client could write the header.
+    forwarded_allow_ips: str = ""
+    # Slow clients (`http/server.py`): a request's headers, then its body, must arrive within these;
+    # an idle kept-alive connection is closed after `http_keep_alive_timeout_seconds`; a request on a
+    # connection beyond `http_max_connections` (per process) is refused with 503.
+    http_header_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_body_timeout_seconds: float = Field(default=10.0, gt=0)
+    http_keep_alive_timeout_seconds: int = Field(default=5, ge=1)
+    http_max_connections: int = Field(default=1000, ge=1)
     database_url: str = "postgresql://storeplane@127.0.0.1:5433/storeplane"
     database_pool_size: int = 10
     # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones. Unset, a random key of this
@@ -70,6 +79,10 @@ class GatewaySettings(CommonSettings):
     # before the next attempt (1 s, 2 s, 4 s, ...), up to `login_max_delay_seconds`.
     login_free_failures: int = Field(default=3, ge=0)
     login_max_delay_seconds: int = Field(default=900, ge=1)
+    # Argon2id hashes (64 MiB each) at once, and logins or registrations waiting for one; a request
+    # beyond both is refused at once with 503 and Retry-After.
+    password_hashes_at_once: int = Field(default=2, ge=1)
+    password_hash_queue: int = Field(default=16, ge=0)
     # Browser origins allowed to call the API (CORS); none by default: CORS closed.
     cors_origins: ListFromEnv = ()
     # Strict-Transport-Security max-age; 0 sends none (set it when TLS ends in front of the gateway).
@@ -107,6 +120,14 @@ class GatewaySettings(CommonSettings):
     # process; the others wait their turn (their live events are kept meanwhile), so that a thousand
     # clients reconnecting together do not thrash the gateway and NATS.
     stream_catch_ups: int = Field(default=8, ge=1)
+
+    @field_validator("forwarded_allow_ips")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip(), strict=False)  # ValueError names the part that is not one
+        return value
 
     @field_validator("admin_emails", "cors_origins", mode="before")
     @classmethod

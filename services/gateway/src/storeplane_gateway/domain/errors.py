@@ -40,6 +40,10 @@ class DatabaseUnavailable(DependencyUnavailable):
     """The gateway's Postgres did not answer."""
 
 
+class PasswordHashingBusy(DependencyUnavailable):
+    """Every password-hashing slot is busy and the queue for them is full."""
+
+
 class Refused(Exception):
     """A rule refused the command or the query: nothing was done."""
 

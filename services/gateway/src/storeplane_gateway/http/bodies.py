@@ -62,8 +62,10 @@ def _decode(body_type: type[msgspec.Struct], body: bytes) -> msgspec.Struct:
         decoder = _decoders[body_type] = msgspec.json.Decoder(body_type, strict=True)
     try:
         decoded: msgspec.Struct = decoder.decode(body)
-    except UnicodeDecodeError as exc:  # msgspec lets it through from inside a string
-        raise _invalid_body("", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8") from None
+    except UnicodeDecodeError:  # msgspec lets it through from inside a string
+        raise _invalid_body(
+            "", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8"
+        ) from None
     except msgspec.ValidationError as exc:
         match = _AT.match(str(exc))
         message, path = (match["message"], match["path"].lstrip(".")) if match else (str(exc), "")

@@ -35,6 +35,7 @@ from storeplane_gateway.domain.errors import (
     NameTaken,
     NotFailed,
     NotifierUnavailable,
+    PasswordHashingBusy,
     PasswordTooLong,
     ProvisionerUnavailable,
     PublishUnconfirmed,
@@ -307,6 +308,7 @@ _UNAVAILABLE: dict[type[DependencyUnavailable], tuple[str, str]] = {
     ),
     DatabaseUnavailable: ("database_unavailable", "the gateway's database did not answer"),
     NotifierUnavailable: ("notifier_unavailable", "the notifier (webhooks) did not answer"),
+    PasswordHashingBusy: ("busy", "the gateway is checking too many passwords at once"),
 }
 
 

@@ -82,10 +82,6 @@ def _validation_message(request: Request[Any, Any, Any], exc: ValidationExceptio
 
 def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
     status_code = exc.status_code
-    if status_code == 413:
-        limit = request.route_handler.resolve_request_max_body_size()
-        message = f"the body is larger than the limit of {limit} bytes; send a smaller one"
-        return error_response(413, "body_too_large", message, exc.headers)
     headers = dict(exc.headers or {})
     if isinstance(exc, ValidationException):
         code, message = _validation_message(request, exc)
@@ -115,6 +111,12 @@ def _http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException)
     if detail.startswith("JSON is malformed"):
         return error_response(400, "invalid_body", f"the body is not valid JSON ({detail})", headers)
     return error_response(status_code, _CODES_BY_STATUS.get(status_code, "invalid_request"), detail, headers)
+
+
+def _too_large_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorBody]:
+    limit = request.route_handler.resolve_request_max_body_size()
+    message = f"the body is larger than the limit of {limit} bytes; send a smaller one"
+    return error_response(413, "body_too_large", message, exc.headers)
 
 
 def _too_many_requests(headers: dict[str, str]) -> Response[ErrorBody]:
@@ -153,5 +155,6 @@ def exception_handlers(*, retry_after_seconds: int) -> ExceptionHandlersMap:
         ApiError: _api_error_handler,
         DependencyUnavailable: unavailable,
         HTTPException: _http_exception_handler,
+        413: _too_large_handler,
         Exception: _internal_error_handler,
     }

@@ -12,8 +12,6 @@ Request bodies are decoded strictly by `bodies.py`.
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar.config.cors import CORSConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import BeforeMessageSendHookHandler, Message, Scope
@@ -80,4 +78,3 @@ def cors_config(settings: GatewaySettings) -> CORSConfig | None:
         allow_credentials=False,  # bearer tokens, never cookies
         max_age=600,
     )
-
