@@ -9,7 +9,6 @@ default JWT key above all), saying which and how to fix them.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import asyncio
 import contextlib
 import socket
