@@ -14,7 +14,8 @@ from litestar.datastructures import MutableScopeHeaders
 from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
-_allowed: dict[int, str] = {}
+# Per route handler, held by the handler itself rather than its id (a new app's handler may reuse one).
+_allowed: dict[Any, str] = {}
 
 
 async def full_allow(message: Message, scope: Scope) -> None:
@@ -23,7 +24,7 @@ async def full_allow(message: Message, scope: Scope) -> None:
     handler: Any = scope.get("route_handler")
     if handler is None:
         return
-    key = id(handler)
+    key = handler
     if key not in _allowed:
         routes = (route for route in scope["litestar_app"].routes if isinstance(route, HTTPRoute))
         methods = next((route.methods for route in routes if handler in route.route_handlers), None)
