@@ -1,5 +1,5 @@
 """No secret ever reaches a log line: every secret-bearing route is driven against the whole platform
-(the services as processes, their output captured in `<servers_dir>/logs/*.log`), with good and with
+(the services as processes, their output captured in `<servers_dir>/e2e/logs/*.log`), with good and with
 malformed bodies, and then every service's log is searched for each secret the routes used or gave out.
 
 A route joins the list by adding a function to `SECRET_ROUTES` that drives it and records in `Secrets`
@@ -112,8 +112,36 @@ async def store_credentials(http: httpx.AsyncClient, secrets: Secrets) -> None:
     assert (await http.delete(location, headers=secrets.auth)).status_code == 202
 
 
+async def webhook_secrets(http: httpx.AsyncClient, secrets: Secrets) -> None:
+    hook = {"url": "http://127.0.0.1:9/hook", "events": ["*"], "description": "logs"}
+    made = await http.post("/api/v1/webhooks", json=hook, headers=secrets.auth)
+    assert made.status_code == 201, made.text
+    rotated = await http.post(f"/api/v1/webhooks/{made.json()['id']}/rotate-secret", headers=secrets.auth)
+    assert rotated.status_code == 200, rotated.text
+    secrets.add(made.json()["secret"], rotated.json()["secret"])
+
+
+async def stream_tickets(http: httpx.AsyncClient, secrets: Secrets) -> None:
+    issued = await http.post("/api/v1/stream-tickets", headers=secrets.auth)
+    assert issued.status_code == 201, issued.text
+    ticket = issued.json()["ticket"]
+    secrets.add(ticket)
+    async with http.stream("GET", "/api/v1/events/stream", params={"ticket": ticket}) as opened:
+        assert opened.status_code == 200
+    reused = await http.get("/api/v1/events/stream", params={"ticket": ticket})
+    assert reused.status_code == 401, reused.text
+
+
 # Each route that takes or gives a secret; in order (later ones use the session the first set up).
-SECRET_ROUTES: list[Route] = [register_and_log_in, refresh, malformed_bodies, api_tokens, store_credentials]
+SECRET_ROUTES: list[Route] = [
+    register_and_log_in,
+    refresh,
+    malformed_bodies,
+    api_tokens,
+    store_credentials,
+    webhook_secrets,
+    stream_tickets,
+]
 
 
 def _fragments(secret: str) -> list[str]:
@@ -126,8 +154,8 @@ async def test_no_secret_used_on_any_route_reaches_any_service_log(http: httpx.A
     for route in SECRET_ROUTES:
         await route(http, secrets)
     await asyncio.sleep(1)  # the services write their last lines
-    logs = sorted((servers_dir / "logs").glob("*.log"))
-    assert {log.stem for log in logs} >= {"gateway", "provisioner", "status"}
+    logs = sorted((servers_dir / "e2e" / "logs").glob("*.log"))  # where tests/e2e/conftest.py keeps them
+    assert {log.stem for log in logs} >= {"gateway", "provisioner", "status", "notifier"}
     assert all(log.stat().st_size for log in logs)  # they do log: the search below has something to search
     leaks = [
         f"{log.name} holds a secret ({fragment[:6]}...)"

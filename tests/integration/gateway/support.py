@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 import msgspec
 import nats
-import uvicorn
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -32,8 +31,8 @@ from storeplane_contracts.queries import (
 from storeplane_gateway.__main__ import GRACEFUL_SHUTDOWN_SECONDS, GatewayServer
 from storeplane_gateway.app import create_app
 from storeplane_gateway.domain.errors import InvalidWebhook, WebhookLimitReached, WebhookNotFound, WebhookRefused
-from storeplane_gateway.ports import WithSecret
 from storeplane_gateway.http.server import server_config
+from storeplane_gateway.ports import WithSecret
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import FakeNotifier, FakeStatus
 

@@ -51,7 +51,8 @@ class GatewaySettings(CommonSettings):
     http_header_timeout_seconds: float = Field(default=10.0, gt=0)
     http_body_timeout_seconds: float = Field(default=10.0, gt=0)
     http_keep_alive_timeout_seconds: int = Field(default=5, ge=1)
-    http_max_connections: int = Field(default=1000, ge=1)
+    # Above `streams_per_process`, so that a process full of event streams still answers other requests.
+    http_max_connections: int = Field(default=2500, ge=1)
     database_url: str = "postgresql://storeplane@127.0.0.1:5433/storeplane"
     database_pool_size: int = 10
     # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones. Unset, a random key of this
