@@ -22,6 +22,7 @@ from tests.e2e.test_store_lifecycle import wait_for_store
 pytestmark = pytest.mark.e2e
 
 JSON = {"Content-Type": "application/json"}
+PLAIN = {"Content-Type": "text/plain"}
 
 
 @dataclass
@@ -79,7 +80,7 @@ async def malformed_bodies(http: httpx.AsyncClient, secrets: Secrets) -> None:
         ("/api/v1/auth/register", f'{{"email": "{email}", "password": "{password}'.encode() + b'\xff"}', JSON, 400),
         ("/api/v1/auth/login", f'{{"email": "{secrets.email}", "password": "{secrets.password}'.encode(), JSON, 400),
         ("/api/v1/auth/refresh", f'{{"refresh_token": "{secrets.refresh_token}'.encode() + b'\xc3\x28"}', JSON, 400),
-        ("/api/v1/auth/login", f'{{"email": "{email}", "password": "{password}"}}'.encode(), {"Content-Type": "text/plain"}, 415),
+        ("/api/v1/auth/login", f'{{"email": "{email}", "password": "{password}"}}'.encode(), PLAIN, 415),
     ]
     for path, content, headers, status in bodies:
         answer = await http.post(path, content=content, headers={**secrets.auth, **headers})
