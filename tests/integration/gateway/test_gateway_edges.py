@@ -9,8 +9,8 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
-from typing import Any
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, TypeAlias
 
 import httpx
 import pytest
@@ -26,16 +26,25 @@ LIMIT = 1.5  # seconds: every slow-client limit in these tests
 SLACK = 2.5  # what the test allows beyond a limit before calling it not enforced
 
 
-@asynccontextmanager
-async def gateway(settings: GatewaySettings) -> AsyncIterator[tuple[str, int]]:
-    """The served gateway's base URL and port, with a stand-in status service answering."""
-    responder = StatusResponder(FakeStatus())
-    await responder.start(settings.nats_url)
-    try:
-        async with served(settings) as base_url:
-            yield base_url, int(base_url.rsplit(":", 1)[1])
-    finally:
-        await responder.stop()
+Gateway: TypeAlias = Callable[[GatewaySettings], AbstractAsyncContextManager[tuple[str, int]]]
+
+
+@pytest.fixture
+def gateway(clean_audit: str) -> Gateway:
+    """Serves a gateway: its base URL and port, with a stand-in status service answering (as the
+    privileged test user: the gateway's own NATS user may not answer status queries)."""
+
+    @asynccontextmanager
+    async def serve(settings: GatewaySettings) -> AsyncIterator[tuple[str, int]]:
+        responder = StatusResponder(FakeStatus())
+        await responder.start(clean_audit)
+        try:
+            async with served(settings) as base_url:
+                yield base_url, int(base_url.rsplit(":", 1)[1])
+        finally:
+            await responder.stop()
+
+    return serve
 
 
 @pytest.fixture
@@ -75,7 +84,9 @@ async def _trickle(writer: asyncio.StreamWriter, data: bytes, until: Callable[[]
         await asyncio.sleep(0.3)
 
 
-async def test_a_client_trickling_its_headers_gets_408_within_the_limit(edge_settings: GatewaySettings) -> None:
+async def test_a_client_trickling_its_headers_gets_408_within_the_limit(
+    gateway: Gateway, edge_settings: GatewaySettings
+) -> None:
     async with gateway(edge_settings) as (_, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         started = time.monotonic()
@@ -90,7 +101,9 @@ async def test_a_client_trickling_its_headers_gets_408_within_the_limit(edge_set
     assert "headers" in body["error"]["message"]
 
 
-async def test_a_client_trickling_its_body_gets_408_within_the_limit(edge_settings: GatewaySettings) -> None:
+async def test_a_client_trickling_its_body_gets_408_within_the_limit(
+    gateway: Gateway, edge_settings: GatewaySettings
+) -> None:
     async with gateway(edge_settings) as (_, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         body = b'{"email": "slow@example.com", "password": "' + b"p" * 100 + b'"}'
@@ -106,7 +119,7 @@ async def test_a_client_trickling_its_body_gets_408_within_the_limit(edge_settin
     assert status == 408 and "body" in answer["error"]["message"]
 
 
-async def test_idle_connections_are_closed_within_the_limits(edge_settings: GatewaySettings) -> None:
+async def test_idle_connections_are_closed_within_the_limits(gateway: Gateway, edge_settings: GatewaySettings) -> None:
     async with gateway(edge_settings) as (_, port):
         # One that never sends a byte: closed by the header deadline, without an answer.
         silent_reader, silent_writer = await asyncio.open_connection("127.0.0.1", port)
@@ -123,7 +136,9 @@ async def test_idle_connections_are_closed_within_the_limits(edge_settings: Gate
     assert kept.startswith(b"HTTP/1.1 200") and kept_closed - started < 1 + SLACK
 
 
-async def test_requests_beyond_the_connection_cap_are_refused_with_503(edge_settings: GatewaySettings) -> None:
+async def test_requests_beyond_the_connection_cap_are_refused_with_503(
+    gateway: Gateway, edge_settings: GatewaySettings
+) -> None:
     async with gateway(edge_settings) as (base_url, port):
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(3)]  # the cap: 3
         await asyncio.sleep(0.2)
@@ -153,7 +168,11 @@ LONG_HEADERS = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 2
     ids=["malformed request line", "over-long headers", "over-long headers in pieces"],
 )
 async def test_an_unparseable_request_gets_the_json_error_shape(
-    edge_settings: GatewaySettings, request_bytes: bytes, in_pieces: bool, expected: set[tuple[int, str]]
+    gateway: Gateway,
+    edge_settings: GatewaySettings,
+    request_bytes: bytes,
+    in_pieces: bool,
+    expected: set[tuple[int, str]],
 ) -> None:
     async with gateway(edge_settings) as (_, port):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -169,6 +188,7 @@ async def test_an_unparseable_request_gets_the_json_error_shape(
 
 
 async def test_rotating_forwarded_for_from_loopback_does_not_evade_the_limit(
+    gateway: Gateway,
     gateway_settings: GatewaySettings,
 ) -> None:
     """No proxy is trusted by default, so 127.0.0.1 is one address however it labels its requests."""
@@ -202,7 +222,7 @@ async def _audited_addresses(base_url: str, grant: Callable[[str], Awaitable[Non
 
 
 async def test_a_named_proxys_forwarded_address_is_used_and_garbage_is_not(
-    gateway_settings: GatewaySettings, grant_admin: Callable[[str], Awaitable[None]]
+    gateway: Gateway, gateway_settings: GatewaySettings, grant_admin: Callable[[str], Awaitable[None]]
 ) -> None:
     settings = gateway_settings.model_copy(update={"forwarded_allow_ips": "127.0.0.1"})
     forwarded = ["203.0.113.7", "<script>alert(1)</script>", "203.0.113.8, 127.0.0.1", "2001:db8::1"]
