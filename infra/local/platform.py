@@ -25,6 +25,30 @@ SERVICES = ("status", "provisioner", "notifier", "gateway")
 LOCAL_WEBHOOK_TARGETS = "127.0.0.0/8,::1/128"
 
 
+@dataclass(frozen=True)
+class Telemetry:
+    """Where the services serve their metrics and send their traces (0 or empty: nowhere)."""
+
+    provisioner_metrics_port: int = 0
+    status_metrics_port: int = 0
+    nats_monitoring_url: str = ""
+    otlp_endpoint: str = ""
+    # Jaeger's query API, which the gateway asks for a store's trace.
+    trace_query_url: str = ""
+
+    def env(self) -> dict[str, str]:
+        env = {
+            "STOREPLANE_PROVISIONER_METRICS_PORT": str(self.provisioner_metrics_port),
+            "STOREPLANE_STATUS_METRICS_PORT": str(self.status_metrics_port),
+            "STOREPLANE_NATS_MONITORING_URL": self.nats_monitoring_url,
+            "STOREPLANE_TRACE_QUERY_URL": self.trace_query_url,
+        }
+        if self.otlp_endpoint:
+            # OTLP over HTTP (opentelemetry's standard variables); spans leave within half a second.
+            env |= {"OTEL_EXPORTER_OTLP_ENDPOINT": self.otlp_endpoint, "OTEL_BSP_SCHEDULE_DELAY": "500"}
+        return env
+
+
 @dataclass
 class ServiceProcess:
     """One service we started."""
@@ -49,10 +73,15 @@ def service_env(
     helm_bin: Path,
     http_port: int,
     notifier_metrics_port: int = 0,
+    telemetry: Telemetry | None = None,
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
+    """Every service's environment; without `telemetry` no metrics port is served but the notifier's
+    and spans go nowhere."""
+    telemetry = telemetry or Telemetry()
     return {
         **os.environ,
+        **telemetry.env(),
         "STOREPLANE_NATS_URL": nats_url,
         "STOREPLANE_DATABASE_URL": database_url,
         "STOREPLANE_KUBECONFIG": str(kubeconfig),

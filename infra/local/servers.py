@@ -99,11 +99,17 @@ def nats_server_binary() -> str:
 
 
 def start_nats(
-    state_dir: Path, port: int | None = None, *, authorization: str | None = None, login: tuple[str, str] | None = None
+    state_dir: Path,
+    port: int | None = None,
+    *,
+    authorization: str | None = None,
+    login: tuple[str, str] | None = None,
+    monitoring_port: int | None = None,
 ) -> Server:
     """NATS with JetStream; with `authorization` (a nats-server `authorization {...}` block, see
     storeplane_contracts.permissions.server_config) only its users get in. `login` (user, password)
-    goes into the returned URL, for callers that connect as one privileged user."""
+    goes into the returned URL, for callers that connect as one privileged user. With `monitoring_port`,
+    its monitoring endpoint (`/varz`, `/jsz`) listens there on loopback (`extra["monitoring_url"]`)."""
     port = port or free_port()
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "nats.log"
@@ -123,10 +129,16 @@ def start_nats(
         config = state_dir / "auth.conf"
         write_private(config, authorization)  # it holds every user's password
         args += ["--config", str(config)]
+    extra = {}
+    if monitoring_port is not None:
+        args += ["--http_port", str(monitoring_port)]
+        extra["monitoring_url"] = f"http://127.0.0.1:{monitoring_port}"
     process = spawn(args, log)
     wait_for_port(port, process=process)
+    if monitoring_port is not None:
+        wait_for_port(monitoring_port, process=process)
     userinfo = f"{quote(login[0], safe='')}:{quote(login[1], safe='')}@" if login else ""
-    return Server("nats", f"nats://{userinfo}127.0.0.1:{port}", port, process, log)
+    return Server("nats", f"nats://{userinfo}127.0.0.1:{port}", port, process, log, extra)
 
 
 def write_private(path: Path, text: str) -> None:

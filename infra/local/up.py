@@ -1,8 +1,9 @@
 """`make up`: the whole platform on this machine, in the foreground, until Ctrl-C.
 
 NATS (JetStream, state in .storeplane/nats), Postgres (.storeplane/postgres), the local
-Kubernetes cluster (.storeplane/cluster) and the four services. State is kept between
-runs; `make cluster-down` and removing .storeplane/ start afresh.
+Kubernetes cluster (.storeplane/cluster), Jaeger (traces, in memory), VictoriaMetrics
+(.storeplane/victoria-metrics, scraping every service) and the four services. State is kept
+between runs; `make cluster-down` and removing .storeplane/ start afresh.
 """
 
 from __future__ import annotations
@@ -12,20 +13,67 @@ import os
 import signal
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 from infra.cluster import cluster
 from infra.local.credentials import local_credentials
-from infra.local.platform import ServiceProcess, service_env, start_services
+from infra.local.observability import JaegerPorts, start_jaeger, start_victoria_metrics
+from infra.local.platform import ServiceProcess, Telemetry, service_env, start_services
 from infra.local.servers import start_nats, start_postgres
 from storeplane_runtime.settings import STATE_DIR
 
 
+def _port(name: str, default: int) -> int:
+    return int(os.environ.get(f"STOREPLANE_{name}_PORT", str(default)))
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Every port `make up` listens on (all on 127.0.0.1), each overridable by `STOREPLANE_<NAME>_PORT`."""
+
+    http: int
+    nats: int
+    nats_monitoring: int
+    postgres: int
+    notifier_metrics: int
+    provisioner_metrics: int
+    status_metrics: int
+    victoria_metrics: int
+    jaeger: JaegerPorts
+
+    @classmethod
+    def from_env(cls) -> Ports:
+        return cls(
+            http=_port("HTTP", 8080),
+            nats=_port("NATS", 4222),
+            nats_monitoring=_port("NATS_MONITORING", 8222),
+            postgres=_port("POSTGRES", 5433),
+            notifier_metrics=_port("NOTIFIER_METRICS", 9102),
+            provisioner_metrics=_port("PROVISIONER_METRICS", 9103),
+            status_metrics=_port("STATUS_METRICS", 9104),
+            victoria_metrics=_port("VICTORIA_METRICS", 8428),
+            jaeger=JaegerPorts(
+                otlp_grpc=_port("OTLP_GRPC", 4317),
+                otlp_http=_port("OTLP_HTTP", 4318),
+                query_http=_port("JAEGER_QUERY", 16686),
+                query_grpc=_port("JAEGER_QUERY_GRPC", 16685),
+            ),
+        )
+
+    def scrape_targets(self) -> dict[str, str]:
+        """What VictoriaMetrics scrapes: every service's `/metrics` (the status service's carries NATS's)."""
+        return {
+            "gateway": f"127.0.0.1:{self.http}",
+            "provisioner": f"127.0.0.1:{self.provisioner_metrics}",
+            "status": f"127.0.0.1:{self.status_metrics}",
+            "notifier": f"127.0.0.1:{self.notifier_metrics}",
+            "victoria-metrics": f"127.0.0.1:{self.victoria_metrics}",
+        }
+
+
 def main() -> int:
-    http_port = int(os.environ.get("STOREPLANE_HTTP_PORT", "8080"))
-    nats_port = int(os.environ.get("STOREPLANE_NATS_PORT", "4222"))
-    pg_port = int(os.environ.get("STOREPLANE_POSTGRES_PORT", "5433"))
-    notifier_metrics_port = int(os.environ.get("STOREPLANE_NOTIFIER_METRICS_PORT", "9102"))
+    ports = Ports.from_env()
     STATE_DIR.mkdir(exist_ok=True)
     STATE_DIR.chmod(0o755)  # Postgres runs as the `postgres` user when we are root
 
@@ -37,35 +85,59 @@ def main() -> int:
         bin_dir = cluster.binaries()
         # The signing key and the NATS passwords: random on first start, then kept in .storeplane/secrets/.
         credentials = local_credentials(STATE_DIR)
-        nats = start_nats(STATE_DIR / "nats", nats_port, authorization=credentials.nats_authorization())
+        nats = start_nats(
+            STATE_DIR / "nats",
+            ports.nats,
+            authorization=credentials.nats_authorization(),
+            monitoring_port=ports.nats_monitoring,
+        )
         running.callback(nats.stop)
-        postgres = start_postgres(STATE_DIR / "postgres", pg_port)
+        postgres = start_postgres(STATE_DIR / "postgres", ports.postgres)
         running.callback(postgres.stop)
+        jaeger = start_jaeger(STATE_DIR / "jaeger", ports.jaeger)
+        running.callback(jaeger.stop)
+        metrics = start_victoria_metrics(
+            STATE_DIR / "victoria-metrics", ports.victoria_metrics, targets=ports.scrape_targets()
+        )
+        running.callback(metrics.stop)
+        telemetry = Telemetry(
+            provisioner_metrics_port=ports.provisioner_metrics,
+            status_metrics_port=ports.status_metrics,
+            nats_monitoring_url=nats.extra["monitoring_url"],
+            otlp_endpoint=jaeger.extra["otlp_http"],
+            trace_query_url=jaeger.url,
+        )
         env = service_env(
             nats_url=nats.url,
             database_url=postgres.url,
             kubeconfig=layout.kubeconfig,
             helm_bin=bin_dir / "helm",
-            http_port=http_port,
-            notifier_metrics_port=notifier_metrics_port,
+            http_port=ports.http,
+            notifier_metrics_port=ports.notifier_metrics,
+            telemetry=telemetry,
         )
         services = start_services(env, STATE_DIR / "logs", echo=True, own_env=credentials.service_env)
         for service in services:
             running.callback(service.stop)
         running.callback(print, "stopping...", file=sys.stderr, flush=True)
-        print(welcome(http_port, layout.kubeconfig, bin_dir, postgres.url), flush=True)
+        print(welcome(ports, layout.kubeconfig, bin_dir, postgres.url), flush=True)
         run_until_stopped(services)
         return 0
 
 
-def welcome(http_port: int, kubeconfig: Path, bin_dir: Path, database_url: str) -> str:
+def welcome(ports: Ports, kubeconfig: Path, bin_dir: Path, database_url: str) -> str:
     """What runs where, and the first commands to try."""
-    api = f"http://127.0.0.1:{http_port}"
+    api = f"http://127.0.0.1:{ports.http}"
+    vm = f"http://127.0.0.1:{ports.victoria_metrics}"
     return f"""
 Storeplane is up.
   API          {api}/api/v1
   API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
-  metrics      {api}/metrics   (webhook deliveries: http://127.0.0.1:9102/metrics)
+  metrics UI   {vm}/vmui/   (dashboards: {vm}/vmui/#/dashboards; see docs/observability.md)
+  traces       http://127.0.0.1:{ports.jaeger.query_http}/api/services   (Jaeger's query API; a store's trace:
+                 GET {api}/api/v1/stores/<id>/trace)
+  /metrics     gateway {api}/metrics, provisioner :{ports.provisioner_metrics}, status :{ports.status_metrics}, \\
+notifier :{ports.notifier_metrics}
   webhooks     uv run python -m storeplane_notifier.receiver --secret whsec_... --port 9000   (see docs/webhooks.md)
   kubectl      export KUBECONFIG={kubeconfig}; {bin_dir}/kubectl get ns
   get a token  curl -s -X POST {api}/api/v1/auth/register -H 'Content-Type: application/json' \\

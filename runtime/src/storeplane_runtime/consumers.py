@@ -9,17 +9,24 @@ explicitly by the handler (`AckPolicy.MANUAL`), pulled in batches.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import structlog
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 from faststream.nats import NatsBroker, PullSub
 from faststream.nats.subscriber.usecases import LogicSubscriber
 from nats.js.api import AckPolicy as ConsumerAckPolicy
 from nats.js.api import ConsumerConfig, DeliverPolicy
+from nats.js.client import JetStreamContext
 
+from storeplane_contracts import subjects as stream_subjects
 from storeplane_runtime.bus import STORES_STREAM, inbox_prefix_of
+from storeplane_runtime.metrics import CONSUMER_PENDING, CONSUMER_REDELIVERIES
+
+log = structlog.get_logger("storeplane.consumers")
 
 # A FastStream decoder: the message in, the handler's first argument out.
 Decoder = Callable[[StreamMessage[Any]], Awaitable[Any]]
@@ -80,3 +87,21 @@ def durable_subscriber(
 async def raw_body(message: StreamMessage[Any]) -> bytes:
     """A FastStream decoder that leaves the body to msgspec."""
     return bytes(message.body)
+
+
+async def watch_consumer(
+    js: JetStreamContext, durable: str, *, every: float = 5.0, on_pending: Callable[[int], None] | None = None
+) -> None:
+    """Keep `storeplane_consumer_pending{durable}` current until cancelled (and tell `on_pending`);
+    the bus being away leaves the last value and is retried on the next round."""
+    CONSUMER_REDELIVERIES.labels(durable)  # the series exists (at 0) before the first redelivery
+    while True:
+        try:
+            info = await js.consumer_info(stream_subjects.STREAM, durable)
+            pending = (info.num_pending or 0) + (info.num_ack_pending or 0)
+            CONSUMER_PENDING.labels(durable).set(pending)
+            if on_pending is not None:
+                on_pending(pending)
+        except Exception as exc:
+            log.info("consumer info not read", durable=durable, error=repr(exc))
+        await asyncio.sleep(every)

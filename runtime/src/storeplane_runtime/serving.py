@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 
 from storeplane_runtime.logs import setup_logging
+from storeplane_runtime.metrics import MetricsServer
 from storeplane_runtime.settings import CommonSettings
 from storeplane_runtime.telemetry import setup_tracing
 
@@ -50,7 +51,16 @@ def traced_process(service: str, settings: CommonSettings) -> Iterator[None]:
         tracing.shutdown()
 
 
-def run_service(service: str, settings: CommonSettings, build: ServiceFactory) -> None:
-    """The whole of a service's `main()`: run what `build` makes until signalled."""
+def run_service(
+    service: str, settings: CommonSettings, build: ServiceFactory, *, metrics: MetricsServer | None = None
+) -> None:
+    """The whole of a service's `main()`: run what `build` makes until signalled, serving `metrics`
+    (the process's Prometheus registry) meanwhile."""
     with traced_process(service, settings):
-        asyncio.run(serve_until_signalled(build))
+        if metrics is not None:
+            metrics.start()
+        try:
+            asyncio.run(serve_until_signalled(build))
+        finally:
+            if metrics is not None:
+                metrics.stop()

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.integration
 
 
 def delivered(outcome: str) -> float:
-    return REGISTRY.get_sample_value("storeplane_notifier_deliveries_total", {"outcome": outcome}) or 0.0
+    return REGISTRY.get_sample_value("storeplane_webhook_deliveries_total", {"outcome": outcome}) or 0.0
 
 
 async def test_a_delivery_is_a_span_of_the_stores_trace_and_is_counted(
@@ -56,5 +56,5 @@ async def test_a_delivery_is_a_span_of_the_stores_trace_and_is_counted(
     assert len(joined) == 1, [s.context for s in spans]
     assert joined[0].attributes is not None and joined[0].attributes["webhook.id"] == got["id"]
     assert delivered("succeeded") == before + 1
-    assert 'storeplane_notifier_deliveries_total{outcome="succeeded"}' in scraped
-    assert "storeplane_notifier_delivery_seconds_bucket" in scraped
+    assert 'storeplane_webhook_deliveries_total{outcome="succeeded"}' in scraped
+    assert "storeplane_webhook_delivery_seconds_bucket" in scraped

@@ -8,6 +8,7 @@ in-process with `async with bootstrap(NotifierSettings(nats_url=..., database_ur
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from functools import partial
 from types import TracebackType
@@ -18,11 +19,11 @@ import structlog
 from faststream.nats import NatsBroker
 from structlog.types import FilteringBoundLogger
 
+from storeplane_contracts import subjects
 from storeplane_notifier import audit, migrations
 from storeplane_notifier.api import Rules, WebhookApi
 from storeplane_notifier.delivering import Deliverer, Policy
 from storeplane_notifier.dispatcher import Dispatcher
-from storeplane_notifier.metrics import MetricsServer
 from storeplane_notifier.policy import RetrySchedule
 from storeplane_notifier.sending import new_client
 from storeplane_notifier.settings import NotifierSettings
@@ -30,6 +31,8 @@ from storeplane_notifier.storage.pool import Database
 from storeplane_notifier.subscribers import reconcile_position, register_api, register_consumer
 from storeplane_notifier.targets import AllowList
 from storeplane_runtime.bus import ensure_stream, make_broker, start_serving
+from storeplane_runtime.consumers import watch_consumer
+from storeplane_runtime.metrics import MetricsServer, cancelled
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
 
@@ -44,6 +47,7 @@ class NotifierService:
         self.metrics = MetricsServer(settings.notifier_metrics_host, settings.notifier_metrics_port)
         self.client: httpx.AsyncClient | None = None
         self.dispatcher: Dispatcher | None = None
+        self.watching: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         try:
@@ -69,6 +73,7 @@ class NotifierService:
             await reconcile_position(js, self.database.pool)
             await start_serving(self.broker)
             self.dispatcher.start()
+            self.watching = [asyncio.create_task(watch_consumer(js, subjects.NOTIFIER_DURABLE))]
             self.metrics.start()
         except BaseException:
             await self.stop()
@@ -78,6 +83,7 @@ class NotifierService:
     async def stop(self) -> None:
         """Stop consuming and scheduling (attempts in flight are tried again later), then close everything."""
         try:
+            await cancelled(self.watching)
             await self.broker.stop()
             if self.dispatcher is not None:
                 await self.dispatcher.stop()

@@ -35,6 +35,7 @@ from storeplane_notifier.delivering import utcnow
 from storeplane_notifier.storage import recording
 from storeplane_notifier.storage.pool import Pool
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
+from storeplane_runtime.metrics import delivered
 from storeplane_runtime.telemetry import current_trace_id
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
@@ -91,6 +92,7 @@ def register_consumer(broker: NatsBroker, *, pool: Pool, queued: Callable[[], No
     )
     async def record_store_event(body: bytes, message: NatsMessage) -> None:
         subject = message.raw_message.subject
+        delivered(subjects.NOTIFIER_DURABLE, message.raw_message.metadata.num_delivered)
         try:
             queued_ids = await record_message(body, message, pool=pool)
         except msgspec.DecodeError as exc:

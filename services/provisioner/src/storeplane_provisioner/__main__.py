@@ -6,12 +6,14 @@ from functools import partial
 
 from storeplane_provisioner.bootstrap import running
 from storeplane_provisioner.settings import ProvisionerSettings
+from storeplane_runtime.metrics import MetricsServer
 from storeplane_runtime.serving import run_service
 
 
 def main() -> None:
     settings = ProvisionerSettings()
-    run_service("provisioner", settings, partial(running, settings))
+    metrics = MetricsServer(settings.provisioner_metrics_host, settings.provisioner_metrics_port)
+    run_service("provisioner", settings, partial(running, settings), metrics=metrics)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,7 @@ from storeplane_provisioner.provisioning.processing import Dependencies
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
 from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving, stream_has
+from storeplane_runtime.consumers import watch_consumer
 
 
 @dataclass
@@ -151,7 +152,8 @@ async def start(settings: ProvisionerSettings) -> Provisioner:
         ack_wait=settings.ack_wait_seconds,
     )
     await serve_work_queue(broker, settings)
-    return Provisioner(broker, api, drift_checks(settings, wired))
+    watching = asyncio.create_task(watch_consumer(broker.connection.jetstream(), subjects.PROVISIONER_DURABLE))
+    return Provisioner(broker, api, [*drift_checks(settings, wired), watching])
 
 
 @asynccontextmanager

@@ -60,6 +60,9 @@ class ProvisionerSettings(CommonSettings):
     quota_pods: str = "20"
     quota_pvcs: str = "5"
     quota_storage: str = "20Gi"
+    # Where Prometheus scrapes the process's `/metrics` (port 0: not served); 0.0.0.0 in a pod.
+    provisioner_metrics_host: str = "127.0.0.1"
+    provisioner_metrics_port: int = Field(default=9103, ge=0)
 
     @model_validator(mode="after")
     def _heartbeat_within_ack_wait(self) -> ProvisionerSettings:

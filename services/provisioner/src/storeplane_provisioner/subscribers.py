@@ -16,6 +16,7 @@ from storeplane_contracts.queries import CredentialsReply, RevealCredentials
 from storeplane_provisioner.provisioning.credentials import reveal_credentials
 from storeplane_provisioner.provisioning.processing import Dependencies, Outcome, process_command
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber
+from storeplane_runtime.metrics import delivered
 
 
 def work_queue_consumer(*, max_in_flight: int, ack_wait: float) -> ConsumerConfig:
@@ -47,6 +48,7 @@ def register(broker: NatsBroker, deps: Dependencies, *, concurrency: int, max_in
         max_workers=concurrency,
     )
     async def on_command(msg: NatsMessage) -> None:
+        delivered(subjects.PROVISIONER_DURABLE, msg.raw_message.metadata.num_delivered or 1)
         decision = await process_command(
             msg.body, attempt=msg.raw_message.metadata.num_delivered or 1, heartbeat=msg.in_progress, deps=deps
         )

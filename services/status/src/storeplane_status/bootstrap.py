@@ -11,6 +11,7 @@ replay) and starts consuming;
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
 from typing import Self
 
@@ -20,7 +21,8 @@ from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts import subjects
 from storeplane_runtime.bus import ensure_stream, make_broker, start_serving
-from storeplane_status import migrations
+from storeplane_runtime.metrics import cancelled
+from storeplane_status import metrics, migrations
 from storeplane_status.positions import ProjectionPosition
 from storeplane_status.repository import StoreRepository
 from storeplane_status.settings import StatusSettings
@@ -32,10 +34,19 @@ log: FilteringBoundLogger = structlog.get_logger(__name__)
 class StatusService:
     """The wired status service: start it, let it project and answer, stop it."""
 
-    def __init__(self, *, broker: NatsBroker, repository: StoreRepository, position: ProjectionPosition) -> None:
+    def __init__(
+        self,
+        *,
+        broker: NatsBroker,
+        repository: StoreRepository,
+        position: ProjectionPosition,
+        metrics_every: float = 5.0,
+    ) -> None:
         self.broker = broker
         self.repository = repository
         self.position = position
+        self.metrics_every = metrics_every
+        self.watching: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         try:
@@ -47,6 +58,12 @@ class StatusService:
             await ensure_stream(js)
             await reconcile_consumer(js, self.position.sequence)
             await start_serving(self.broker)
+            self.watching = [
+                asyncio.create_task(metrics.watch_projection(js, every=self.metrics_every)),
+                asyncio.create_task(
+                    metrics.refresh_store_counts(self.repository.store_counts, every=self.metrics_every)
+                ),
+            ]
         except BaseException:
             await self.stop()
             raise
@@ -55,6 +72,7 @@ class StatusService:
     async def stop(self) -> None:
         """Stop consuming (finishing the message in hand), then close the bus and the pool."""
         try:
+            await cancelled(self.watching)
             await self.broker.stop()
         finally:
             await self.repository.close()
@@ -86,4 +104,6 @@ def bootstrap(
     repository = repository or StoreRepository(settings.database_url, pool_size=settings.database_pool_size)
     position = ProjectionPosition()
     register_subscribers(broker, read_models=repository, position=position, settings=settings)
-    return StatusService(broker=broker, repository=repository, position=position)
+    return StatusService(
+        broker=broker, repository=repository, position=position, metrics_every=settings.metrics_refresh_seconds
+    )

@@ -14,6 +14,7 @@ import msgspec
 
 from storeplane_contracts.events import AnyEvent
 from storeplane_contracts.queries import StoreError, StoreView, TimelineEntry
+from storeplane_runtime.pool_metrics import track_pool
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
 
 # The columns of a store as users see it (`StoreView`), then the projection's bookkeeping.
@@ -74,6 +75,7 @@ class StoreRepository:
             self._pool = await asyncpg.create_pool(
                 self._dsn, min_size=1, max_size=self._pool_size, init=_init_connection
             )
+            track_pool("status", self._pool)
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -236,3 +238,8 @@ class StoreRepository:
             name,
         )
         return None if record is None else _store_row(record).view()
+
+    async def store_counts(self) -> dict[tuple[str, str], int]:
+        """How many stores there are by (engine, status): what `storeplane_stores` shows."""
+        records = await self.pool.fetch("SELECT engine, status, count(*) AS n FROM stores GROUP BY engine, status")
+        return {(r["engine"], r["status"]): int(r["n"]) for r in records}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from storeplane_runtime.settings import CommonSettings
 
 
@@ -17,3 +19,11 @@ class StatusSettings(CommonSettings):
     database_pool_size: int = 10
     # Seconds FastStream waits for the message in hand when stopping.
     graceful_timeout: float = 10.0
+    # Where Prometheus scrapes the process's `/metrics` (port 0: not served); 0.0.0.0 in a pod.
+    status_metrics_host: str = "127.0.0.1"
+    status_metrics_port: int = Field(default=9104, ge=0)
+    # nats-server's monitoring endpoint (`http://127.0.0.1:8222`), read on each scrape and served as
+    # `nats_*` metrics beside the service's own; empty: not read.
+    nats_monitoring_url: str = ""
+    # How often the read-model gauges (stores by engine and status, projection lag) are refreshed.
+    metrics_refresh_seconds: float = Field(default=5.0, gt=0)

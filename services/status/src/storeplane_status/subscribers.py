@@ -36,6 +36,7 @@ from structlog.types import FilteringBoundLogger
 from storeplane_contracts import events, subjects
 from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores, ListStoresInStatus
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
+from storeplane_runtime.metrics import delivered
 from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
 from storeplane_status.positions import ProjectionPosition
@@ -173,6 +174,7 @@ def register_projection(broker: NatsBroker, *, store: ProjectionStore, position:
         broker, subjects.ALL_STORE_EVENTS, projection_consumer(), decoder=raw_body, title="status.project_store_event"
     )
     async def project_store_event(body: bytes, message: NatsMessage) -> None:
+        delivered(subjects.STATUS_DURABLE, message.raw_message.metadata.num_delivered)
         try:
             settle = await project_message(body, message, store=store, position=position)
         except Exception:

@@ -7,6 +7,8 @@ from typing import Any, TypeAlias
 import asyncpg
 import msgspec
 
+from storeplane_runtime.pool_metrics import track_pool
+
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 # A connection of its own or one borrowed from the pool.
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
@@ -42,6 +44,7 @@ class Database:
             self._pool = await asyncpg.create_pool(
                 self._dsn, min_size=1, max_size=self._pool_size, init=_init_connection
             )
+            track_pool("notifier", self._pool)
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -15,11 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from opentelemetry import trace
 
 from storeplane_contracts.events import FailureStep
+from storeplane_provisioner import metrics
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError
 
 log = structlog.get_logger("storeplane.provisioner.helm")
+tracer = trace.get_tracer("storeplane.provisioner.helm")
 
 # Messages of failures that a later attempt can get past.
 _TEMPORARY_MARKERS = (
@@ -55,6 +58,11 @@ class HelmCli:
         self.timeout = timeout
 
     async def _run(self, step: FailureStep, *args: str) -> str:
+        """Run `helm *args` (timed by its command, `upgrade`, `history`, ...); raise a step's failure."""
+        with metrics.timed(metrics.HELM_SECONDS, args[0]):
+            return await self._run_helm(step, *args)
+
+    async def _run_helm(self, step: FailureStep, *args: str) -> str:
         # Without a kubeconfig file Helm uses the pod's service account, as the Python client does.
         env = {**os.environ, **({"KUBECONFIG": str(self.kubeconfig)} if self.kubeconfig.is_file() else {})}
         try:
@@ -106,6 +114,13 @@ class HelmCli:
         return f"rolled {release} back to revision {target} after an interrupted {revisions[-1]['status']}"
 
     async def upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        attributes = {"helm.release": release, "helm.chart": chart.name, "k8s.namespace.name": namespace}
+        with tracer.start_as_current_span("helm upgrade --install", attributes=attributes) as span:
+            revision = await self._upgrade_install(release, chart, namespace, values)
+            span.set_attribute("helm.revision", revision)
+            return revision
+
+    async def _upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
         if recovered := await self.recover_pending(release, namespace):
             log.warning("helm release recovered", namespace=namespace, action=recovered)
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="values-") as values_file:
@@ -129,6 +144,11 @@ class HelmCli:
         return int(json.loads(output)["version"])
 
     async def uninstall(self, release: str, namespace: str) -> None:
+        attributes = {"helm.release": release, "k8s.namespace.name": namespace}
+        with tracer.start_as_current_span("helm uninstall", attributes=attributes):
+            await self._uninstall(release, namespace)
+
+    async def _uninstall(self, release: str, namespace: str) -> None:
         await self._run(
             "uninstall",
             "uninstall",

@@ -12,10 +12,14 @@ Every failure leaves as a `ProvisioningError` naming its step: inside a step, th
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from opentelemetry import trace
+
 from storeplane_contracts.events import Event, ProvisioningStarted, StoreDeletionRequested, StoreRequested
+from storeplane_provisioner import metrics
 from storeplane_provisioner.errors import PermanentError, Withdrawn, blamed_on
 from storeplane_provisioner.ports import Clock, Cluster, DeletionRequested, Heartbeat, Helm, Publish
 from storeplane_provisioner.provisioning.config import Provisioning
@@ -31,6 +35,7 @@ from storeplane_provisioner.provisioning.steps import (
 )
 
 Check = Callable[[], Awaitable[None]]
+tracer = trace.get_tracer("storeplane.provisioner")
 
 
 async def _nothing_to_check() -> None:
@@ -43,9 +48,21 @@ def deadline_of(request: Event, seconds: float) -> float:
 
 
 async def converged(step: Step[Command, Any], run: Run[Command], overall: float = math.inf) -> Any:
-    """What the step converged to, under its own deadline and never past `overall`."""
-    async with bounded(step.name, step.seconds_in(run.config), overall, clock=run.clock) as deadline:
-        return await step.converge(run, deadline)
+    """What the step converged to, under its own deadline and never past `overall`; in a span of its
+    own, and timed for `storeplane_step_duration_seconds` when it succeeds."""
+    attributes = {
+        "storeplane.step": step.name,
+        "storeplane.store_id": run.command.store_id,
+        "k8s.namespace.name": run.namespace,
+    }
+    with tracer.start_as_current_span(f"step {step.name}", attributes=attributes):
+        started = time.perf_counter()
+        async with bounded(step.name, step.seconds_in(run.config), overall, clock=run.clock) as deadline:
+            result = await step.converge(run, deadline)
+        engine = getattr(run.command, "engine", None)
+        if engine is not None:
+            metrics.STEP_DURATION.labels(engine, step.name).observe(time.perf_counter() - started)
+        return result
 
 
 async def run_steps(

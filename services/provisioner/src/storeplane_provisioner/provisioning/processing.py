@@ -33,6 +33,7 @@ from storeplane_contracts.events import (
     now,
 )
 from storeplane_contracts.naming import command_problem
+from storeplane_provisioner import metrics
 from storeplane_provisioner.errors import PermanentError, ProvisioningError, TemporaryError, Withdrawn
 from storeplane_provisioner.ports import Clock, Cluster, DeletionRequested, Heartbeat, Helm, Publish, StoreDirectory
 from storeplane_provisioner.provisioning.config import Provisioning
@@ -218,6 +219,8 @@ async def carry_out(work: Work, *, attempt: int, heartbeat: Heartbeat, deps: Dep
         first = PROVISIONING_STEPS[0] if isinstance(work, StoreRequested) else DELETION_STEPS[0]
         error = TemporaryError(first.name, "internal_error", repr(exc))
         return await after_failure(work, error, attempt=attempt, deps=deps, logger=bound)
+    if isinstance(work, StoreRequested):
+        metrics.provisioning_finished(work.engine, "ready", work.occurred_at)
     bound.info("command done")
     return Decision(Outcome.ACK)
 
@@ -243,6 +246,9 @@ async def after_failure(
 
 
 async def _report(command: Work, error: ProvisioningError, *, retryable: bool, deps: Dependencies) -> None:
+    metrics.FAILURES.labels(error.step, error.reason).inc()
+    if isinstance(command, StoreRequested):
+        metrics.provisioning_finished(command.engine, "failed", command.occurred_at)
     kind = ProvisioningFailed if isinstance(command, StoreRequested) else DeletionFailed
     failure = kind(
         store_id=command.store_id,
@@ -267,6 +273,7 @@ async def _note_retry(
 ) -> None:
     """Tell the store's timeline what holds it up and when the next attempt comes: a user watching a
     store wait (a stuck namespace, an unreachable API) sees why. The retry happens even if this fails."""
+    metrics.RETRIES.labels(error.step, error.reason).inc()
     note = StepRetrying(
         store_id=command.store_id,
         owner_id=command.owner_id,

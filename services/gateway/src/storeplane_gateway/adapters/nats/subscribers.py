@@ -18,6 +18,7 @@ from storeplane_contracts import events, subjects
 from storeplane_gateway.domain.errors import DependencyUnavailable
 from storeplane_gateway.ports import StoreSlots
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
+from storeplane_runtime.metrics import delivered
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +46,7 @@ def register_slot_release(broker: NatsBroker, *, slots: StoreSlots) -> None:
         title="gateway.release_store_slot",
     )
     async def release_store_slot(body: bytes, message: NatsMessage) -> None:
+        delivered(subjects.GATEWAY_SLOTS_DURABLE, message.raw_message.metadata.num_delivered)
         try:
             event = events.decode(body)
         except msgspec.DecodeError as exc:

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 import asyncpg
 
 from storeplane_gateway.domain.errors import DatabaseUnavailable
+from storeplane_runtime.pool_metrics import track_pool
 
 DATABASE_TIMEOUT_SECONDS = 10.0
 
@@ -22,13 +23,15 @@ async def create_pool(
     database_url: str, *, max_size: int, command_timeout: float | None = DATABASE_TIMEOUT_SECONDS
 ) -> asyncpg.Pool:
     """A pool of at least one connection, opened now (connecting times out after 10 s)."""
-    return await asyncpg.create_pool(
+    pool = await asyncpg.create_pool(
         database_url,
         min_size=1,
         max_size=max_size,
         timeout=DATABASE_TIMEOUT_SECONDS,  # to connect
         command_timeout=command_timeout,
     )
+    track_pool("gateway", pool)
+    return pool
 
 
 @contextmanager

@@ -20,8 +20,10 @@ from typing import Any
 
 from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
+from opentelemetry import trace
 
 from storeplane_contracts.events import FailureStep
+from storeplane_provisioner import metrics
 from storeplane_provisioner.adapters.kubernetes.readiness import (
     RECENT,
     Surroundings,
@@ -48,6 +50,29 @@ def existing_file(path: Path) -> Path | None:
     return path if path.is_file() else None
 
 
+tracer = trace.get_tracer("storeplane.provisioner.kubernetes")
+
+
+class TimedApiClient(client.ApiClient):
+    """The API client, each call timed by method and path template (`GET /api/v1/namespaces/{namespace}`:
+    bounded, no names filled in) for `storeplane_kubernetes_call_duration_seconds`, in a span of its own.
+    A watch is timed until its answer starts."""
+
+    async def call_api(self, resource_path: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        operation = f"{method} {resource_path}"
+        path_params = kwargs.get("path_params") or (args[0] if args else None) or {}
+        attributes = {"http.request.method": method, "url.template": resource_path}
+        if "namespace" in path_params:
+            attributes["k8s.namespace.name"] = str(path_params["namespace"])
+        if "name" in path_params:
+            attributes["k8s.object.name"] = str(path_params["name"])
+        # Spans only inside a store's work: the drift check's calls would each start a trace of their own.
+        traced = trace.get_current_span().is_recording()
+        span = tracer.start_as_current_span(f"kubernetes {operation}", attributes=attributes) if traced else None
+        with span or contextlib.nullcontext(), metrics.timed(metrics.KUBERNETES_SECONDS, operation):
+            return await super().call_api(resource_path, method, *args, **kwargs)
+
+
 async def connect(kubeconfig: Path) -> client.ApiClient:
     """From the kubeconfig file if there is one, else the pod's service account (in-cluster)."""
     configuration = client.Configuration()
@@ -56,7 +81,7 @@ async def connect(kubeconfig: Path) -> client.ApiClient:
     else:
         # kubernetes-asyncio ships this function without annotations.
         config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
-    return client.ApiClient(configuration)
+    return TimedApiClient(configuration)
 
 
 def _temporary_or_permanent(exc: ApiException, step: FailureStep, what: str) -> Exception:
