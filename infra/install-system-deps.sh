@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages Storeplane needs when they are missing: a PostgreSQL
-# server (for its read models and users) and openssl (for the local cluster's certificates).
+# server (for its read models and users), openssl (for the local cluster's certificates)
+# and Prometheus (for its `promtool`, which checks infra/alerts/; about 19 MB, its server is not started).
 # Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null || need+=(openssl)
+command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

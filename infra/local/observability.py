@@ -8,6 +8,7 @@ listen on every interface, so it always gets a config of ours.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.request
 from dataclasses import dataclass
@@ -153,7 +154,7 @@ def jaeger_config(ports: JaegerPorts, *, max_traces: int = 100_000) -> str:
                     "exporters": ["jaeger_storage_exporter"],
                 }
             },
-            "telemetry": {"metrics": {"level": "none"}, "logs": {"level": "warn"}},
+            "telemetry": {"metrics": {"level": "none"}, "traces": {"level": "none"}, "logs": {"level": "warn"}},
         },
         "extensions": {
             "jaeger_storage": {"backends": {"memstore": {"memory": {"max_traces": max_traces}}}},
@@ -184,7 +185,9 @@ def start_jaeger(state_dir: Path, ports: JaegerPorts | None = None) -> Server:
     config = state_dir / "jaeger.json"
     config.write_text(jaeger_config(ports))
     log = state_dir / "jaeger.log"
-    process = spawn([binary("jaeger"), f"--config=file:{config}"], log)
+    # Jaeger would trace itself to localhost:4317 (its own default exporter): not into our traces.
+    quiet = {**os.environ, "OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "none"}
+    process = spawn([binary("jaeger"), f"--config=file:{config}"], log, env=quiet)
     wait_for_port(ports.query_http, process=process, timeout=60)
     wait_for_port(ports.otlp_http, process=process, timeout=60)
     url = f"http://127.0.0.1:{ports.query_http}"

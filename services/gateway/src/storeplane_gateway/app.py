@@ -21,6 +21,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.security.jwt import JWTAuth, Token
 from litestar.types import ControllerRouterHandler, LifeSpanReceive, LifeSpanScope, LifeSpanSend, Receive, Scope, Send
 
+from storeplane_gateway.adapters.jaeger.traces import JaegerTraces
 from storeplane_gateway.adapters.nats.audit_log import NatsAuditLog
 from storeplane_gateway.adapters.nats.bus import NatsBus
 from storeplane_gateway.adapters.nats.event_contract import asyncapi_document
@@ -68,10 +69,12 @@ from storeplane_gateway.ports import (
     AuditLog,
     Bus,
     LoginThrottle,
+    NoTraceBackend,
     Sessions,
     StatusQueries,
     StoreSecrets,
     StoreSlots,
+    Traces,
     Users,
     Webhooks,
 )
@@ -106,6 +109,11 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
         stack.push_async_callback(bus.stop)
         events = NatsEventFeed(bus)
         stack.push_async_callback(events.stop, SHUTTING_DOWN)  # before the bus stops
+        traces: Traces = NoTraceBackend()
+        if settings.trace_query_url:
+            jaeger = JaegerTraces(settings.trace_query_url, timeout=settings.query_timeout)
+            stack.push_async_callback(jaeger.close)
+            traces = jaeger
         yield Adapters(
             users=PostgresUsers(pool),
             bus=bus,
@@ -122,6 +130,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
             events=events,
             stream_tickets=PostgresStreamTickets(pool),
             webhooks=NatsNotifierClient(bus, timeout=settings.query_timeout),
+            traces=traces,
         )
 
 

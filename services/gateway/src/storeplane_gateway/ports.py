@@ -10,7 +10,7 @@ domain model's (`storeplane_gateway.domain`).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import NamedTuple, Protocol, runtime_checkable
 
@@ -19,11 +19,13 @@ from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StoreView, TimelineEntry
 from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
 from storeplane_gateway.domain.api_tokens import ApiToken
+from storeplane_gateway.domain.errors import TracesUnavailable
 from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.domain.streams import Selector, SequencedEvent
+from storeplane_gateway.domain.traces import TraceSpan
 from storeplane_gateway.domain.users import Role, StoredUser, User
 
 
@@ -362,6 +364,23 @@ class Webhooks(Protocol):
         ...
 
 
+@runtime_checkable  # Litestar checks injected dependencies with isinstance
+class Traces(Protocol):
+    """The trace backend's query API."""
+
+    async def spans(self, trace_id: str) -> list[TraceSpan]:
+        """The trace's spans, oldest first; empty when the backend holds no such trace (none yet, or
+        no longer). Raises TracesUnavailable when it does not answer."""
+        ...
+
+
+class NoTraceBackend:
+    """`Traces` where none is configured: every question is answered 503, saying so."""
+
+    async def spans(self, trace_id: str) -> list[TraceSpan]:
+        raise TracesUnavailable("no trace backend is configured (STOREPLANE_TRACE_QUERY_URL)")
+
+
 class AuditNotes(Protocol):
     """What a service tells the audit record of the request it serves: who acts, the email given, the target."""
 
@@ -389,3 +408,4 @@ class Adapters:
     events: EventFeed
     stream_tickets: StreamTickets
     webhooks: Webhooks
+    traces: Traces = field(default_factory=NoTraceBackend)

@@ -55,6 +55,8 @@ class GatewaySettings(CommonSettings):
     http_max_connections: int = Field(default=2500, ge=1)
     database_url: str = "postgresql://storeplane@127.0.0.1:5433/storeplane"
     database_pool_size: int = 10
+    # Jaeger's query API, asked for a store's trace (GET /api/v1/stores/{id}/trace); empty: that route answers 503.
+    trace_query_url: str = ""
     # HS256 wants at least 32 bytes of key; PyJWT warns about shorter ones. Unset, a random key of this
     # process alone (tokens die with it): `make up` passes the one it keeps in .storeplane/secrets/, and
     # production refuses to start without one. Never a constant: with the source, one could sign admins.

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
@@ -81,6 +82,9 @@ class Deliverer:
         with tracer.start_as_current_span(
             "webhook deliver", context=parent, kind=trace.SpanKind.CLIENT, attributes=span_attributes(message)
         ) as span:
+            # The target's origin only: a URL's path or query may carry the receiver's own token.
+            target = urlsplit(endpoint.url)
+            span.set_attribute("webhook.target", f"{target.scheme}://{target.netloc.rpartition('@')[2]}")
             answer = await self.attempt(endpoint, message, at)
             outcome = "refused" if answer.error.startswith("target refused") else outcome_of(answer.status_code).value
             span.set_attribute("webhook.outcome", outcome)

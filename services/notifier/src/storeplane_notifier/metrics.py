@@ -27,6 +27,8 @@ DISABLED = Counter("storeplane_webhook_endpoints_disabled", "Endpoints disabled 
 for _outcome in OUTCOMES:
     DELIVERIES.labels(_outcome)
     LATENCY.labels(_outcome)
+for _reason in ("gone", "failing"):
+    DISABLED.labels(_reason)
 
 
 def observe(outcome: str, latency_ms: float) -> None:

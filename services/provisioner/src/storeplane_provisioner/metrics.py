@@ -14,6 +14,7 @@ from typing import get_args
 from prometheus_client import Counter, Histogram
 
 from storeplane_contracts.events import Engine, FailureStep, now
+from storeplane_provisioner.provisioning.steps import PROVISIONING_STEPS
 
 # From seconds (guard rails) to the half hour a slow chart may take.
 _LONG = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 900, 1800)
@@ -56,8 +57,11 @@ KUBERNETES_SECONDS = Histogram(
 for _engine in get_args(Engine):
     for _outcome in ("ready", "failed"):
         PROVISIONING_DURATION.labels(_engine, _outcome)
+    for _provisioning_step in PROVISIONING_STEPS:
+        STEP_DURATION.labels(_engine, _provisioning_step.name)
 for _step in get_args(FailureStep):
     FAILURES.labels(_step, "timeout")
+    RETRIES.labels(_step, "timeout")
 
 
 def provisioning_finished(engine: str, outcome: str, requested_at: datetime) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import get_args
+from typing import NamedTuple, get_args
 
 import structlog
 from nats.js.client import JetStreamContext
@@ -27,14 +27,26 @@ PROJECTION_LAG = Gauge(
     "storeplane_projection_lag_events", "Store events in the stream that the read models have not applied yet"
 )
 
-Counts = Callable[[], Awaitable[dict[tuple[str, str], int]]]
+OLDEST_PROVISIONING = Gauge(
+    "storeplane_provisioning_oldest_seconds",
+    "How long the oldest store still requested or provisioning has been waiting (0: none is)",
+)
 
 
-def show_counts(counts: dict[tuple[str, str], int]) -> None:
-    engines = {*get_args(Engine), *(engine for engine, _ in counts)}
-    for engine in engines:
+class StoreCounts(NamedTuple):
+    by_engine_and_status: dict[tuple[str, str], int]
+    oldest_provisioning_seconds: float
+
+
+Counts = Callable[[], Awaitable[StoreCounts]]
+
+
+def show_counts(counts: StoreCounts) -> None:
+    by = counts.by_engine_and_status
+    for engine in {*get_args(Engine), *(engine for engine, _ in by)}:
         for status in get_args(StoreStatus):
-            STORES.labels(engine, status).set(counts.get((engine, status), 0))
+            STORES.labels(engine, status).set(by.get((engine, status), 0))
+    OLDEST_PROVISIONING.set(counts.oldest_provisioning_seconds)
 
 
 async def refresh_store_counts(counts: Counts, *, every: float) -> None:

@@ -15,6 +15,7 @@ import msgspec
 from storeplane_contracts.events import AnyEvent
 from storeplane_contracts.queries import StoreError, StoreView, TimelineEntry
 from storeplane_runtime.pool_metrics import track_pool
+from storeplane_status.metrics import StoreCounts
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
 
 # The columns of a store as users see it (`StoreView`), then the projection's bookkeeping.
@@ -239,7 +240,12 @@ class StoreRepository:
         )
         return None if record is None else _store_row(record).view()
 
-    async def store_counts(self) -> dict[tuple[str, str], int]:
-        """How many stores there are by (engine, status): what `storeplane_stores` shows."""
+    async def store_counts(self) -> StoreCounts:
+        """How many stores there are by (engine, status), and how long the oldest store still being provisioned
+        has been at it (0 when none is): what `storeplane_stores` and `storeplane_provisioning_oldest_seconds` show."""
         records = await self.pool.fetch("SELECT engine, status, count(*) AS n FROM stores GROUP BY engine, status")
-        return {(r["engine"], r["status"]): int(r["n"]) for r in records}
+        oldest = await self.pool.fetchval(
+            "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0) FROM stores "
+            "WHERE status IN ('requested', 'provisioning')"
+        )
+        return StoreCounts({(r["engine"], r["status"]): int(r["n"]) for r in records}, float(oldest))

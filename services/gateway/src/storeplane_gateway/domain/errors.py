@@ -36,6 +36,10 @@ class NotifierUnavailable(DependencyUnavailable):
     """The notifier did not answer a webhook request in time (or answered nonsense)."""
 
 
+class TracesUnavailable(DependencyUnavailable):
+    """The trace backend (Jaeger's query API) did not answer, or none is configured."""
+
+
 class DatabaseUnavailable(DependencyUnavailable):
     """The gateway's Postgres did not answer."""
 

@@ -52,6 +52,7 @@ from storeplane_gateway.domain.errors import (
     TokenNameTaken,
     TokenNotFound,
     TooManyStreams,
+    TracesUnavailable,
     UnsupportedEngine,
     UserNotFound,
     WeakPassword,
@@ -309,6 +310,7 @@ _UNAVAILABLE: dict[type[DependencyUnavailable], tuple[str, str]] = {
     DatabaseUnavailable: ("database_unavailable", "the gateway's database did not answer"),
     NotifierUnavailable: ("notifier_unavailable", "the notifier (webhooks) did not answer"),
     PasswordHashingBusy: ("busy", "the gateway is checking too many passwords at once"),
+    TracesUnavailable: ("traces_unavailable", "the trace backend (Jaeger's query API) did not answer"),
 }
 
 

@@ -25,6 +25,7 @@ from storeplane_gateway.areas.stores.schemas import (
     EventListBody,
     StoreBody,
     StoreListBody,
+    TraceBody,
 )
 from storeplane_gateway.areas.stores.services import StorePolicy, StoreService
 from storeplane_gateway.domain.principals import STORES_CREDENTIALS, STORES_READ, STORES_WRITE, Principal
@@ -175,6 +176,23 @@ async def store_events(
     return EventListBody(events=await store_service.timeline(caller(request), store_id, min_sequence=min_sequence))
 
 
+@get(
+    "/{store_id:str}/trace",
+    summary="A store's provisioning trace",
+    description="Every span of the trace of the store's latest provisioning, from the gateway, the provisioner, "
+    "the status service and the notifier: the request, the publish, each step, the Helm call, the readiness "
+    "wait, the projection and each webhook delivery. For the store's owner and admins.",
+    guards=[require_scope(STORES_READ)],
+    responses=documented(
+        {**_READ_ERRORS, 503: "`traces_unavailable` or `status_unavailable`; retry after `Retry-After` seconds"}
+    ),
+)
+async def store_trace(
+    request: Request[Principal, Any, Any], store_id: FromPath[str], store_service: NamedDependency[StoreService]
+) -> TraceBody:
+    return TraceBody.of(await store_service.trace(caller(request), store_id))
+
+
 @delete(
     "/{store_id:str}",
     status_code=202,
@@ -262,6 +280,7 @@ def stores_router(middleware: Sequence[Middleware], security_scheme: str) -> Rou
             list_stores,
             get_store,
             store_events,
+            store_trace,
             delete_store,
             retry_store,
             store_credentials,

@@ -8,13 +8,14 @@ OpenAPI schema.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, get_args
+from typing import Annotated, Literal, cast, get_args
 
 import msgspec
 
 from storeplane_contracts.events import Engine, StoreRequested
 from storeplane_contracts.naming import MAX_NAME, MIN_NAME
 from storeplane_contracts.queries import StoreError, StoreStatus, StoreView, TimelineEntry
+from storeplane_gateway.domain.traces import StoreTrace
 
 StoreName = Annotated[
     str,
@@ -100,3 +101,42 @@ class CredentialsBody(msgspec.Struct, frozen=True):
     password: str
     email: str
     admin_url: str | None
+
+
+class SpanBody(msgspec.Struct, frozen=True):
+    """One span of a store's trace: which service did what, when, for how long, and how it ended."""
+
+    span_id: str
+    parent_id: str | None
+    service: str
+    name: str
+    start: datetime
+    duration_ms: float
+    status: Literal["ok", "error", "unset"]
+    attributes: dict[str, str | int | float | bool]
+
+
+class TraceBody(msgspec.Struct, frozen=True):
+    """The trace of a store's latest provisioning, its spans oldest first (empty while the trace backend has
+    none: a trace arrives within seconds, and is kept only for a while); earlier attempts' trace ids beside it."""
+
+    trace_id: str
+    spans: list[SpanBody]
+    earlier_trace_ids: list[str]
+
+    @classmethod
+    def of(cls, trace: StoreTrace) -> TraceBody:
+        spans = [
+            SpanBody(
+                span_id=s.span_id,
+                parent_id=s.parent_id,
+                service=s.service,
+                name=s.name,
+                start=s.start,
+                duration_ms=s.duration_ms,
+                status=cast(Literal["ok", "error", "unset"], s.status),
+                attributes=s.attributes,
+            )
+            for s in trace.spans
+        ]
+        return cls(trace_id=trace.trace_id, spans=spans, earlier_trace_ids=trace.earlier_trace_ids)

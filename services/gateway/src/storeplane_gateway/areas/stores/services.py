@@ -44,8 +44,20 @@ from storeplane_gateway.domain.errors import (
 from storeplane_gateway.domain.ids import canonical_id
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.slots import StoreSlot
+from storeplane_gateway.domain.traces import StoreTrace
 from storeplane_gateway.domain.users import limit_of
-from storeplane_gateway.ports import Adapters, AuditNotes, Bus, StatusQueries, StoreSecrets, StoreSlots, Users, no_notes
+from storeplane_gateway.ports import (
+    Adapters,
+    AuditNotes,
+    Bus,
+    NoTraceBackend,
+    StatusQueries,
+    StoreSecrets,
+    StoreSlots,
+    Traces,
+    Users,
+    no_notes,
+)
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import current_trace_id
 
@@ -55,6 +67,8 @@ KNOWN_ENGINES: tuple[str, ...] = get_args(Engine)
 GONE_OR_GOING = frozenset({"deleting", "deleted"})
 # Provisioning is under way: deleting now would race it (a namespace made after the deletion ran).
 BEING_PROVISIONED = frozenset({"requested", "provisioning"})
+# The timeline entries that start a provisioning, each carrying the trace it runs in.
+PROVISIONING_COMMANDS = frozenset({"StoreRequested", "StoreRetryRequested"})
 
 
 class Accepted(NamedTuple):
@@ -122,6 +136,7 @@ class StoreService:
         secrets: StoreSecrets,
         slots: StoreSlots,
         policy: StorePolicy,
+        traces: Traces | None = None,
     ) -> None:
         self._users = users
         self._bus = bus
@@ -129,6 +144,7 @@ class StoreService:
         self._secrets = secrets
         self._slots = slots
         self._policy = policy
+        self._traces = traces or NoTraceBackend()
 
     @classmethod
     def over(cls, adapters: Adapters, policy: StorePolicy) -> StoreService:
@@ -139,6 +155,7 @@ class StoreService:
             secrets=adapters.secrets,
             slots=adapters.slots,
             policy=policy,
+            traces=adapters.traces,
         )
 
     async def order_store(
@@ -264,6 +281,20 @@ class StoreService:
         if events is None:
             raise StoreNotFound(raw_id)
         return sorted(events, key=lambda entry: entry.sequence)
+
+    async def trace(self, caller: Principal, raw_id: str) -> StoreTrace:
+        """The trace of the store's latest provisioning (its request or latest retry), for its owner and admins
+        (StoreNotFound for anyone else, as for a missing store); the ids of earlier attempts' traces beside it."""
+        timeline = await self.timeline(caller, raw_id)
+        trace_ids = [
+            str(entry.data["trace_id"])
+            for entry in timeline
+            if entry.type in PROVISIONING_COMMANDS and entry.data.get("trace_id")
+        ]
+        if not trace_ids:
+            return StoreTrace(trace_id="", spans=[])
+        *earlier, latest = trace_ids
+        return StoreTrace(trace_id=latest, spans=await self._traces.spans(latest), earlier_trace_ids=earlier)
 
     async def credentials(self, caller: Principal, raw_id: str) -> tuple[StoreView, StoreCredentials]:
         """The store's admin login, revealed once, to its owner only (admins included: nobody else may
