@@ -89,6 +89,8 @@ def service_env(
         "STOREPLANE_HTTP_PORT": str(http_port),
         "STOREPLANE_WEBHOOK_ALLOWED_TARGETS": LOCAL_WEBHOOK_TARGETS,
         "STOREPLANE_NOTIFIER_METRICS_PORT": str(notifier_metrics_port),
+        # Readable lines on a developer's terminal; JSON is the default everywhere else.
+        "STOREPLANE_LOG_JSON": os.environ.get("STOREPLANE_LOG_JSON", "false"),
         **(extra or {}),
     }
 

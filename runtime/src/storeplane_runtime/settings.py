@@ -26,7 +26,8 @@ class CommonSettings(BaseSettings):
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     log_level: str = "INFO"
-    log_json: bool = False
+    # JSON lines (with trace_id, span_id and store_id) unless told otherwise; `make up` turns them off.
+    log_json: bool = True
     # Seconds a query over NATS request-reply may take before the caller gives up.
     query_timeout: float = 5.0
 

@@ -55,6 +55,7 @@ from storeplane_gateway.domain.errors import (
     QuotaExceeded,
     StatusUnavailable,
     TokenNameTaken,
+    TracesUnavailable,
     WebhookLimitReached,
     WebhookNotFound,
 )
@@ -63,6 +64,7 @@ from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.sessions import LoginClaim, Session
 from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.domain.streams import Selector, SequencedEvent
+from storeplane_gateway.domain.traces import TraceSpan
 from storeplane_gateway.domain.users import Role, StoredUser, User
 from storeplane_gateway.ports import Adapters, LiveEvents, WithSecret
 from storeplane_gateway.settings import GatewaySettings
@@ -719,6 +721,21 @@ class FakeNotifier:
         return WithSecret(endpoint, self._new_secret(endpoint_id))
 
 
+class FakeTraces:
+    """The trace backend: the spans of each trace id it holds; `down` makes it unreachable."""
+
+    def __init__(self) -> None:
+        self.traces: dict[str, list[TraceSpan]] = {}
+        self.down = False
+        self.asked: list[str] = []
+
+    async def spans(self, trace_id: str) -> list[TraceSpan]:
+        self.asked.append(trace_id)
+        if self.down:
+            raise TracesUnavailable("connection refused")
+        return self.traces.get(trace_id, [])
+
+
 @dataclass
 class Fakes:
     """One set of fakes for one app."""
@@ -736,6 +753,7 @@ class Fakes:
     idempotency: InMemoryIdempotencyKeys = field(init=False)
     stream_tickets: InMemoryStreamTickets = field(init=False)
     events: NoEventFeed = field(default_factory=NoEventFeed)
+    traces: FakeTraces = field(default_factory=FakeTraces)
     clock: float = 1_000_000.0  # the login throttle's, the slots' and the idempotency keys' time; tests move it
 
     def __post_init__(self) -> None:
@@ -767,6 +785,7 @@ class Fakes:
                 events=self.events,
                 stream_tickets=self.stream_tickets,
                 webhooks=self.webhooks,
+                traces=self.traces,
             )
 
         return adapters

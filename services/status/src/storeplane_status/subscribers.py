@@ -36,6 +36,7 @@ from structlog.types import FilteringBoundLogger
 from storeplane_contracts import events, subjects
 from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores, ListStoresInStatus
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
+from storeplane_runtime.logs import store_context
 from storeplane_runtime.metrics import delivered
 from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
@@ -134,6 +135,19 @@ async def project_message(
         log.error("store event cannot be decoded; terminating it", error=str(exc), **context)
         await skip_message(sequence, consumer=consumer, store=store, position=position)
         return Settle.TERMINATE
+    with store_context(event.store_id):
+        return await _apply(event, sequence, context, store=store, position=position)
+
+
+async def _apply(
+    event: events.AnyEvent,
+    sequence: int,
+    context: dict[str, object],
+    *,
+    store: ProjectionStore,
+    position: ProjectionPosition,
+) -> Settle:
+    consumer = subjects.STATUS_DURABLE
     applied = await apply_store_event(event, sequence, consumer=consumer, store=store, position=position)
     log.info(
         "store event projected",

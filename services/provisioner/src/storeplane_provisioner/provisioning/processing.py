@@ -40,6 +40,7 @@ from storeplane_provisioner.provisioning.config import Provisioning
 from storeplane_provisioner.provisioning.deadlines import SYSTEM_CLOCK
 from storeplane_provisioner.provisioning.handlers import delete_store, provision_store
 from storeplane_provisioner.provisioning.steps import DELETION_STEPS, PROVISIONING_STEPS, step_id
+from storeplane_runtime.logs import store_context
 
 log = structlog.get_logger("storeplane.provisioner")
 
@@ -128,7 +129,8 @@ async def process_command(body: bytes, *, attempt: int, heartbeat: Heartbeat, de
     if (problem := invalid(work)) is not None:
         log.error("invalid command dropped", store_id=work.store_id, command=type(work).__name__, problem=problem)
         return Decision(Outcome.DROP)
-    return await carry_out(work, attempt=attempt, heartbeat=heartbeat, deps=deps)
+    with store_context(work.store_id):
+        return await carry_out(work, attempt=attempt, heartbeat=heartbeat, deps=deps)
 
 
 def invalid(work: Work) -> str | None:
