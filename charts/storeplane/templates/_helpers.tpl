@@ -29,6 +29,10 @@ app.kubernetes.io/component: {{ .component }}
       key: {{ .component }}
 - name: STOREPLANE_LOG_JSON
   value: "true"
+{{- with .root.Values.tracing.otlpEndpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{- define "storeplane.databaseEnv" -}}

@@ -119,3 +119,15 @@ def test_an_admission_policy_keeps_the_provisioner_in_store_namespaces(objects: 
     assert set(rules["operations"]) == {"CREATE", "UPDATE", "DELETE"} and rules["resources"] == ["*"]
     [validation] = policy["spec"]["validations"]
     assert '"storeplane.io/store-id" in variables.target.metadata.labels' in validation["expression"]
+
+
+def test_every_service_serves_metrics_on_its_own_port(objects: list[dict[str, Any]]) -> None:
+    """Each pod names the port Prometheus scrapes, and the service listens there on every interface."""
+    wanted = {"sp-provisioner": ("PROVISIONER", 9103), "sp-status": ("STATUS", 9104), "sp-notifier": ("NOTIFIER", 9102)}
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
+    for name, (service, port) in wanted.items():
+        [container] = deployments[name]["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env[f"STOREPLANE_{service}_METRICS_PORT"] == str(port), name
+        assert env[f"STOREPLANE_{service}_METRICS_HOST"] == "0.0.0.0", name
+        assert {"name": "metrics", "containerPort": port} in container["ports"], name
