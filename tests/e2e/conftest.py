@@ -60,6 +60,8 @@ def platform(
         "STOREPLANE_DRIFT_CHECK_SECONDS": "3",
         # Short enough for the stuck-deletion test to see its note soon, long enough for a normal deletion.
         "STOREPLANE_STEP_DEADLINES": '{"namespace_deletion": 15}',
+        # The per-step figures (GET /api/v1/stats/steps) soon after a store is ready.
+        "STOREPLANE_STEP_STATS_REFRESH_SECONDS": "1",
     }
     root = servers_dir / "e2e"
     with running_platform(

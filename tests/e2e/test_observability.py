@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -161,9 +162,43 @@ async def test_every_dashboard_and_alert_expression_returns_data(
 ) -> None:
     async with httpx.AsyncClient(base_url=observability.metrics_url, timeout=10) as metrics:
         # Rates need two scrapes of the store's metrics: wait for the provisioning's own histogram's rate.
-        await until_data(metrics, 'rate(storeplane_provisioning_duration_seconds_count{outcome="ready"}[5m]) > 0', 90)
+        for counted in (
+            'storeplane_provisioning_duration_seconds_count{outcome="ready"}',
+            "storeplane_helm_call_duration_seconds_count",
+            'storeplane_webhook_delivery_seconds_count{outcome="succeeded"}',
+        ):
+            await until_data(metrics, f"rate({counted}[5m]) > 0", 90)
         empty = [where for where, expr in dashboard_expressions() if not await query(metrics, expr)]
         assert not empty, f"dashboard panels without data: {empty}"
         for rule in alert_rules():
             await query(metrics, rule["expr"])  # evaluates (firing or not)
             assert await query(metrics, measured_side(rule["expr"])), rule["alert"]
+
+
+async def test_step_figures_and_the_next_stores_estimate(http: httpx.AsyncClient, provisioned: dict[str, Any]) -> None:
+    """After a provisioning, the figures name every step of its engine; a store ordered next shows when it is
+    likely ready while it is being provisioned."""
+    owner = provisioned["owner"]
+    wanted = {"namespace", "quota", "limits", "network_policy", "credentials", "chart", "readiness", "to_ready"}
+    figures: dict[str, Any] = {}
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                answer = await http.get("/api/v1/stats/steps", headers=owner)
+                assert answer.status_code == 200, answer.text
+                figures = {f["step"]: f for f in answer.json()["steps"] if f["engine"] == "woocommerce"}
+                if wanted <= set(figures):
+                    break
+                await asyncio.sleep(0.5)
+    except TimeoutError:
+        pytest.fail(f"step figures lack {sorted(wanted - set(figures))}: {figures}")
+    assert all(0 <= f["p50_seconds"] <= f["p95_seconds"] and f["samples"] >= 1 for f in figures.values())
+    assert figures["to_ready"]["p50_seconds"] >= figures["readiness"]["p50_seconds"]
+    created = await http.post("/api/v1/stores", json={"name": "estimated", "engine": "woocommerce"}, headers=owner)
+    assert created.status_code == 202, created.text
+    sequence = {"X-Min-Sequence": created.headers["x-stream-sequence"]}
+    store = (await http.get(created.headers["location"], headers={**owner, **sequence})).json()
+    assert store["status"] in ("requested", "provisioning"), store
+    estimate = datetime.fromisoformat(store["estimated_ready_at"])
+    assert estimate >= datetime.fromisoformat(store["created_at"])
+    await wait_for_store(http, created.headers["location"], owner, lambda s: s.get("status") == "ready")

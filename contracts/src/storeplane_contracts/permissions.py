@@ -37,6 +37,7 @@ STATUS_QUERIES = (
     subjects.QUERY_STORE_EVENTS,
     subjects.QUERY_FIND_LIVE_BY_NAME,
     subjects.QUERY_LIST_IN_STATUS,
+    subjects.QUERY_STEP_STATS,
 )
 # The commands users give through the gateway; every other store event is the provisioner's.
 GATEWAY_EVENTS: tuple[type[Event], ...] = (StoreRequested, StoreRetryRequested, StoreDeletionRequested)

@@ -32,6 +32,8 @@ class StoreView(msgspec.Struct, frozen=True):
     updated_at: datetime
     urls: dict[str, str] = {}
     error: StoreError | None = None
+    # While requested or provisioning: when it is likely ready, from recent provisionings of its engine.
+    estimated_ready_at: datetime | None = None
 
 
 class TimelineEntry(msgspec.Struct, frozen=True):
@@ -81,6 +83,25 @@ class FindLiveStoreByName(msgspec.Struct, frozen=True):
     """Is a store of this name live (not deleted) for any owner? Names are global: they are hosts."""
 
     name: str
+
+
+class GetStepStats(msgspec.Struct, frozen=True):
+    """How long each provisioning step takes, per engine (no store, no owner: figures only)."""
+
+
+class StepDurations(msgspec.Struct, frozen=True):
+    """The p50 and p95 of one step's duration for one engine, over `samples` recent provisionings; the step
+    `to_ready` is a whole provisioning, from the request (or retry) to ready."""
+
+    engine: str
+    step: str
+    samples: int
+    p50_seconds: float
+    p95_seconds: float
+
+
+class StepStatsReply(msgspec.Struct, frozen=True):
+    steps: list[StepDurations]
 
 
 class StoreList(msgspec.Struct, frozen=True):

@@ -36,6 +36,7 @@ QUERY_GET_STORE = "storeplane.queries.stores.get"
 QUERY_STORE_EVENTS = "storeplane.queries.stores.events"
 QUERY_FIND_LIVE_BY_NAME = "storeplane.queries.stores.find_live_by_name"  # replies StoreReply
 QUERY_LIST_IN_STATUS = "storeplane.queries.stores.list_in_status"  # internal: replies StoreList
+QUERY_STEP_STATS = "storeplane.queries.stores.step_stats"  # replies StepStatsReply
 # Core NATS (not stored): each status instance announces the stream sequence it has just projected,
 # so every instance knows how far the shared read models are (read-your-writes across instances).
 STATUS_PROJECTED = "storeplane.status.projected"

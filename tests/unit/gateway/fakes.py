@@ -28,7 +28,14 @@ import msgspec
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
-from storeplane_contracts.queries import CredentialsReply, StoreCredentials, StoreStatus, StoreView, TimelineEntry
+from storeplane_contracts.queries import (
+    CredentialsReply,
+    StepDurations,
+    StoreCredentials,
+    StoreStatus,
+    StoreView,
+    TimelineEntry,
+)
 from storeplane_contracts.subjects import subject_for
 from storeplane_contracts.webhooks import (
     ALL_EVENTS,
@@ -176,6 +183,7 @@ class FakeStatus:
     def __init__(self) -> None:
         self.stores: dict[str, StoreView] = {}
         self.timelines: dict[str, list[TimelineEntry]] = {}
+        self.step_figures: list[StepDurations] = []
         self.available = True
         self.min_sequences: list[int] = []
         # store id -> the stream sequence the projection must reach before the store shows up
@@ -249,6 +257,10 @@ class FakeStatus:
         if store is None or not (any_owner or store.owner_id == owner_id):
             return None
         return self.timelines[store_id]
+
+    async def step_stats(self) -> list[StepDurations]:
+        self._check()
+        return list(self.step_figures)
 
     async def find_live_store_by_name(self, name: str) -> StoreView | None:
         self._check()

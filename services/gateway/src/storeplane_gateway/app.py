@@ -46,6 +46,7 @@ from storeplane_gateway.areas.admin.controllers import admin_router
 from storeplane_gateway.areas.api_tokens.controllers import tokens_router
 from storeplane_gateway.areas.events.controllers import events_contract_router
 from storeplane_gateway.areas.health.controllers import health_router
+from storeplane_gateway.areas.stats.controllers import stats_router
 from storeplane_gateway.areas.stores.controllers import stores_router
 from storeplane_gateway.areas.streams.controllers import OPEN_STREAMS, streams_router
 from storeplane_gateway.areas.streams.services import SHUTTING_DOWN, OpenStreams, StreamPolicy
@@ -236,6 +237,7 @@ def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> l
         auth_router(authentication, auth_limits),
         account_router(authentication),
         stores_router([authentication, *store_limits, idempotent_commands], security),
+        stats_router([authentication], security),
         webhooks_router([authentication, *webhook_limits, idempotent_commands], security),
         tokens_router(authentication),
         admin_router(authentication),

@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
-from storeplane_contracts.queries import CredentialsReply, StoreView, TimelineEntry
+from storeplane_contracts.queries import CredentialsReply, StepDurations, StoreView, TimelineEntry
 from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.errors import TracesUnavailable
@@ -230,6 +230,10 @@ class StatusQueries(Protocol):
     ) -> list[TimelineEntry] | None: ...
 
     async def find_live_store_by_name(self, name: str) -> StoreView | None: ...
+
+    async def step_stats(self) -> list[StepDurations]:
+        """Per engine and step, the p50 and p95 durations of recent provisionings."""
+        ...
 
     async def ping(self) -> None:
         """Return if the status service answers a query; raises StatusUnavailable otherwise (for `/ready`)."""

@@ -59,6 +59,9 @@ for _engine in get_args(Engine):
         PROVISIONING_DURATION.labels(_engine, _outcome)
     for _provisioning_step in PROVISIONING_STEPS:
         STEP_DURATION.labels(_engine, _provisioning_step.name)
+for _operation in ("upgrade", "history", "uninstall", "rollback", "get"):  # the Helm commands it runs
+    for _result in ("ok", "error"):
+        HELM_SECONDS.labels(_operation, _result)
 for _step in get_args(FailureStep):
     FAILURES.labels(_step, "timeout")
     RETRIES.labels(_step, "timeout")

@@ -26,6 +26,7 @@ from storeplane_status import metrics, migrations
 from storeplane_status.positions import ProjectionPosition
 from storeplane_status.repository import StoreRepository
 from storeplane_status.settings import StatusSettings
+from storeplane_status.stats import StepStats, refresh_step_stats
 from storeplane_status.subscribers import reconcile_consumer, register_subscribers
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
@@ -41,11 +42,15 @@ class StatusService:
         repository: StoreRepository,
         position: ProjectionPosition,
         metrics_every: float = 5.0,
+        stats: StepStats | None = None,
+        stats_every: float = 30.0,
     ) -> None:
         self.broker = broker
         self.repository = repository
         self.position = position
         self.metrics_every = metrics_every
+        self.stats = stats or StepStats()
+        self.stats_every = stats_every
         self.watching: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -63,6 +68,7 @@ class StatusService:
                 asyncio.create_task(
                     metrics.refresh_store_counts(self.repository.store_counts, every=self.metrics_every)
                 ),
+                asyncio.create_task(refresh_step_stats(self.repository.step_stats, self.stats, every=self.stats_every)),
             ]
         except BaseException:
             await self.stop()
@@ -103,7 +109,13 @@ def bootstrap(
     )
     repository = repository or StoreRepository(settings.database_url, pool_size=settings.database_pool_size)
     position = ProjectionPosition()
-    register_subscribers(broker, read_models=repository, position=position, settings=settings)
+    stats = StepStats()
+    register_subscribers(broker, read_models=repository, position=position, settings=settings, stats=stats)
     return StatusService(
-        broker=broker, repository=repository, position=position, metrics_every=settings.metrics_refresh_seconds
+        broker=broker,
+        repository=repository,
+        position=position,
+        metrics_every=settings.metrics_refresh_seconds,
+        stats=stats,
+        stats_every=settings.step_stats_refresh_seconds,
     )

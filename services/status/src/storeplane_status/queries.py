@@ -8,17 +8,21 @@ for the projection to reach that sequence, so a client reads its own writes.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol
 
+import msgspec
 import structlog
 from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts.queries import (
     FindLiveStoreByName,
+    GetStepStats,
     GetStore,
     GetStoreEvents,
     ListStores,
     ListStoresInStatus,
+    StepStatsReply,
     StoreList,
     StoreReply,
     StoreView,
@@ -26,6 +30,7 @@ from storeplane_contracts.queries import (
     TimelineReply,
 )
 from storeplane_status.positions import ProjectionPosition
+from storeplane_status.stats import StepStats
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
 
@@ -71,11 +76,27 @@ async def list_stores(query: ListStores, *, read_models: StoreReadModels) -> Sto
 
 
 async def get_store(
-    query: GetStore, *, read_models: StoreReadModels, position: ProjectionPosition, wait: float
+    query: GetStore,
+    *,
+    read_models: StoreReadModels,
+    position: ProjectionPosition,
+    wait: float,
+    stats: StepStats | None = None,
 ) -> StoreReply:
+    """The store, with its estimated time to ready while it is being provisioned (from `stats`)."""
     await caught_up(position, query.min_sequence, wait=wait)
     owner_id = None if query.any_owner else query.owner_id
-    return StoreReply(store=await read_models.get_store(query.store_id, owner_id))
+    store = await read_models.get_store(query.store_id, owner_id)
+    if store is not None and stats is not None:
+        estimate = stats.estimated_ready_at(store, datetime.now(UTC))
+        if estimate is not None:
+            store = msgspec.structs.replace(store, estimated_ready_at=estimate)
+    return StoreReply(store=store)
+
+
+def step_stats(query: GetStepStats, *, stats: StepStats) -> StepStatsReply:
+    """Per engine and step, the p50 and p95 durations of recent provisionings."""
+    return StepStatsReply(steps=stats.all())
 
 
 async def get_store_events(

@@ -13,10 +13,11 @@ import asyncpg
 import msgspec
 
 from storeplane_contracts.events import AnyEvent
-from storeplane_contracts.queries import StoreError, StoreView, TimelineEntry
+from storeplane_contracts.queries import StepDurations, StoreError, StoreView, TimelineEntry
 from storeplane_runtime.pool_metrics import track_pool
 from storeplane_status.metrics import StoreCounts
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
+from storeplane_status.stats import step_stats_sql
 
 # The columns of a store as users see it (`StoreView`), then the projection's bookkeeping.
 STORE_VIEW_COLUMNS = "id, owner_id, name, engine, namespace, status, urls, error, created_at, updated_at"
@@ -249,3 +250,17 @@ class StoreRepository:
             "WHERE status IN ('requested', 'provisioning')"
         )
         return StoreCounts({(r["engine"], r["status"]): int(r["n"]) for r in records}, float(oldest))
+
+    async def step_stats(self) -> list[StepDurations]:
+        """Per engine and step, the p50 and p95 of recent durations (storeplane_status.stats)."""
+        records = await self.pool.fetch(step_stats_sql())
+        return [
+            StepDurations(
+                engine=r["engine"],
+                step=r["step"],
+                samples=int(r["samples"]),
+                p50_seconds=round(float(r["p50"]), 3),
+                p95_seconds=round(float(r["p95"]), 3),
+            )
+            for r in records
+        ]

@@ -27,3 +27,5 @@ class StatusSettings(CommonSettings):
     nats_monitoring_url: str = ""
     # How often the read-model gauges (stores by engine and status, projection lag) are refreshed.
     metrics_refresh_seconds: float = Field(default=5.0, gt=0)
+    # How often the per-step p50/p95 figures (GET /api/v1/stats/steps, a store's estimated time to ready) are read.
+    step_stats_refresh_seconds: float = Field(default=30.0, gt=0)

@@ -34,7 +34,14 @@ from nats.js.errors import NotFoundError
 from structlog.types import FilteringBoundLogger
 
 from storeplane_contracts import events, subjects
-from storeplane_contracts.queries import FindLiveStoreByName, GetStore, GetStoreEvents, ListStores, ListStoresInStatus
+from storeplane_contracts.queries import (
+    FindLiveStoreByName,
+    GetStepStats,
+    GetStore,
+    GetStoreEvents,
+    ListStores,
+    ListStoresInStatus,
+)
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
 from storeplane_runtime.logs import store_context
 from storeplane_runtime.metrics import delivered
@@ -42,6 +49,7 @@ from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
 from storeplane_status.positions import ProjectionPosition
 from storeplane_status.settings import StatusSettings
+from storeplane_status.stats import StepStats
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
 
@@ -72,7 +80,12 @@ def retry_delay(num_delivered: int) -> float:
 
 
 def register_subscribers(
-    broker: NatsBroker, *, read_models: ReadModels, position: ProjectionPosition, settings: StatusSettings
+    broker: NatsBroker,
+    *,
+    read_models: ReadModels,
+    position: ProjectionPosition,
+    settings: StatusSettings,
+    stats: StepStats | None = None,
 ) -> None:
     """Register the projection consumer and the query responders on `broker` (before it starts)."""
     register_projection(broker, store=read_models, position=position)
@@ -91,8 +104,13 @@ def register_subscribers(
     async def list_stores(query: ListStores) -> msgspec.Struct:
         return await queries.list_stores(query, read_models=read_models)
 
+    step_figures = stats or StepStats()
+
     async def get_store(query: GetStore) -> msgspec.Struct:
-        return await queries.get_store(query, read_models=read_models, position=position, wait=wait)
+        return await queries.get_store(query, read_models=read_models, position=position, wait=wait, stats=step_figures)
+
+    async def step_stats(query: GetStepStats) -> msgspec.Struct:
+        return queries.step_stats(query, stats=step_figures)
 
     async def get_store_events(query: GetStoreEvents) -> msgspec.Struct:
         return await queries.get_store_events(query, read_models=read_models, position=position, wait=wait)
@@ -106,6 +124,7 @@ def register_subscribers(
     register_query(broker, subjects.QUERY_LIST_STORES, ListStores, list_stores, workers=workers)
     register_query(broker, subjects.QUERY_LIST_IN_STATUS, ListStoresInStatus, list_stores_in_status, workers=workers)
     register_query(broker, subjects.QUERY_GET_STORE, GetStore, get_store, workers=workers)
+    register_query(broker, subjects.QUERY_STEP_STATS, GetStepStats, step_stats, workers=workers)
     register_query(broker, subjects.QUERY_STORE_EVENTS, GetStoreEvents, get_store_events, workers=workers)
     register_query(
         broker, subjects.QUERY_FIND_LIVE_BY_NAME, FindLiveStoreByName, find_live_store_by_name, workers=workers

@@ -12,9 +12,12 @@ import msgspec
 from storeplane_contracts import subjects
 from storeplane_contracts.queries import (
     FindLiveStoreByName,
+    GetStepStats,
     GetStore,
     GetStoreEvents,
     ListStores,
+    StepDurations,
+    StepStatsReply,
     StoreList,
     StoreReply,
     StoreView,
@@ -59,6 +62,10 @@ class NatsStatusClient:
     async def find_live_store_by_name(self, name: str) -> StoreView | None:
         reply = await self._ask(subjects.QUERY_FIND_LIVE_BY_NAME, FindLiveStoreByName(name=name), StoreReply)
         return reply.store
+
+    async def step_stats(self) -> list[StepDurations]:
+        reply = await self._ask(subjects.QUERY_STEP_STATS, GetStepStats(), StepStatsReply)
+        return reply.steps
 
     async def ping(self) -> None:
         """Ask for a store no one has (the nil id, no owner): an answer is all it takes, no data."""

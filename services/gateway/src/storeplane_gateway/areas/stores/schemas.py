@@ -53,6 +53,9 @@ class StoreBody(msgspec.Struct, frozen=True, omit_defaults=True):
     urls: dict[str, str]
     error: StoreError | None
     owner_id: str | None = None
+    # While requested or provisioning: when it is likely ready (recent provisionings of its engine, p50, then
+    # p95 once that has passed); absent once both have passed (its timeline says what holds it) or without figures.
+    estimated_ready_at: datetime | None = None
 
     @classmethod
     def from_view(cls, view: StoreView, *, status: StoreStatus | None = None, with_owner: bool = False) -> StoreBody:
@@ -66,6 +69,7 @@ class StoreBody(msgspec.Struct, frozen=True, omit_defaults=True):
             urls=dict(view.urls),
             error=view.error,
             owner_id=view.owner_id if with_owner else None,
+            estimated_ready_at=view.estimated_ready_at if status is None else None,
         )
 
     @classmethod
