@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infra.local.platform import wait_http
 from infra.local.servers import Server, free_port, spawn, wait_for_port
 
 HERE = Path(__file__).resolve().parent
@@ -102,25 +102,8 @@ def start_victoria_metrics(state_dir: Path, port: int | None = None, *, targets:
     process = spawn(args, log)
     wait_for_port(port, process=process)
     url = f"http://127.0.0.1:{port}"
-    _wait_ok(f"{url}/health", process)
+    wait_http(f"{url}/health", timeout=30)
     return Server("victoria-metrics", url, port, process, log)
-
-
-def _wait_ok(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=1) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer 200 within {timeout}s")
 
 
 # ---- Jaeger ----------------------------------------------------------------------------------
