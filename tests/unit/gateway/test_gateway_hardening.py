@@ -203,3 +203,30 @@ async def test_nul_characters_are_refused_everywhere_in_bodies(
     ada = await sign_up(client)
     response = await client.post(path, json=body, headers=ada.headers)
     assert f"body field `{field}`: must not contain the NUL character" in assert_error(response, 400, "invalid_body")
+
+
+async def test_the_schema_is_as_strict_as_the_server(client: AsyncTestClient[Litestar]) -> None:
+    """Clients generated from the schema send only what the server accepts: closed objects, bounds, enums."""
+    schemas = (await client.get("/schema/openapi.json")).json()["components"]["schemas"]
+    for name in ("Credentials", "RefreshBody", "CreateStoreBody", "CreateApiTokenBody", "SetQuotaBody"):
+        assert schemas[name]["additionalProperties"] is False, name
+    assert schemas["Credentials"]["properties"]["password"]["minLength"] == 8
+    assert schemas["CreateStoreBody"]["properties"]["name"]["minLength"] == 3
+    token = schemas["CreateApiTokenBody"]["properties"]
+    assert token["name"]["minLength"] == 1 and token["name"]["maxLength"] == 64
+    assert token["scopes"]["items"]["enum"] == [
+        "stores:read",
+        "stores:write",
+        "stores:credentials",
+        "webhooks:read",
+        "webhooks:write",
+    ]
+    assert token["scopes"]["minItems"] == 1
+    assert schemas["SetQuotaBody"]["properties"]["store_limit"]["maximum"] == 1000
+
+
+async def test_an_unknown_query_parameter_is_refused(client: AsyncTestClient[Litestar]) -> None:
+    account = await sign_up(client)
+    assert (await client.get(f"{STORES}?all=false", headers=account.headers)).status_code == 200
+    message = assert_error(await client.get(f"{STORES}?colour=red", headers=account.headers), 400, "invalid_request")
+    assert "`colour`" in message and "all" in message
