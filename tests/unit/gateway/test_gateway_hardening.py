@@ -17,6 +17,7 @@ from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
 from tests.unit.gateway.helpers import STORES, assert_error, order_store, sign_up, sign_up_admin
 
+JSON = {"Content-Type": "application/json"}
 FIXED = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -180,6 +181,18 @@ async def test_numbers_are_not_taken_from_strings(client: AsyncTestClient[Litest
     root = await sign_up_admin(client, fakes.grant_admin)
     response = await client.put(f"/api/v1/admin/users/{root.id}/quota", json={"store_limit": "9"}, headers=root.headers)
     assert "Expected `int | null`, got `str`" in assert_error(response, 400, "invalid_body")
+
+
+async def test_a_whole_number_with_a_fraction_is_an_integer_as_json_schema_says(
+    client: AsyncTestClient[Litestar], fakes: Fakes
+) -> None:
+    root = await sign_up_admin(client, fakes.grant_admin)
+    path = f"/api/v1/admin/users/{root.id}/quota"
+    accepted = await client.put(path, content=b'{"store_limit": 7.0}', headers={**root.headers, **JSON})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["limit"] == 7
+    refused = await client.put(path, content=b'{"store_limit": 7.5}', headers={**root.headers, **JSON})
+    assert "got `float`" in assert_error(refused, 400, "invalid_body")
 
 
 async def test_a_refused_name_says_why(client: AsyncTestClient[Litestar]) -> None:

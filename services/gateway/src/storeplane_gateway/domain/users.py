@@ -35,6 +35,6 @@ def limit_of(user: StoredUser | None, default: int) -> int:
 
 # What an email must look like, as a regular expression both the rule (`areas/accounts/services.py`)
 # and the OpenAPI schema use: printable ASCII, one `@`, a dotted domain, perhaps with spaces around (they
-# are dropped); at most `MAX_EMAIL` characters once they are.
+# are dropped); at most `MAX_EMAIL` characters as sent.
 EMAIL_PATTERN = r"^\s*[!-?A-~]+@[!-\-/-?A-~]+(\.[!-\-/-?A-~]+)+\s*$"
 MAX_EMAIL = 254

@@ -95,12 +95,32 @@ def _decode(body_type: type[msgspec.Struct], body: bytes) -> msgspec.Struct:
             "", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8"
         ) from None
     except msgspec.ValidationError as exc:
+        if "got `float`" in str(exc) and (whole := _whole_numbers_as_ints(body)) is not None:
+            return _decode(body_type, whole)  # JSON Schema counts 246.0 as an integer, and so do we
         match = _AT.match(str(exc))
         message, path = (match["message"], match["path"].lstrip(".")) if match else (str(exc), "")
         raise _invalid_body(path, message) from None
     except msgspec.DecodeError as exc:
         raise _invalid_body("", f"the body is not valid JSON ({exc})") from None
     return decoded
+
+
+def _whole_numbers_as_ints(body: bytes) -> bytes | None:
+    """The body with every number without a fraction (`246.0`) written as an integer; None if there is none."""
+    found: list[float] = []
+
+    def whole(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            found.append(value)
+            return int(value)
+        if isinstance(value, dict):
+            return {key: whole(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [whole(item) for item in value]
+        return value
+
+    converted = whole(msgspec.json.decode(body))
+    return msgspec.json.encode(converted) if found else None
 
 
 def _invalid_body(path: str, message: str) -> ValidationException:

@@ -40,7 +40,7 @@ def normalize_email(raw: str) -> str:
 def checked_email(raw: str) -> str:
     """The email `raw` stands for (normalized), or InvalidEmail."""
     email = normalize_email(raw)
-    if len(email) > MAX_EMAIL or not _EMAIL.fullmatch(raw):  # the schema's pattern: what clients may send
+    if len(raw) > MAX_EMAIL or not _EMAIL.fullmatch(raw):  # the schema's pattern: what clients may send
         raise InvalidEmail()
     return email
 
