@@ -12,6 +12,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_gateway.app import create_app
+from storeplane_gateway.areas.webhooks.services import URL_PATTERN
+from storeplane_gateway.http.bodies import NO_NUL
 from storeplane_gateway.http.hardening import API_CSP, DOCS_CSP
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import Fakes
@@ -236,6 +238,12 @@ async def test_the_schema_is_as_strict_as_the_server(client: AsyncTestClient[Lit
     ]
     assert token["scopes"]["minItems"] == 1
     assert schemas["SetQuotaBody"]["properties"]["store_limit"]["maximum"] == 1000
+    webhook = schemas["CreateWebhookBody"]
+    assert webhook["additionalProperties"] is False
+    assert webhook["properties"]["url"]["pattern"] == URL_PATTERN and "\\s" not in URL_PATTERN
+    assert webhook["properties"]["events"]["minItems"] == 1
+    assert "store.ready" in webhook["properties"]["events"]["items"]["enum"]
+    assert webhook["properties"]["description"]["pattern"] == NO_NUL
 
 
 async def test_an_unknown_query_parameter_is_refused(client: AsyncTestClient[Litestar]) -> None:

@@ -26,6 +26,7 @@ from storeplane_contracts.webhooks import (
     MessageView,
 )
 from storeplane_gateway.areas.webhooks.services import URL_PATTERN
+from storeplane_gateway.http.bodies import NO_NUL
 
 WebhookUrl = Annotated[
     str,
@@ -53,7 +54,10 @@ EventTypes = Annotated[
     ),
 ]
 Description = Annotated[
-    str, msgspec.Meta(extra_json_schema={"examples": ["ERP sync"], "extra": {"max_length": MAX_DESCRIPTION}})
+    str,
+    msgspec.Meta(
+        extra_json_schema={"examples": ["ERP sync"], "extra": {"max_length": MAX_DESCRIPTION, "pattern": NO_NUL}}
+    ),
 ]
 
 
