@@ -43,6 +43,7 @@ from hypothesis import HealthCheck, Phase
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Err
 from schemathesis.generation.stateful import run_state_machine_as_test
 
@@ -171,7 +172,10 @@ class Fuzzer:
         return {"Authorization": f"Bearer {login.json()['token']}"}
 
     def call_kwargs(self, case: FuzzCase) -> dict[str, Any]:
-        return {"base_url": self.base_url, "session": self.session, "headers": self.headers_for(case.operation.path)}
+        # A negative case that removed or broke the Authorization header is sent as generated: the
+        # caller's token over it would make the request valid again, and its 200 a "violation accepted".
+        headers = {} if _mutates_authorization(case) else self.headers_for(case.operation.path)
+        return {"base_url": self.base_url, "session": self.session, "headers": headers}
 
     def record(self, case: FuzzCase, kind: str, response: schemathesis.Response) -> None:
         self.report.cases[kind] += 1
@@ -261,6 +265,16 @@ class Fuzzer:
                 self.report.failures.append(f"stateful: {_described(exc)}")
                 break
         self.report.scenarios = scenarios
+
+
+def _mutates_authorization(case: FuzzCase) -> bool:
+    """Whether Schemathesis made this case invalid through its Authorization header."""
+    data = case.meta.phase.data if case.meta is not None else None
+    for change in [data, *getattr(data, "mutations", ())]:
+        names = {str(getattr(change, attribute, None)).lower() for attribute in ("parameter", "original_value")}
+        if getattr(change, "parameter_location", None) is ParameterLocation.HEADER and "authorization" in names:
+            return True
+    return False
 
 
 def _described(exc: BaseException) -> str:
