@@ -16,8 +16,9 @@ from pathlib import Path
 
 from infra.cluster import cluster
 from infra.local.credentials import local_credentials
-from infra.local.platform import ServiceProcess, service_env, start_services
+from infra.local.platform import service_env, start_services
 from infra.local.servers import start_nats, start_postgres
+from infra.local.supervision import Supervisor
 from storeplane_runtime.settings import STATE_DIR
 
 
@@ -50,11 +51,11 @@ def main() -> int:
             notifier_metrics_port=notifier_metrics_port,
         )
         services = start_services(env, STATE_DIR / "logs", echo=True, own_env=credentials.service_env)
-        for service in services:
-            running.callback(service.stop)
+        supervisor = Supervisor(services)
+        running.callback(supervisor.stop_all)  # what runs then: a restarted service is another process
         running.callback(print, "stopping...", file=sys.stderr, flush=True)
         print(welcome(http_port, layout.kubeconfig, bin_dir, postgres.url), flush=True)
-        run_until_stopped(services)
+        supervisor.run_until(stop_requested())
         return 0
 
 
@@ -73,20 +74,16 @@ Storeplane is up.
   make it admin STOREPLANE_DATABASE_URL={database_url} \\
                  uv run storeplane-gateway admin grant me@example.com
   secrets      .storeplane/secrets/ (signing key; NATS passwords, `reader` for integrations)
-Press Ctrl-C to stop everything.
+A service that exits is started again (logged here). Press Ctrl-C to stop everything.
 """
 
 
-def run_until_stopped(services: list[ServiceProcess]) -> None:
-    """Until Ctrl-C or SIGTERM, or until a service exits (then everything stops)."""
+def stop_requested() -> threading.Event:
+    """Set by Ctrl-C or SIGTERM: the only ways to stop the platform (a service's exit restarts it)."""
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1):
-        for service in services:
-            if service.process.poll() is not None:
-                print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
-                stopped.set()
+    return stopped
 
 
 if __name__ == "__main__":
