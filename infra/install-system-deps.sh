@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system packages Storeplane needs when they are missing: a PostgreSQL
-# server (for its read models and users) and openssl (for the local cluster's certificates).
+# server (for its read models and users), openssl (for the local cluster's certificates), a C
+# compiler (tilt's build, infra/tilt/build.sh) and flock (one cold build at a time).
 # Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null || need+=(openssl)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)  # tilt's build links tree-sitter through cgo
+command -v flock >/dev/null || need+=(util-linux)  # the cold builds' lock
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
