@@ -33,8 +33,11 @@ def main() -> int:
     layout = cluster.Layout(cluster.DEFAULT_DIR)
     # Whatever started is stopped again, in reverse order, also when a later part fails to start.
     with contextlib.ExitStack() as running:
+        # A cluster that already ran (`make cluster-up`, the tests' session) is left running on exit.
+        already_running = any(cluster.running_pid(layout, component) for component in cluster.COMPONENTS)
         cluster.up(layout)  # a failed up stops what it started itself
-        running.callback(cluster.stop_all, layout)
+        if not already_running:
+            running.callback(cluster.stop_all, layout)
         bin_dir = cluster.binaries()
         # The signing key and the NATS passwords: random on first start, then kept in .storeplane/secrets/.
         credentials = local_credentials(STATE_DIR)

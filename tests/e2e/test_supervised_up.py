@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra.cluster import cluster
 from infra.local.platform import SERVICES
 from infra.local.servers import free_port
 from storeplane_runtime.settings import ROOT
@@ -89,6 +90,11 @@ def wait_until(check: Callable[[], object], timeout: float, what: str) -> None:
     raise AssertionError(f"{what}: not within {timeout} s")
 
 
+def cluster_running() -> bool:
+    layout = cluster.Layout(cluster.DEFAULT_DIR)
+    return all(cluster.running_pid(layout, component) for component in cluster.COMPONENTS)
+
+
 def starts_with(prefix: str) -> Callable[[str], bool]:
     return lambda line: line.startswith(prefix)
 
@@ -110,7 +116,7 @@ def up(servers_dir: Path, kubeconfig: Path) -> Iterator[tuple[Up, str]]:
     env = {
         **os.environ,
         "STOREPLANE_STATE_DIR": str(servers_dir / f"up-{uuid.uuid4().hex[:6]}"),
-        "STOREPLANE_CLUSTER_DIR": str(kubeconfig.parent),
+        "STOREPLANE_CLUSTER_DIR": str(kubeconfig.parent),  # the session's cluster, which it must leave running
         "STOREPLANE_HTTP_PORT": str(port),
         "STOREPLANE_NATS_PORT": str(free_port()),
         "STOREPLANE_POSTGRES_PORT": str(free_port()),
@@ -167,5 +173,6 @@ def test_make_up_starts_a_killed_service_again_and_stops_only_on_ctrl_c(up: tupl
     running.process.send_signal(signal.SIGINT)
     assert running.process.wait(timeout=90) == 0, "\n".join(running.lines[-40:])
     assert not [pid for pid in running_now if Path(f"/proc/{pid}").exists()], "a service outlived make up"
+    assert cluster_running(), "make up stopped a cluster it had not started"
     after_stop = running.lines[running.lines.index("stopping...") :]
     assert not [line for line in after_stop if " exited with " in line], after_stop  # a stop is not a crash
