@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the system packages Storeplane needs when they are missing: a PostgreSQL
 # server (for its read models and users), openssl (for the local cluster's certificates), a C
-# compiler (tilt's build, infra/tilt/build.sh) and flock (one cold build at a time).
+# compiler (tilt's build, infra/tilt/build.sh), flock (one cold build at a time) and wrk (the HTTP load
+# generator of `make bench`, pinned by taskset to a core of its own; flock and taskset are util-linux).
 # Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null || need+=(openssl)
 command -v gcc >/dev/null || need+=(gcc libc6-dev)  # tilt's build links tree-sitter through cgo
-command -v flock >/dev/null || need+=(util-linux)  # the cold builds' lock
+{ command -v flock && command -v taskset; } >/dev/null || need+=(util-linux)  # the builds' lock; make bench
+command -v wrk >/dev/null || need+=(wrk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
