@@ -13,6 +13,8 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 
+import uvloop
+
 from storeplane_runtime.logs import setup_logging
 from storeplane_runtime.settings import CommonSettings
 from storeplane_runtime.telemetry import setup_tracing
@@ -52,5 +54,6 @@ def traced_process(service: str, settings: CommonSettings) -> Iterator[None]:
 
 def run_service(service: str, settings: CommonSettings, build: ServiceFactory) -> None:
     """The whole of a service's `main()`: run what `build` makes until signalled."""
-    with traced_process(service, settings):
-        asyncio.run(serve_until_signalled(build))
+    with traced_process(service, settings), asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        # uvloop: its socket I/O, a third of a service's time answering queries on asyncio's loop.
+        runner.run(serve_until_signalled(build))
