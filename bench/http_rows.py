@@ -16,6 +16,8 @@ from bench.load import Cores, Load, wrk
 from bench.platform import Platform
 from bench.table import Row
 from infra.local.servers import free_port, spawn, stop_process, wait_for_port
+from storeplane_gateway.__main__ import server_config
+from storeplane_gateway.settings import GatewaySettings
 
 GROUP = "gateway HTTP"
 PASSWORD = "benchmark password"
@@ -30,6 +32,14 @@ request = function()
   return wrk.format("POST", "/api/v1/stores", headers, body)
 end
 """
+
+
+def server_description() -> str:
+    """The gateway's HTTP server as `server_config` sets it up (the hello runs on the same)."""
+    from bench.hello import app
+
+    config = server_config(app, GatewaySettings())
+    return f"uvicorn, {config.http} HTTP protocol, {config.loop} loop, one process"
 
 
 def hello_baseline(folder: Path, cores: Cores) -> Load:

@@ -97,3 +97,8 @@ def wrk(
         bad_status=figures["bad_status"],
         socket_errors=figures["socket_errors"],
     )
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]

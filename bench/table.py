@@ -11,15 +11,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
+RESULTS_IN_REPO = "bench/results"
 # A ratio this much below the last committed run's is flagged.
 REGRESSION = 0.20
+LOWER_IS_BETTER = frozenset({"s", "ms", "MiB"})
 _JSON_BLOCK = re.compile(r"```json\n(.*?)\n```", re.DOTALL)
 
 
 @dataclass(frozen=True)
 class Row:
-    """One figure and its baseline. `value` and `baseline` are rates (higher is better) or, with
-    `unit="s"`, durations (lower is better); `ratio` is always "how good next to the baseline"."""
+    """One figure and its baseline. `value` and `baseline` are rates (higher is better) or, in a unit of
+    LOWER_IS_BETTER (durations, memory), costs; `ratio` is always "how good next to the baseline"."""
 
     group: str
     name: str
@@ -38,7 +40,7 @@ class Row:
 
     @property
     def ratio(self) -> float:
-        if self.unit == "s":
+        if self.unit in LOWER_IS_BETTER:
             return self.baseline / self.value if self.value else 0.0
         return self.value / self.baseline if self.baseline else 0.0
 
@@ -48,7 +50,11 @@ class Row:
 
 
 def _figure(value: float, unit: str) -> str:
-    return f"{value:,.1f} {unit}" if unit == "s" or value < 100 else f"{value:,.0f} {unit}"
+    return f"{value:,.1f} {unit}" if unit in LOWER_IS_BETTER or value < 100 else f"{value:,.0f} {unit}"
+
+
+def _ratio(value: float) -> str:
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.2g}x"
 
 
 def _ms(value: float | None) -> str:
@@ -61,10 +67,10 @@ def markdown_table(rows: list[Row], previous: dict[str, float]) -> str:
         "|---|---|---:|---|---:|---|---:|---:|---|",
     ]
     for row in rows:
-        target = "" if row.target is None else f"≥ {row.target:g}x " + ("met" if row.met else "**missed**")
+        target = "" if row.target is None else f"≥ {round(row.target, 2):g}x " + ("met" if row.met else "**missed**")
         baseline = f"{row.baseline_name}: {_figure(row.baseline, row.unit)}"
         lines.append(
-            f"| {row.group} | {row.name} | {_figure(row.value, row.unit)} | {baseline} | {row.ratio:.2f}x | "
+            f"| {row.group} | {row.name} | {_figure(row.value, row.unit)} | {baseline} | {_ratio(row.ratio)} | "
             f"{target} | {_ms(row.p50_ms)} | {_ms(row.p99_ms)} | {_versus(row, previous)} |"
         )
     return "\n".join(lines)
@@ -89,11 +95,11 @@ def regressions(rows: list[Row], previous: dict[str, float]) -> list[str]:
     return found
 
 
-def last_committed(root: Path, *, excluding: Path | None = None) -> tuple[str, dict[str, float]]:
+def last_committed(root: Path) -> tuple[str, dict[str, float]]:
     """The newest results file in git's HEAD (not the working tree: a run's own file is not its
     baseline), and its ratios by row key; ("", {}) when there is none."""
     listed = subprocess.run(
-        ["git", "-C", str(root), "ls-tree", "--name-only", "HEAD", f"{RESULTS.relative_to(root)}/"],
+        ["git", "-C", str(root), "ls-tree", "--name-only", "HEAD", f"{RESULTS_IN_REPO}/"],
         capture_output=True,
         text=True,
         check=False,
