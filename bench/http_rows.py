@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import httpx
@@ -16,7 +17,7 @@ from bench.load import Cores, Load, wrk
 from bench.platform import Platform
 from bench.table import Row
 from infra.local.servers import free_port, spawn, stop_process, wait_for_port
-from storeplane_gateway.__main__ import server_config
+from storeplane_gateway.http.server import server_config
 from storeplane_gateway.settings import GatewaySettings
 
 GROUP = "gateway HTTP"
@@ -38,8 +39,10 @@ def server_description() -> str:
     """The gateway's HTTP server as `server_config` sets it up (the hello runs on the same)."""
     from bench.hello import app
 
-    config = server_config(app, GatewaySettings())
-    return f"uvicorn, {config.http} HTTP protocol, {config.loop} loop, one process"
+    settings = GatewaySettings()
+    config = server_config(app, settings, host=settings.http_host, port=settings.http_port)
+    protocol = config.http if isinstance(config.http, str) else config.http.__mro__[2].__name__
+    return f"uvicorn {version('uvicorn')}, {protocol} (with the gateway's edge limits), {config.loop} loop, one process"
 
 
 def hello_baseline(folder: Path, cores: Cores) -> Load:
