@@ -47,13 +47,16 @@ def measure(folder: Path, cores: Cores, only: set[str], workers: list[int]) -> t
         print(f"bench: {name} measured in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
 
     def http() -> list[Row]:
-        hello = http_rows.hello_baseline(folder, cores)
-        with servers(folder / "http") as running, services(running, ["status", "gateway"]) as platform:
+        with (
+            http_rows.hello_server(folder, cores) as hello,
+            servers(folder / "http") as running,
+            services(running, ["status", "gateway"]) as platform,
+        ):
             return http_rows.gateway_rows(platform, cores, hello)
 
     def bus() -> list[Row]:
         raw_publish, raw_pull = bus_rows.raw_nats(folder)
-        posts = [row for row in rows if row.name.startswith("POST /stores")]
+        posts = [row for row in rows if row.name.startswith("POST /stores (")]
         measured = [bus_rows.publish_row(posts[0].value, raw_publish)] if posts else []
         with servers(folder / "bus") as running:
             measured.append(bus_rows.consumer_row(running, raw_pull))

@@ -4,12 +4,15 @@ the same load (wrk, 16 connections, 8 s) with the gateway on its own core."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,6 +25,8 @@ from storeplane_gateway.settings import GatewaySettings
 
 GROUP = "gateway HTTP"
 PASSWORD = "benchmark password"
+# The hello measured before each gateway row.
+HELLO_SECONDS = 4
 # POST /stores: a fresh name each request (`bench-<n>`), the token from -H.
 _CREATE_LUA = """
 local n = 0
@@ -45,16 +50,44 @@ def server_description() -> str:
     return f"uvicorn {version('uvicorn')}, {protocol} (with the gateway's edge limits), {config.loop} loop, one process"
 
 
-def hello_baseline(folder: Path, cores: Cores) -> Load:
-    """The bare Litestar hello on the gateway's server and settings, on the server's core."""
+def _create_lua_for(tokens: list[str], prefix: str) -> str:
+    """POST /stores with a fresh name each request, the callers' tokens in turn (one quota lock each)."""
+    listed = ", ".join(f'"{token}"' for token in tokens)
+    return f"""
+local tokens = {{{listed}}}
+local n = 0
+request = function()
+  n = n + 1
+  local headers = {{["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. tokens[n % #tokens + 1]}}
+  local body = string.format('{{"name": "{prefix}-%d", "engine": "woocommerce"}}', n)
+  return wrk.format("POST", "/api/v1/stores", headers, body)
+end
+"""
+
+
+async def _tokens(url: str, count: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        tokens = []
+        for index in range(count):
+            body = {"email": f"caller-{index}@example.com", "password": PASSWORD}
+            response = await client.post("/api/v1/auth/register", json=body)
+            response.raise_for_status()
+            tokens.append(response.json()["token"])
+        return tokens
+
+
+@contextlib.contextmanager
+def hello_server(folder: Path, cores: Cores) -> Iterator[str]:
+    """The bare Litestar hello on the gateway's server and settings, pinned to the server's core."""
     port = free_port()
     env = {"STOREPLANE_HTTP_PORT": str(port), "STOREPLANE_LOG_LEVEL": "WARNING"}
     process = spawn([sys.executable, "-m", "bench.hello"], folder / "hello.log", env={**os.environ, **env})
     try:
         wait_for_port(port, process=process)
         cores.pin_server(process.pid)
-        wrk(f"http://127.0.0.1:{port}/", cores, seconds=2)  # warm-up
-        return wrk(f"http://127.0.0.1:{port}/", cores)
+        url = f"http://127.0.0.1:{port}/"
+        wrk(url, cores, seconds=2)  # warm-up
+        yield url
     finally:
         stop_process(process, signal.SIGTERM, 10)
 
@@ -87,20 +120,31 @@ def _row(name: str, load: Load, hello: Load, *, target: float | None = None, not
     )  # fmt: skip
 
 
-def gateway_rows(platform: Platform, cores: Cores, hello: Load) -> list[Row]:
+def gateway_rows(platform: Platform, cores: Cores, hello_url: str) -> list[Row]:
+    """Each row's hello is measured right before it (the machine is shared: a baseline from minutes
+    earlier would compare two different machines); the hello server idles meanwhile."""
     cores.pin_server(platform.pid("gateway"))
     token, store_id = asyncio.run(_user_with_store(platform.url))
     auth = {"Authorization": f"Bearer {token}"}
     base = platform.url
+    store = f"{base}/api/v1/stores/{store_id}"
+    wrk(f"{base}/health", cores, seconds=2)  # warm-up
+    hello = wrk(hello_url, cores)
     rows = [Row(GROUP, "bare hello", hello.per_second, "bare hello", hello.per_second, p50_ms=hello.p50_ms,
                 p99_ms=hello.p99_ms)]  # fmt: skip
-    wrk(f"{base}/health", cores, seconds=2)  # warm-up
-    rows.append(_row("GET /health", wrk(f"{base}/health", cores), hello, target=0.7))
-    store = f"{base}/api/v1/stores/{store_id}"
-    rows.append(_row("GET /stores/{id}", wrk(store, cores, headers=auth), hello, target=0.15))
-    rows.append(_row("GET /stores", wrk(f"{base}/api/v1/stores", cores, headers=auth), hello))
-    rows.append(_row("GET /stores/{id}/events", wrk(f"{store}/events", cores, headers=auth), hello))
-    rows.append(_row("GET /account", wrk(f"{base}/api/v1/account", cores, headers=auth), hello))
-    created = wrk(f"{base}/api/v1/stores", cores, headers=auth, request_lua=_CREATE_LUA)
-    rows.append(_row("POST /stores (202 after the JetStream ack)", created, hello, target=0.10))
+
+    def row(name: str, url: str, *, target: float | None = None, note: str = "", **options: Any) -> None:
+        baseline = wrk(hello_url, cores, seconds=HELLO_SECONDS)
+        rows.append(_row(name, wrk(url, cores, **options), baseline, target=target, note=note))
+
+    row("GET /health", f"{base}/health", target=0.7)
+    row("GET /stores/{id}", store, headers=auth, target=0.15)
+    row("GET /stores", f"{base}/api/v1/stores", headers=auth)
+    row("GET /stores/{id}/events", f"{store}/events", headers=auth)
+    row("GET /account", f"{base}/api/v1/account", headers=auth)
+    row("POST /stores (202 after the JetStream ack)", f"{base}/api/v1/stores", headers=auth,
+        request_lua=_CREATE_LUA, target=0.10,
+        note="one caller: each order takes the caller's quota lock (an advisory lock) in turn")  # fmt: skip
+    tokens = asyncio.run(_tokens(base, 16))
+    row("POST /stores, 16 callers", f"{base}/api/v1/stores", request_lua=_create_lua_for(tokens, "many"), target=0.10)
     return rows

@@ -74,6 +74,8 @@ def services(
     credentials = local_credentials(running.folder)
     port = free_port()
     layout = cluster.Layout(cluster.DEFAULT_DIR)
+    if "provisioner" in names:
+        cluster.up(layout)  # the shared cluster as it runs, or started (it may have been stopped meanwhile)
     env = service_env(
         nats_url=running.nats.login("gateway")["nats_url"],
         database_url=database or running.postgres.url,
