@@ -25,6 +25,7 @@ from storeplane_gateway.settings import GatewaySettings
 
 GROUP = "gateway HTTP"
 PASSWORD = "benchmark password"
+STORE_READ_TARGET = "target: at least 2,800 req/s with p99 under 50 ms (0.15x the fastest server's hello)"
 # The hello measured before each gateway row.
 HELLO_SECONDS = 4
 # POST /stores: a fresh name each request (`bench-<n>`), the token from -H.
@@ -138,7 +139,9 @@ def gateway_rows(platform: Platform, cores: Cores, hello_url: str) -> list[Row]:
         rows.append(_row(name, wrk(url, cores, **options), baseline, target=target, note=note))
 
     row("GET /health", f"{base}/health", target=0.7)
-    row("GET /stores/{id}", store, headers=auth, target=0.15)
+    # The target here is against the fastest server's hello (0.15x granian's 18,814 req/s measured
+    # here once: 2,800 req/s, p99 under 50 ms), not this server's: said in the note, not as a ratio.
+    row("GET /stores/{id}", store, headers=auth, note=STORE_READ_TARGET)
     row("GET /stores", f"{base}/api/v1/stores", headers=auth)
     row("GET /stores/{id}/events", f"{store}/events", headers=auth)
     row("GET /account", f"{base}/api/v1/account", headers=auth)

@@ -91,7 +91,7 @@ def regressions(rows: list[Row], previous: dict[str, float]) -> list[str]:
     for row in rows:
         before = previous.get(row.key)
         if before and row.ratio < before * (1 - REGRESSION):
-            found.append(f"{row.key}: ratio {row.ratio:.2f}x, was {before:.2f}x")
+            found.append(f"{row.key}: ratio {_ratio(row.ratio)}, was {_ratio(before)}")
     return found
 
 
