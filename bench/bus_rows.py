@@ -15,6 +15,7 @@ import contextlib
 import datetime
 import json
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -147,22 +148,31 @@ async def _projected_rate(database_url: str, last: int, timeout: float = 300) ->
     """Events/s from the first projected event the poll sees to the last one."""
     connection = await asyncpg.connect(database_url)
     try:
-        first: tuple[float, int] | None = None
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
+
+        async def position() -> int:
             try:
-                position = await connection.fetchval("SELECT max(last_sequence) FROM projection_tracking") or 0
+                return int(await connection.fetchval("SELECT max(last_sequence) FROM projection_tracking") or 0)
             except asyncpg.UndefinedTableError:
-                position = 0
-            now = time.perf_counter()
-            if position and first is None:
-                first = (now, position)
-            if first and position >= last:
-                return (position - first[1]) / (now - first[0])
-            await asyncio.sleep(0.02)
+                return 0
+
+        return await _rate_until(position, last, timeout, "the status service did not project the backlog")
     finally:
         await connection.close()
-    raise TimeoutError("the status service did not project the backlog")
+
+
+async def _rate_until(progress: Callable[[], Awaitable[int]], total: int, timeout: float, late: str) -> float:
+    """Polls `progress` until it reaches `total`: units per second from the first progress seen to the end."""
+    first: tuple[float, int] | None = None
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        done = await progress()
+        now = time.perf_counter()
+        if done > 0 and first is None:
+            first = (now, done)
+        if first and done >= total:
+            return (done - first[1]) / (now - first[0])
+        await asyncio.sleep(0.02)
+    raise TimeoutError(late)
 
 
 async def _create_database(running: Servers, name: str) -> str:
@@ -245,23 +255,17 @@ async def _consumed_rate(running: Servers, count: int, timeout: float = 300) -> 
     connection = await _connect(running, "provisioner")
     try:
         js = connection.jetstream()
-        first: tuple[float, int] | None = None
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
+
+        async def settled() -> int:
             try:
                 info = await js.consumer_info(subjects.STREAM, subjects.PROVISIONER_DURABLE)
-                settled = count - int(info.num_pending) - int(info.num_ack_pending)
             except nats.js.errors.NotFoundError:
-                settled = 0
-            now = time.perf_counter()
-            if settled > 0 and first is None:
-                first = (now, settled)
-            if first and settled >= count:
-                return (settled - first[1]) / (now - first[0])
-            await asyncio.sleep(0.02)
+                return 0
+            return count - int(info.num_pending) - int(info.num_ack_pending)
+
+        return await _rate_until(settled, count, timeout, "the provisioner did not settle the backlog")
     finally:
         await connection.close()
-    raise TimeoutError("the provisioner did not settle the backlog")
 
 
 def consumer_row(running: Servers, raw_rate: float, workers: int = 4) -> Row:
