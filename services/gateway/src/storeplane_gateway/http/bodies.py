@@ -39,18 +39,20 @@ async def strict_request(request: Request[Any, Any, Any]) -> None:
     await strict_body(request)
 
 
-_query_names: dict[int, frozenset[str]] = {}
+# Per route handler, held by the handler itself rather than its id: a handler of a later app (the
+# tests make many) may be given a freed id, and would be answered with another route's names.
+_query_names: dict[Any, frozenset[str]] = {}
 
 
 def _known_query(request: Request[Any, Any, Any]) -> None:
     """A query parameter the route does not take is a 400 (as an unknown body field is), not ignored."""
     handler = request.route_handler
-    names = _query_names.get(id(handler))
+    names = _query_names.get(handler)
     if names is None:
         # Only the path parameters' names matter here: they are not query parameters.
         path = {name: PathParameterDefinition(name, name, str, None) for name in request.path_params}
         model = handler.create_kwargs_model(path_parameters=path)
-        names = _query_names[id(handler)] = frozenset(p.field_alias for p in model.expected_query_params)
+        names = _query_names[handler] = frozenset(p.field_alias for p in model.expected_query_params)
     unknown = sorted(set(request.query_params) - names)
     if unknown:
         takes = f"it takes {', '.join(sorted(names))}" if names else "it takes none"
