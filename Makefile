@@ -13,7 +13,7 @@ help:
 	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
 	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
 	@echo "make replay         rebuild the read models from the stream (beside the live ones) and compare"
-	@echo "make bench          memory and event latency with 1,000 open event streams on one gateway"
+	@echo "make bench          speed, each figure beside its baseline from the same run (bench/results/)"
 	@echo "make cluster-up     start (building once) the local Kubernetes control plane"
 	@echo "make cluster-down   stop it and remove its state"
 	@echo "make cluster-status what runs"
@@ -61,9 +61,11 @@ unit: deps
 	python3 infra/cluster/cluster.py helm >/dev/null
 	$(UV) run --locked pytest tests/unit
 
-# Its own NATS, Postgres and gateway process on loopback; prints the figures (not part of `make test`).
+# Its own NATS, Postgres and services on loopback (and the local cluster): the table of figures beside their
+# same-run baselines, written to bench/results/<date>.md; exits 1 on a ratio 20% below the last committed one.
+# Not part of `make test`. docs/performance.md says what each row measures.
 bench: deps
-	$(PY) -m bench.streams
+	$(PY) -m bench
 
 integration: deps
 	$(UV) run --locked pytest tests/integration tests/e2e

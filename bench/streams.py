@@ -7,6 +7,10 @@ users, so each reaches that user's 10 streams. Prints the gateway's resident mem
 with the streams open, the number of server-side JetStream consumers, how long opening took, and
 the latency from the publish to each client reading the event (p50, p95, p99, max).
 Then every stream reconnects with `Last-Event-ID` from before the burst and the catch-up is timed.
+
+In `make bench` (bench/__main__.py) these are the "event streams" rows: the memory beside the same
+process's before the streams opened, the delivery latency beside a raw nats-py subscriber's to the
+same events in the same burst. `python -m bench.streams` prints the figures alone.
 """
 
 from __future__ import annotations
@@ -30,7 +34,11 @@ from pathlib import Path
 import httpx
 import nats
 from httpx_sse import aconnect_sse
+from nats.aio.client import Client
+from nats.aio.msg import Msg
 
+from bench.load import percentile
+from bench.table import Row
 from infra.local.servers import Server, free_port, spawn, start_nats, start_postgres, wait_for_port
 from storeplane_contracts import events, subjects
 
@@ -111,11 +119,6 @@ async def consumers_on_stream(nats_url: str) -> int:
         await nc.close()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 @contextlib.contextmanager
 def platform(folder: Path) -> Iterator[tuple[Server, Server]]:
     nats_server = start_nats(folder / "nats")
@@ -188,7 +191,20 @@ def report(title: str, values: list[float], missing: int) -> None:
     )
 
 
-async def run(users: int, per_user: int, burst: int, pause: float, folder: Path) -> None:
+async def raw_subscriber(nats_url: str, arrived: dict[str, float]) -> Client:
+    """The baseline: a plain nats-py subscriber to every store event, noting when each arrived."""
+    connection = await nats.connect(nats_url)
+
+    async def noted(message: Msg) -> None:
+        arrived.setdefault(json.loads(message.data)["event_id"], time.perf_counter())
+
+    await connection.subscribe(subjects.ALL_STORE_EVENTS, cb=noted)
+    await connection.flush()
+    return connection
+
+
+async def run(users: int, per_user: int, burst: int, pause: float, folder: Path) -> list[Row]:
+    """Print the figures, and return the bench rows."""
     with platform(folder) as (nats_server, postgres):
         process, base_url = start_gateway(folder, nats_server.url, postgres.url)
         try:
@@ -213,16 +229,41 @@ async def run(users: int, per_user: int, burst: int, pause: float, folder: Path)
             await asyncio.sleep(0.5)
             clients.arrived.clear()
             before_burst = await last_sequence(nats_server.url)
+            raw_arrived: dict[str, float] = {}
+            raw = await raw_subscriber(nats_server.url, raw_arrived)
             acked = await publish(nats_server.url, owners, burst, pause)
             await asyncio.sleep(2)
+            await raw.close()
             values, missing = latencies(acked, clients, per_user)
             report(f"live: {burst} events, each to {per_user} streams", values, missing)
+            raw_values = [(raw_arrived[e] - acked[e]) * 1000 for e in acked if e in raw_arrived]
+            report("raw nats-py subscriber, the same events", raw_values, len(acked) - len(raw_values))
             print(f"gateway RSS after the burst: {rss_kib(pid) / 1024:.1f} MiB")
             await close_streams(tasks, client)
             await resume(base_url, tokens, per_user, before_burst, burst, streams)
+            return stream_rows(streams, baseline, held, values, missing, raw_values)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
+
+
+GROUP = "event streams"
+
+
+def stream_rows(streams: int, before: int, held: int, values: list[float], missing: int, raw: list[float]) -> list[Row]:
+    note = f"{missing} deliveries missing" if missing else ""
+    return [
+        Row(GROUP, f"gateway RSS with {streams:,} open streams", held / 1024, "the same process before", before / 1024,
+            unit="MiB", note=f"{(held - before) / streams:.1f} KiB per stream"),
+        Row(GROUP, f"delivery to {streams:,} streams (p99 ms)", percentile(values, 0.99),
+            "raw nats-py subscriber (p99 ms)", percentile(raw, 0.99), unit="ms", p50_ms=percentile(values, 0.5),
+            p99_ms=percentile(values, 0.99), note=note),
+    ]  # fmt: skip
+
+
+def rows(folder: Path) -> list[Row]:
+    """`make bench`'s event-stream rows, with this module's defaults."""
+    return asyncio.run(run(100, 10, 200, 0.01, folder))
 
 
 async def resume(base_url: str, tokens: list[str], per_user: int, after: int, burst: int, streams: int) -> None:

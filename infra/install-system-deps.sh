@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages Storeplane needs when they are missing: a PostgreSQL
-# server (for its read models and users), openssl (for the local cluster's certificates)
+# server (for its read models and users), openssl (for the local cluster's certificates), a C
+# compiler (tilt's build, infra/tilt/build.sh), flock (one cold build at a time), wrk (the HTTP load
+# generator of `make bench`, pinned by taskset to a core of its own; flock and taskset are util-linux)
 # and Prometheus (for its `promtool`, which checks infra/alerts/; about 19 MB, its server is not started).
 # Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || need+=(postgresql)
 command -v openssl >/dev/null || need+=(openssl)
+command -v gcc >/dev/null || need+=(gcc libc6-dev)  # tilt's build links tree-sitter through cgo
+{ command -v flock && command -v taskset; } >/dev/null || need+=(util-linux)  # the builds' lock; make bench
+command -v wrk >/dev/null || need+=(wrk)
 command -v promtool >/dev/null || need+=(prometheus)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2

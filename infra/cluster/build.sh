@@ -20,16 +20,31 @@ case "$target" in
   *) echo "usage: build.sh [helm]" >&2; exit 2 ;;
 esac
 
-missing=()
-for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing+=("$b"); done
+find_missing() {
+  missing=()
+  for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing+=("$b"); done
+}
+find_missing
 if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
 
-command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
+# One build at a time per version set: two cold starts at once (`make up` in one terminal, `make
+# test` in another) would write the same .tmp files. The second waits, then finds what the first built.
 mkdir -p "$bin"
+exec 9>"$bin.lock"
+if ! flock -n 9; then
+  echo "build.sh: another build of $(basename "$bin") is running; waiting for it to finish" >&2
+  flock 9
+  find_missing
+  if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
+fi
+
+command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
 # A Go older than the go line of Kubernetes' module fetches the right toolchain from the proxy.
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 ldflags="-s -w"
 start=$(date +%s)
+# Progress on stderr: which binary, and the time since the build started (a cold build takes minutes).
+progress() { echo "build.sh: $1 ($(( $(date +%s) - start ))s elapsed)" >&2; }
 
 build_kube() {
   # The work folder is named after everything that shapes go.mod, so a changed version or
@@ -59,23 +74,24 @@ build_kube() {
       sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk -v v="v0.${KUBERNETES_VERSION#1.}" '/=> .\/staging/ {print "\t" $1 " => " $1 " " v}'
       echo ")"
     } > "$work/go.mod.tmp"
+    progress "resolving the Kubernetes $KUBERNETES_VERSION modules"
     (cd "$work" && mv go.mod.tmp go.mod && go mod tidy) || { rm -f "$work/go.mod"; exit 1; }
   fi
   cd "$work"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     [ -x "$bin/$b" ] && continue
-    echo "building $b $KUBERNETES_VERSION" >&2
+    progress "building $b $KUBERNETES_VERSION"
     go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" && mv "$bin/$b.tmp" "$bin/$b"
   done
   if [ ! -x "$bin/etcd" ]; then
-    echo "building etcd $ETCD_VERSION" >&2
+    progress "building etcd $ETCD_VERSION"
     go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" ./etcd && mv "$bin/etcd.tmp" "$bin/etcd"
   fi
 }
 
 go_install() { # name module@version
   [ -x "$bin/$1" ] && return 0
-  echo "building $1 ${2##*@}" >&2
+  progress "building $1 ${2##*@}"
   GOBIN="$bin" go install -trimpath -ldflags "$ldflags" "$2"
 }
 
@@ -101,5 +117,5 @@ if [ "$target" = all ]; then
   kwok_stages
 fi
 go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
-echo "built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
+progress "built ${missing[*]}"
 echo "$bin"

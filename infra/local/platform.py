@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from infra.local.servers import stop_process
@@ -51,11 +51,17 @@ class Telemetry:
 
 @dataclass
 class ServiceProcess:
-    """One service we started."""
+    """One service we started, and how (so that it can be started again)."""
 
     name: str
     process: subprocess.Popen[bytes]
     log: Path
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # holds its NATS password: never printed
+    echo: bool = False
+
+    def restarted(self) -> ServiceProcess:
+        """The same service started again, as it was started the first time."""
+        return start_service(self.name, self.env, self.log.parent, echo=self.echo)
 
     def stop(self, timeout: float = 15) -> None:
         stop_process(self.process, signal.SIGTERM, timeout)
@@ -106,7 +112,7 @@ def start_service(name: str, env: dict[str, str], logs: Path, *, echo: bool = Fa
             stderr=subprocess.STDOUT if not echo else None,
             stdin=subprocess.DEVNULL,
         )
-    return ServiceProcess(name, process, log)
+    return ServiceProcess(name, process, log, env=env, echo=echo)
 
 
 def wait_http(url: str, *, timeout: float = 60, processes: Sequence[ServiceProcess] = ()) -> None:

@@ -19,8 +19,9 @@ from pathlib import Path
 from infra.cluster import cluster
 from infra.local.credentials import local_credentials
 from infra.local.observability import JaegerPorts, start_jaeger, start_victoria_metrics
-from infra.local.platform import ServiceProcess, Telemetry, service_env, start_services
+from infra.local.platform import Telemetry, service_env, start_services
 from infra.local.servers import start_nats, start_postgres
+from infra.local.supervision import Supervisor
 from storeplane_runtime.settings import STATE_DIR
 
 
@@ -80,8 +81,11 @@ def main() -> int:
     layout = cluster.Layout(cluster.DEFAULT_DIR)
     # Whatever started is stopped again, in reverse order, also when a later part fails to start.
     with contextlib.ExitStack() as running:
+        # A cluster that already ran (`make cluster-up`, the tests' session) is left running on exit.
+        already_running = any(cluster.running_pid(layout, component) for component in cluster.COMPONENTS)
         cluster.up(layout)  # a failed up stops what it started itself
-        running.callback(cluster.stop_all, layout)
+        if not already_running:
+            running.callback(cluster.stop_all, layout)
         bin_dir = cluster.binaries()
         # The signing key and the NATS passwords: random on first start, then kept in .storeplane/secrets/.
         credentials = local_credentials(STATE_DIR)
@@ -117,11 +121,11 @@ def main() -> int:
             telemetry=telemetry,
         )
         services = start_services(env, STATE_DIR / "logs", echo=True, own_env=credentials.service_env)
-        for service in services:
-            running.callback(service.stop)
+        supervisor = Supervisor(services)
+        running.callback(supervisor.stop_all)  # what runs then: a restarted service is another process
         running.callback(print, "stopping...", file=sys.stderr, flush=True)
         print(welcome(ports, layout.kubeconfig, bin_dir, postgres.url), flush=True)
-        run_until_stopped(services)
+        supervisor.run_until(stop_requested())
         return 0
 
 
@@ -145,20 +149,16 @@ notifier :{ports.notifier_metrics}
   make it admin STOREPLANE_DATABASE_URL={database_url} \\
                  uv run storeplane-gateway admin grant me@example.com
   secrets      .storeplane/secrets/ (signing key; NATS passwords, `reader` for integrations)
-Press Ctrl-C to stop everything.
+A service that exits is started again (logged here). Press Ctrl-C to stop everything.
 """
 
 
-def run_until_stopped(services: list[ServiceProcess]) -> None:
-    """Until Ctrl-C or SIGTERM, or until a service exits (then everything stops)."""
+def stop_requested() -> threading.Event:
+    """Set by Ctrl-C or SIGTERM: the only ways to stop the platform (a service's exit restarts it)."""
     stopped = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopped.set())
-    while not stopped.wait(1):
-        for service in services:
-            if service.process.poll() is not None:
-                print(f"{service.name} exited with {service.process.returncode}; stopping", file=sys.stderr)
-                stopped.set()
+    return stopped
 
 
 if __name__ == "__main__":

@@ -45,6 +45,9 @@ WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
     "store.deleted",
 )
 ALL_EVENTS = "*"
+# The longest URL and description an endpoint may have.
+MAX_URL_LENGTH = 2048
+MAX_DESCRIPTION = 500
 TEST_EVENT = "webhook.test"
 
 # not_found: no such endpoint (or message) for this owner; invalid_url: not an acceptable URL

@@ -13,6 +13,8 @@ import signal
 from collections.abc import Callable, Iterator
 from contextlib import AbstractAsyncContextManager, contextmanager
 
+import uvloop
+
 from storeplane_runtime.logs import setup_logging
 from storeplane_runtime.metrics import MetricsServer
 from storeplane_runtime.settings import CommonSettings
@@ -56,11 +58,12 @@ def run_service(
 ) -> None:
     """The whole of a service's `main()`: run what `build` makes until signalled, serving `metrics`
     (the process's Prometheus registry) meanwhile."""
-    with traced_process(service, settings):
+    with traced_process(service, settings), asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         if metrics is not None:
             metrics.start()
         try:
-            asyncio.run(serve_until_signalled(build))
+            # uvloop: its socket I/O, a third of a service's time answering queries on asyncio's loop.
+            runner.run(serve_until_signalled(build))
         finally:
             if metrics is not None:
                 metrics.stop()

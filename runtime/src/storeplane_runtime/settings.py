@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,9 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storeplane_contracts.permissions import inbox_prefix
 
-# The repository root when running from a checkout: local state lives in .storeplane/.
+# The repository root when running from a checkout: local state lives in .storeplane/ (or where
+# STOREPLANE_STATE_DIR says: the tests run a whole `make up` in a folder of their own).
 ROOT = Path(__file__).resolve().parents[3]
-STATE_DIR = ROOT / ".storeplane"
+STATE_DIR = Path(os.environ.get("STOREPLANE_STATE_DIR", ROOT / ".storeplane"))
 
 
 class CommonSettings(BaseSettings):

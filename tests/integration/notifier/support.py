@@ -76,6 +76,10 @@ def start_receiver(
     return Receiver(process, int(first.rsplit(":", 1)[1]), record)
 
 
+class NobodyAnswers(AssertionError):
+    """No notifier answered a request, even asked again for a moment."""
+
+
 async def ask(bus: NatsBroker, subject: str, request: msgspec.Struct, reply_type: type[Reply]) -> Reply:
     """One request over NATS request-reply, decoded as the gateway decodes it.
 
@@ -89,7 +93,7 @@ async def ask(bus: NatsBroker, subject: str, request: msgspec.Struct, reply_type
         except NoRespondersError:
             await asyncio.sleep(0.1)
     else:
-        raise AssertionError(f"nobody answers {subject}")
+        raise NobodyAnswers(f"nobody answers {subject}")
     assert ERROR_HEADER not in (response.headers or {}), response.headers
     return msgspec.json.decode(response.body, type=reply_type)
 

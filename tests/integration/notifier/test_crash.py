@@ -13,7 +13,6 @@ from pathlib import Path
 import asyncpg
 import pytest
 from faststream.nats import NatsBroker
-from nats.errors import NoRespondersError
 
 from storeplane_contracts import subjects
 from storeplane_contracts import webhooks as w
@@ -21,7 +20,15 @@ from storeplane_contracts.events import new_id
 from storeplane_notifier.bootstrap import bootstrap
 from storeplane_notifier.settings import NotifierSettings
 from storeplane_runtime.bus import ensure_stream
-from tests.integration.notifier.support import OWNER, Receiver, ask, deliveries, endpoint_with_receiver, wait_until
+from tests.integration.notifier.support import (
+    OWNER,
+    NobodyAnswers,
+    Receiver,
+    ask,
+    deliveries,
+    endpoint_with_receiver,
+    wait_until,
+)
 from tests.integration.notifier.test_delivery import lifecycle, publish
 
 pytestmark = pytest.mark.integration
@@ -46,7 +53,7 @@ def notifier_process(settings: NotifierSettings, log: Path) -> subprocess.Popen[
 async def answering(bus: NatsBroker) -> bool:
     try:
         await ask(bus, w.LIST_ENDPOINTS, w.ListEndpoints(owner_id=OWNER), w.EndpointList)
-    except (TimeoutError, NoRespondersError):
+    except (TimeoutError, NobodyAnswers):  # not started yet (under load, it takes longer than `ask` asks)
         return False
     return True
 

@@ -146,6 +146,8 @@ async def test_a_malformed_id_is_not_found_without_asking_the_notifier(
     [
         ({"url": "ftp://example.com/x", "events": ["store.ready"]}, "invalid_url", "ftp://example.com/x"),
         ({"url": "not a url", "events": ["store.ready"]}, "invalid_url", "not a url"),
+        # A control character Python's `\s` takes for a space and JSON Schema's does not: refused by both.
+        ({"url": "https://example.com/a\x1fb", "events": ["store.ready"]}, "invalid_url", "example.com/a\\x1fb"),
         ({"url": "http://127.0.0.2/hooks", "events": ["store.ready"]}, "target_refused", "127.0.0.2"),
         ({"url": RECEIVER, "events": ["store.exploded"]}, "invalid_events", "store.exploded"),
         ({"url": RECEIVER, "events": []}, "invalid_events", "store.ready"),

@@ -55,11 +55,12 @@ from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import audit_hook
 from storeplane_gateway.http.authentication import make_jwt_auth
-from storeplane_gateway.http.bodies import strict_body
+from storeplane_gateway.http.bodies import strict_request
 from storeplane_gateway.http.client_address import forwarded_client
 from storeplane_gateway.http.exception_handlers import exception_handlers
 from storeplane_gateway.http.hardening import cors_config, security_headers
 from storeplane_gateway.http.idempotency import IdempotentCommands
+from storeplane_gateway.http.openapi_schemas import ClosedStructSchemaPlugin
 from storeplane_gateway.http.options import full_allow
 from storeplane_gateway.http.rate_limits import AUTH, STORE_CREATES, WEBHOOK_COMMANDS, per_address, per_user, present
 from storeplane_gateway.http.stream_tickets import hide_ticket
@@ -302,10 +303,10 @@ def create_app(settings: GatewaySettings, *, adapters: AdapterFactory = connect_
         dependencies=_dependencies(settings, tokens),
         lifespan=[_lifespan(settings, adapters)],
         middleware=[forwarded_client(settings.forwarded_allow_ips), prometheus.middleware],
-        before_request=strict_body,
+        before_request=strict_request,
         before_send=[security_headers(hsts_seconds=settings.hsts_seconds), full_allow, audit_hook()],
         cors_config=cors_config(settings),
-        plugins=[tracing_plugin()],
+        plugins=[tracing_plugin(), ClosedStructSchemaPlugin()],
         exception_handlers=exception_handlers(retry_after_seconds=settings.retry_after_seconds),
         openapi_config=_openapi(jwt_auth),
         request_max_body_size=MAX_BODY_BYTES,

@@ -20,7 +20,6 @@ from storeplane_notifier.storage import deliveries, endpoints
 from storeplane_notifier.storage.pool import Pool
 from storeplane_notifier.targets import AllowList, TargetRefused, connectable, parse_url
 
-MAX_DESCRIPTION = 500
 MAX_PAGE = 100
 NOT_FOUND = w.Refusal("not_found", "no such webhook endpoint")
 
@@ -58,8 +57,8 @@ class WebhookApi:
             if unknown or not events:
                 known = ", ".join((w.ALL_EVENTS, *w.WEBHOOK_EVENT_TYPES))
                 return w.Refusal("invalid_events", f"unknown event types {unknown}; choose from {known}")
-        if description is not None and len(description) > MAX_DESCRIPTION:
-            return w.Refusal("invalid_request", f"the description is longer than {MAX_DESCRIPTION} characters")
+        if description is not None and len(description) > w.MAX_DESCRIPTION:
+            return w.Refusal("invalid_request", f"the description is longer than {w.MAX_DESCRIPTION} characters")
         return None if url is None else await self.refusal_of_url(url)
 
     async def create(self, request: w.CreateEndpoint) -> w.EndpointWithSecret:

@@ -23,10 +23,11 @@ import socket
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlsplit
 
+from storeplane_contracts.webhooks import MAX_URL_LENGTH
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-MAX_URL_LENGTH = 2048
 # Cloud metadata services, refused by name as well as by address.
 METADATA_HOSTS = frozenset({"metadata.google.internal", "metadata", "instance-data"})
 METADATA_ADDRESSES = frozenset(

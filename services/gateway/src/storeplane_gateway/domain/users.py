@@ -31,3 +31,10 @@ class StoredUser(msgspec.Struct, frozen=True):
 def limit_of(user: StoredUser | None, default: int) -> int:
     """The user's own store limit if an admin set one, else the platform's."""
     return user.store_limit if user is not None and user.store_limit is not None else default
+
+
+# What an email must look like, as a regular expression both the rule (`areas/accounts/services.py`)
+# and the OpenAPI schema use: printable ASCII, one `@`, a dotted domain, perhaps with spaces around (they
+# are dropped); at most `MAX_EMAIL` characters as sent.
+EMAIL_PATTERN = r"^\s*[!-?A-~]+@[!-\-/-?A-~]+(\.[!-\-/-?A-~]+)+\s*$"
+MAX_EMAIL = 254

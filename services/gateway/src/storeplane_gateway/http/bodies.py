@@ -3,7 +3,8 @@
 Litestar converts a body to its struct with msgspec's lax rules, which would take `"9"` for 9 or
 `"true"` for true, and lets a decoding failure it does not expect (invalid UTF-8 inside a string)
 escape as a 500 whose traceback holds the body. So the app's `before_request` hook (`strict_body`)
-decodes the body of every route that takes a struct first: a body sent as anything but JSON is a
+refuses query parameters the route does not take (400 `invalid_request`), and decodes the body of
+every route that takes a struct first: a body sent as anything but JSON is a
 415 `unsupported_media_type`; bytes that are not UTF-8, JSON that is malformed or truncated, a
 missing or unknown field, a wrong JSON type, a string over or under its bounds (`msgspec.Meta` on
 the struct, the same bounds the OpenAPI schema shows) or holding a NUL character are a 400
@@ -20,17 +21,46 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.exceptions import ValidationException
+from litestar.types.internal_types import PathParameterDefinition
 
 from storeplane_gateway.http.errors import ApiError
 
 JSON_MEDIA_TYPE = "application/json"
+# A string the API takes may hold anything but NUL (`strict_body` refuses it), as a schema pattern.
+NO_NUL = "^[^\\x00]*$"
 
 _decoders: dict[type[msgspec.Struct], msgspec.json.Decoder[Any]] = {}
 _AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$")
 
 
+async def strict_request(request: Request[Any, Any, Any]) -> None:
+    """The app's `before_request` hook: only the query parameters the route takes, and a strict body."""
+    _known_query(request)
+    await strict_body(request)
+
+
+# Per route handler, held by the handler itself rather than its id: a handler of a later app (the
+# tests make many) may be given a freed id, and would be answered with another route's names.
+_query_names: dict[Any, frozenset[str]] = {}
+
+
+def _known_query(request: Request[Any, Any, Any]) -> None:
+    """A query parameter the route does not take is a 400 (as an unknown body field is), not ignored."""
+    handler = request.route_handler
+    names = _query_names.get(handler)
+    if names is None:
+        # Only the path parameters' names matter here: they are not query parameters.
+        path = {name: PathParameterDefinition(name, name, str, None) for name in request.path_params}
+        model = handler.create_kwargs_model(path_parameters=path)
+        names = _query_names[handler] = frozenset(p.field_alias for p in model.expected_query_params)
+    unknown = sorted(set(request.query_params) - names)
+    if unknown:
+        takes = f"it takes {', '.join(sorted(names))}" if names else "it takes none"
+        raise ApiError(400, "invalid_request", f"unknown query parameter `{unknown[0]}` on this route; {takes}")
+
+
 async def strict_body(request: Request[Any, Any, Any]) -> None:
-    """A `before_request` hook: the JSON body decodes strictly into the handler's `data` struct, or 4xx."""
+    """The JSON body decodes strictly into the handler's `data` struct, or 4xx."""
     parameter = request.route_handler.parsed_fn_signature.parameters.get("data")
     body_type = parameter.annotation if parameter is not None else None
     if not (isinstance(body_type, type) and issubclass(body_type, msgspec.Struct)):
@@ -67,12 +97,32 @@ def _decode(body_type: type[msgspec.Struct], body: bytes) -> msgspec.Struct:
             "", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8"
         ) from None
     except msgspec.ValidationError as exc:
+        if "got `float`" in str(exc) and (whole := _whole_numbers_as_ints(body)) is not None:
+            return _decode(body_type, whole)  # JSON Schema counts 246.0 as an integer, and so do we
         match = _AT.match(str(exc))
         message, path = (match["message"], match["path"].lstrip(".")) if match else (str(exc), "")
         raise _invalid_body(path, message) from None
     except msgspec.DecodeError as exc:
         raise _invalid_body("", f"the body is not valid JSON ({exc})") from None
     return decoded
+
+
+def _whole_numbers_as_ints(body: bytes) -> bytes | None:
+    """The body with every number without a fraction (`246.0`) written as an integer; None if there is none."""
+    found: list[float] = []
+
+    def whole(value: Any) -> Any:
+        if isinstance(value, float) and value.is_integer():
+            found.append(value)
+            return int(value)
+        if isinstance(value, dict):
+            return {key: whole(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [whole(item) for item in value]
+        return value
+
+    converted = whole(msgspec.json.decode(body))
+    return msgspec.json.encode(converted) if found else None
 
 
 def _invalid_body(path: str, message: str) -> ValidationException:

@@ -144,7 +144,8 @@ def _token_name_taken(exc: TokenNameTaken) -> ApiError:
 @_answers(InvalidTokenName)
 def _invalid_token_name(exc: InvalidTokenName) -> ApiError:
     if exc.control_characters:
-        return ApiError(422, "invalid_token_name", "name must not contain control characters")
+        message = "name must be printable ASCII characters (letters, digits, punctuation, inner spaces)"
+        return ApiError(422, "invalid_token_name", message)
     return ApiError(422, "invalid_token_name", f"name must be 1 to {exc.max_length} characters long")
 
 

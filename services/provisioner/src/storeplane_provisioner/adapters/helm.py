@@ -24,6 +24,8 @@ from storeplane_provisioner.errors import PermanentError, ProvisioningError, Tem
 log = structlog.get_logger("storeplane.provisioner.helm")
 tracer = trace.get_tracer("storeplane.provisioner.helm")
 
+# Helm's refusal while a release is `pending-*` (an operation runs, or a Helm died during one).
+_IN_PROGRESS = "another operation (install/upgrade/rollback) is in progress"
 # Messages of failures that a later attempt can get past.
 _TEMPORARY_MARKERS = (
     "connection refused",
@@ -31,7 +33,7 @@ _TEMPORARY_MARKERS = (
     "timed out",
     "tls handshake",
     "eof",
-    "another operation (install/upgrade/rollback) is in progress",
+    _IN_PROGRESS,
     "service unavailable",
     "the server is currently unable",
     "too many requests",
@@ -114,15 +116,30 @@ class HelmCli:
         return f"rolled {release} back to revision {target} after an interrupted {revisions[-1]['status']}"
 
     async def upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        """Install or upgrade, in a span; a release left `pending-*` by a Helm that died is recovered,
+        then tried again.
+
+        The recovery is looked for only when Helm refuses because of it, not before every install: a
+        `helm history` first was one more Helm process (start-up, API discovery) per store."""
         attributes = {"helm.release": release, "helm.chart": chart.name, "k8s.namespace.name": namespace}
         with tracer.start_as_current_span("helm upgrade --install", attributes=attributes) as span:
-            revision = await self._upgrade_install(release, chart, namespace, values)
+            revision = await self._install_or_recover(release, chart, namespace, values)
             span.set_attribute("helm.revision", revision)
             return revision
 
-    async def _upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
-        if recovered := await self.recover_pending(release, namespace):
+    async def _install_or_recover(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
+        try:
+            return await self._upgrade_install(release, chart, namespace, values)
+        except TemporaryError as exc:
+            if _IN_PROGRESS not in exc.message.lower():
+                raise
+            recovered = await self.recover_pending(release, namespace)
+            if recovered is None:
+                raise
             log.warning("helm release recovered", namespace=namespace, action=recovered)
+        return await self._upgrade_install(release, chart, namespace, values)
+
+    async def _upgrade_install(self, release: str, chart: Path, namespace: str, values: Mapping[str, Any]) -> int:
         with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="values-") as values_file:
             json.dump(values, values_file)  # JSON is YAML
             values_file.flush()

@@ -7,16 +7,30 @@ OpenAPI schema.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
-from storeplane_gateway.domain.users import Role
+from storeplane_gateway.areas.accounts.passwords import MAX_PASSWORD, MIN_PASSWORD
+from storeplane_gateway.domain.users import EMAIL_PATTERN, MAX_EMAIL, Role
+from storeplane_gateway.http.bodies import NO_NUL
+
+# The bounds the rules apply (areas/accounts/services.py), shown in the OpenAPI schema (Litestar reads
+# `extra`); the rules themselves answer with what to fix.
+Email = Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"pattern": EMAIL_PATTERN, "max_length": MAX_EMAIL}})]
+Password = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"extra": {"min_length": MIN_PASSWORD, "max_length": MAX_PASSWORD, "pattern": NO_NUL}}
+    ),
+]
 
 
 class Credentials(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """An email and a password, to register or to log in."""
 
-    email: str
-    password: str
+    email: Email
+    password: Password
 
 
 class UserBody(msgspec.Struct, frozen=True):
@@ -33,7 +47,7 @@ class TokenBody(msgspec.Struct, frozen=True):
     token: str
     token_type: str
     expires_in: int
-    refresh_token: str
+    refresh_token: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"pattern": NO_NUL}})]
     refresh_expires_in: int
     user: UserBody
 
@@ -41,7 +55,7 @@ class TokenBody(msgspec.Struct, frozen=True):
 class RefreshBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A refresh token, to be exchanged (once) for new tokens."""
 
-    refresh_token: str
+    refresh_token: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"pattern": NO_NUL}})]
 
 
 class QuotaBody(msgspec.Struct, frozen=True):

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
 
 from storeplane_contracts.audit import CommandAudited
+from storeplane_gateway.areas.admin.services import MAX_STORE_LIMIT
+
+# The rule's bounds (services.py), shown in the OpenAPI schema.
+StoreLimit = Annotated[int, msgspec.Meta(extra_json_schema={"extra": {"minimum": 0, "maximum": MAX_STORE_LIMIT}})]
 
 
 class SetQuotaBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A user's own limit of live stores; null returns the user to the platform's default."""
 
-    store_limit: int | None
+    store_limit: StoreLimit | None
 
 
 class UserQuotaBody(msgspec.Struct, frozen=True):

@@ -11,18 +11,37 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
 
+from storeplane_gateway.areas.api_tokens.services import MAX_NAME, TOKEN_NAME_PATTERN
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.principals import SCOPES
+
+# Documented as an enum; the rule says which scope is unknown (422) for a client that sends another.
+SCOPE_SCHEMA = Schema(type=OpenAPIType.STRING, enum=list(SCOPES))
 
 
 class CreateApiTokenBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A name to recognise the token by (1 to 64 characters), and what it may do."""
 
-    name: Annotated[str, msgspec.Meta(extra_json_schema={"examples": ["ci deploys"]})]
+    name: Annotated[
+        str,
+        msgspec.Meta(
+            extra_json_schema={
+                "examples": ["ci deploys"],
+                "extra": {"min_length": 1, "max_length": MAX_NAME, "pattern": TOKEN_NAME_PATTERN},
+            }
+        ),
+    ]
     scopes: Annotated[
         list[str],
-        msgspec.Meta(extra_json_schema={"description": "Any of: " + ", ".join(SCOPES), "examples": [["stores:read"]]}),
+        msgspec.Meta(
+            extra_json_schema={
+                "description": "One or more of: " + ", ".join(SCOPES),
+                "examples": [["stores:read"]],
+                "extra": {"min_items": 1, "items": SCOPE_SCHEMA},
+            }
+        ),
     ]
 
 

@@ -7,7 +7,7 @@ Every refusal is a domain error; `storeplane_gateway.http.error_answers` says ho
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -20,6 +20,9 @@ from storeplane_gateway.domain.principals import SCOPES, Principal
 from storeplane_gateway.ports import ApiTokens, AuditNotes, no_notes
 
 MAX_NAME = 64
+# The OpenAPI schema shows the same pattern (schemas.py).
+TOKEN_NAME_PATTERN = r"^\s*[!-~]([ -~]*[!-~])?\s*$"
+_TOKEN_NAME = re.compile(TOKEN_NAME_PATTERN)
 MAX_TOKENS_PER_USER = 20
 
 
@@ -31,13 +34,12 @@ class NewApiToken(NamedTuple):
 
 
 def checked_token_name(raw: str) -> str:
-    """The name without the spaces around it, or InvalidTokenName."""
-    name = raw.strip()
-    if not 1 <= len(name) <= MAX_NAME:
+    """The name without the spaces around it, or InvalidTokenName: 1 to 64 printable ASCII characters."""
+    if not 1 <= len(raw) <= MAX_NAME or not raw.strip():
         raise InvalidTokenName(max_length=MAX_NAME)
-    if any(unicodedata.category(char).startswith("C") for char in name):
+    if not _TOKEN_NAME.fullmatch(raw):
         raise InvalidTokenName(max_length=MAX_NAME, control_characters=True)
-    return name
+    return raw.strip()
 
 
 def checked_scopes(raw: Sequence[str]) -> tuple[str, ...]:

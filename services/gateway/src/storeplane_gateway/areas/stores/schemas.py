@@ -15,6 +15,7 @@ import msgspec
 from storeplane_contracts.events import Engine, StoreRequested
 from storeplane_contracts.naming import MAX_NAME, MIN_NAME
 from storeplane_contracts.queries import StoreError, StoreStatus, StoreView, TimelineEntry
+from storeplane_gateway.areas.stores.services import RAW_NAME_PATTERN
 from storeplane_gateway.domain.traces import StoreTrace
 
 StoreName = Annotated[
@@ -24,6 +25,7 @@ StoreName = Annotated[
             "description": "Becomes a DNS-1123 label: lower-cased, spaces and underscores to hyphens "
             f"(`My Shop` is `my-shop`); {MIN_NAME} to {MAX_NAME} characters; some names are reserved.",
             "examples": ["my-shop", "My Shop"],
+            "extra": {"min_length": MIN_NAME, "max_length": MAX_NAME, "pattern": RAW_NAME_PATTERN},
         }
     ),
 ]

@@ -17,6 +17,7 @@ decided in one place, `storeplane_gateway.http.error_answers`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, cast, get_args
@@ -105,9 +106,20 @@ class StorePolicy:
 def checked_name(raw: str) -> str:
     """The store name `raw` stands for (normalized), or InvalidStoreName saying which rule it breaks."""
     try:
-        return naming.validate_name(raw)
+        name = naming.validate_name(raw)
     except naming.InvalidStoreName as exc:
         raise InvalidStoreName(str(exc)) from None
+    if not _RAW_NAME.fullmatch(raw) or len(raw) > naming.MAX_NAME:  # as the schema says: no runs of spaces
+        raise InvalidStoreName(
+            f"name may contain only letters, digits and single spaces, underscores or hyphens between them, "
+            f"{naming.MIN_NAME} to {naming.MAX_NAME} characters (`My Shop`, `my-shop`)"
+        )
+    return name
+
+
+# What a client may send as a name (the OpenAPI schema shows it): normalized, it is a DNS-1123 label.
+RAW_NAME_PATTERN = r"^\s*[A-Za-z0-9]+([ _-][A-Za-z0-9]+)*\s*$"
+_RAW_NAME = re.compile(RAW_NAME_PATTERN)
 
 
 def checked_engine(engine: str, installable: Sequence[str]) -> Engine:

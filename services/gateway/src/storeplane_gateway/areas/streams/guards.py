@@ -15,7 +15,7 @@ from storeplane_gateway.http.errors import ApiError
 reads_stores = require_scope(STORES_READ)
 
 
-def all_only_for_admins(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+async def all_only_for_admins(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """`?all=true` (every user's stores) needs an admin's login session; refused before the stream opens."""
     if connection.query_params.get("all", "").lower() in ("true", "1") and not caller(connection).is_admin:
         raise ApiError(403, "admin_only", "only an admin's session may stream every user's stores")

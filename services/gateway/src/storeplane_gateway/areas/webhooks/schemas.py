@@ -12,9 +12,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
+from litestar.openapi.spec import OpenAPIType, Schema
 
 from storeplane_contracts.webhooks import (
     ALL_EVENTS,
+    MAX_DESCRIPTION,
+    MAX_URL_LENGTH,
     WEBHOOK_EVENT_TYPES,
     AttemptView,
     DeliveryStatus,
@@ -22,6 +25,8 @@ from storeplane_contracts.webhooks import (
     EndpointView,
     MessageView,
 )
+from storeplane_gateway.areas.webhooks.services import URL_PATTERN
+from storeplane_gateway.http.bodies import NO_NUL
 
 WebhookUrl = Annotated[
     str,
@@ -31,6 +36,7 @@ WebhookUrl = Annotated[
             "resolve to loopback, private, link-local or metadata addresses are refused unless the operator "
             "allows them.",
             "examples": ["https://erp.example.com/hooks/storeplane"],
+            "extra": {"max_length": MAX_URL_LENGTH, "pattern": URL_PATTERN},
         }
     ),
 ]
@@ -40,10 +46,19 @@ EventTypes = Annotated[
         extra_json_schema={
             "description": f'Any of: {", ".join(WEBHOOK_EVENT_TYPES)}; or `["{ALL_EVENTS}"]` for every one.',
             "examples": [["store.ready", "store.failed"], [ALL_EVENTS]],
+            "extra": {
+                "min_items": 1,
+                "items": Schema(type=OpenAPIType.STRING, enum=[*WEBHOOK_EVENT_TYPES, ALL_EVENTS]),
+            },
         }
     ),
 ]
-Description = Annotated[str, msgspec.Meta(extra_json_schema={"examples": ["ERP sync"]})]
+Description = Annotated[
+    str,
+    msgspec.Meta(
+        extra_json_schema={"examples": ["ERP sync"], "extra": {"max_length": MAX_DESCRIPTION, "pattern": NO_NUL}}
+    ),
+]
 
 
 class CreateWebhookBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -14,12 +14,27 @@ import re
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
-from storeplane_gateway.domain.errors import WebhookNotFound
+from storeplane_contracts.webhooks import (
+    ALL_EVENTS,
+    MAX_DESCRIPTION,
+    MAX_URL_LENGTH,
+    DeliveryPage,
+    DeliveryStatus,
+    EndpointView,
+    MessageView,
+)
+from storeplane_gateway.domain.errors import InvalidWebhook, WebhookNotFound
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.ports import AuditNotes, Webhooks, WithSecret, no_notes
 
 LISTED_HINT = "GET /api/v1/webhooks lists yours"
+# The form of a URL the notifier takes (http(s), a host name or IPv4 address, a port, no credentials),
+# as the OpenAPI schema states it; whether its target may be delivered to is the notifier's to say
+# (DNS and the operator's allow-list), so a URL of this form may still be refused as `target_refused`.
+# Spaces and control characters are spelled out, not `\s`: Python's and JSON Schema's `\s` differ.
+_PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+URL_PATTERN = rf"^https?://[A-Za-z0-9._~%-]+(:{_PORT})?([/?#][^\x00-\x20\x7f]*)?$"
+
 # What an id of the notifier's may look like; it decides whether one names anything.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
@@ -38,6 +53,29 @@ def endpoint_id(raw: str) -> str:
     if not _ID.fullmatch(raw):
         raise WebhookNotFound(f"you have no webhook endpoint with id {raw!r}; {LISTED_HINT}")
     return raw
+
+
+def checked_url(url: str | None) -> str | None:
+    """`url` if it has the form the schema states, else InvalidWebhook saying what to fix."""
+    if url is not None and (len(url) > MAX_URL_LENGTH or not re.fullmatch(URL_PATTERN, url)):
+        raise InvalidWebhook(
+            "invalid_url",
+            f"{url[:200]!r} is not a webhook URL: it must be http(s)://host[:port][/path], the host a name "
+            f"or an IPv4 address, without "
+            f"credentials, at most {MAX_URL_LENGTH} characters",
+        )
+    return url
+
+
+def checked_description(description: str | None) -> str | None:
+    if description is not None and len(description) > MAX_DESCRIPTION:
+        raise InvalidWebhook("invalid_request", f"the description is longer than {MAX_DESCRIPTION} characters")
+    return description
+
+
+def checked_events(events: list[str] | None) -> list[str] | None:
+    """`["*"]` stands for every event type, beside others too."""
+    return [ALL_EVENTS] if events is not None and ALL_EVENTS in events else events
 
 
 def in_utc(moment: datetime) -> datetime:
@@ -61,6 +99,9 @@ class WebhookService:
     async def create(
         self, owner: Principal, *, url: str, events: list[str], description: str, notes: AuditNotes = no_notes
     ) -> WithSecret:
+        checked_url(url)
+        checked_description(description)
+        events = checked_events(events) or []
         made = await self._webhooks.create(owner.id, url=url, events=events, description=description)
         notes(target=made.endpoint.id)
         return made
@@ -72,6 +113,9 @@ class WebhookService:
         return await self._webhooks.endpoint(owner.id, endpoint_id(raw_id))
 
     async def update(self, owner: Principal, raw_id: str, changes: Changes) -> EndpointView:
+        checked_url(changes.url)
+        checked_description(changes.description)
+        changes = changes._replace(events=checked_events(changes.events))
         return await self._webhooks.update(owner.id, endpoint_id(raw_id), **changes._asdict())
 
     async def delete(self, owner: Principal, raw_id: str) -> EndpointView:
