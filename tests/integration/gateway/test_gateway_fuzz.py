@@ -330,4 +330,6 @@ async def test_fuzzing_finds_no_server_error_and_no_schema_violation(
     if role == "user":
         assert report.statuses[403]  # the admin routes refused
     webhooks = {status for (label, status) in report.by_operation if "POST /api/v1/webhooks " in label}
-    assert 201 in webhooks and 422 in webhooks  # endpoints were made, and values refused
+    # Endpoints were made, and invalid values refused (400 for a body of the wrong shape, 422 for a value
+    # the notifier's rules refuse: which of the two a seed's negative cases meet is the seed's choice).
+    assert 201 in webhooks and webhooks & {400, 422}, webhooks
