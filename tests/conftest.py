@@ -19,6 +19,7 @@ import nats
 import pytest
 from nats.js.errors import NotFoundError
 
+from infra.local.observability import start_jaeger
 from infra.local.servers import Server, start_nats, start_postgres
 from storeplane_contracts import subjects
 from storeplane_contracts.permissions import USER_NAMES, server_config
@@ -54,6 +55,15 @@ def servers_dir() -> Iterator[Path]:
 @pytest.fixture(scope="session")
 def nats_server(servers_dir: Path) -> Iterator[Server]:
     server = start_nats_with_users(servers_dir / "nats")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def jaeger(servers_dir: Path) -> Iterator[Server]:
+    """A real Jaeger v2, the trace backend of the e2e platform and of the fuzzed gateway (built once by
+    infra/observability/build.sh; a failed build fails the tests, saying why)."""
+    server = start_jaeger(servers_dir / "jaeger")
     yield server
     server.stop()
 

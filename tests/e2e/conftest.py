@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from infra.local.observability import start_jaeger, start_victoria_metrics
+from infra.local.observability import start_victoria_metrics
 from infra.local.servers import Server
 from tests.e2e.platforms import MetricsPorts, running_platform
 
@@ -26,14 +26,6 @@ class Observability:
 @pytest.fixture(scope="session")
 def metrics_ports() -> MetricsPorts:
     return MetricsPorts()
-
-
-@pytest.fixture(scope="session")
-def jaeger(servers_dir: Path) -> Iterator[Server]:
-    """A real Jaeger v2 (built once by infra/observability/build.sh; a failed build fails the tests, saying why)."""
-    server = start_jaeger(servers_dir / "jaeger")
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="session")

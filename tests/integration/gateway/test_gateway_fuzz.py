@@ -47,6 +47,7 @@ from schemathesis.core.parameters import ParameterLocation
 from schemathesis.core.result import Err
 from schemathesis.generation.stateful import run_state_machine_as_test
 
+from infra.local.servers import Server
 from storeplane_contracts.events import Engine
 from storeplane_gateway.__main__ import run_admin
 from storeplane_gateway.settings import GatewaySettings
@@ -83,7 +84,7 @@ Operation: TypeAlias = schemathesis.APIOperation[Any, Any, Any, Any]
 
 
 @pytest.fixture
-async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> AsyncIterator[str]:
+async def served_gateway(clean_audit: str, database_url: str, tracing: None, jaeger: Server) -> AsyncIterator[str]:
     """The gateway's base URL: uvicorn on loopback in this process, the status service beside it."""
     settings = GatewaySettings(
         nats_url=clean_audit,
@@ -96,6 +97,8 @@ async def served_gateway(clean_audit: str, database_url: str, tracing: None) -> 
         webhook_commands_per_minute_per_address=0,
         # Every engine the schema lists, so that a valid order is accepted (positive_data_acceptance).
         installable_engines=get_args(Engine),
+        # A real trace backend: without one, a store's trace is a 503 (traces_unavailable), as it should be.
+        trace_query_url=jaeger.url,
     )
     status = StatusSettings(nats_url=clean_audit, database_url=database_url, graceful_timeout=5.0)
     notifier = NotifierResponder(FakeNotifier(max_endpoints=5))
