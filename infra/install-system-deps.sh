@@ -3,7 +3,9 @@
 # server (for its read models and users), openssl (for the local cluster's certificates), a C
 # compiler (tilt's build, infra/tilt/build.sh), flock (one cold build at a time), wrk (the HTTP load
 # generator of `make bench`, pinned by taskset to a core of its own; flock and taskset are util-linux)
-# and Prometheus (for its `promtool`, which checks infra/alerts/; about 19 MB, its server is not started).
+# Prometheus (for its `promtool`, which checks infra/alerts/; about 19 MB, its server is not started) and
+# Chromium, the browser the dashboard's tests drive through Playwright (its own browser download cannot
+# reach its host here), with a font so that its pages and screenshots render text.
 # Go must be present to build the local cluster's binaries (infra/cluster/build.sh).
 set -euo pipefail
 need=()
@@ -13,6 +15,7 @@ command -v gcc >/dev/null || need+=(gcc libc6-dev)  # tilt's build links tree-si
 { command -v flock && command -v taskset; } >/dev/null || need+=(util-linux)  # the builds' lock; make bench
 command -v wrk >/dev/null || need+=(wrk)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v chromium >/dev/null || need+=(chromium fonts-dejavu-core)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
