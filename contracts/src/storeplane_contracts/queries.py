@@ -46,12 +46,23 @@ class TimelineEntry(msgspec.Struct, frozen=True):
     data: dict[str, Any] = {}
 
 
+class StoreKey(msgspec.Struct, frozen=True):
+    """Where a page of stores (newest first) ends: the sort key of its last store."""
+
+    created_at: datetime
+    id: str
+
+
 class ListStores(msgspec.Struct, frozen=True):
-    """An owner's stores, newest first; `all_owners` (asked for by admins only) lists everyone's."""
+    """An owner's stores, newest first; `all_owners` (asked for by admins only) lists everyone's.
+
+    A page: at most `limit` stores (0: all of them), those after `after` (older) when given."""
 
     owner_id: str
     include_deleted: bool = False
     all_owners: bool = False
+    limit: int = 0
+    after: StoreKey | None = None
 
 
 class GetStore(msgspec.Struct, frozen=True):
@@ -65,12 +76,16 @@ class GetStore(msgspec.Struct, frozen=True):
 
 
 class GetStoreEvents(msgspec.Struct, frozen=True):
-    """A store's timeline; scoped to `owner_id` unless `any_owner` (asked for by admins only)."""
+    """A store's timeline; scoped to `owner_id` unless `any_owner` (asked for by admins only).
+
+    A page: at most `limit` entries (0: all of them), those with a stream sequence above `after_sequence`."""
 
     store_id: str
     owner_id: str
     min_sequence: int = 0
     any_owner: bool = False
+    limit: int = 0
+    after_sequence: int = 0
 
 
 class ListStoresInStatus(msgspec.Struct, frozen=True):

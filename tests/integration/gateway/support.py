@@ -73,7 +73,11 @@ class StatusResponder:
         query = msgspec.json.decode(data, type=ListStores)
         self.queries.append(query)
         stores = await self.status.list_stores(
-            query.owner_id, all_owners=query.all_owners, include_deleted=query.include_deleted
+            query.owner_id,
+            all_owners=query.all_owners,
+            include_deleted=query.include_deleted,
+            limit=query.limit,
+            after=query.after,
         )
         return msgspec.json.encode(StoreList(stores=stores))
 
@@ -89,7 +93,12 @@ class StatusResponder:
         query = msgspec.json.decode(data, type=GetStoreEvents)
         self.queries.append(query)
         events = await self.status.store_events(
-            query.store_id, query.owner_id, min_sequence=query.min_sequence, any_owner=query.any_owner
+            query.store_id,
+            query.owner_id,
+            min_sequence=query.min_sequence,
+            any_owner=query.any_owner,
+            limit=query.limit,
+            after_sequence=query.after_sequence,
         )
         return msgspec.json.encode(TimelineReply(events=events))
 

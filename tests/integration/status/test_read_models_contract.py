@@ -11,7 +11,7 @@ from typing import Protocol, TypedDict
 import pytest
 
 from storeplane_contracts import events
-from storeplane_contracts.queries import StoreError, StoreView
+from storeplane_contracts.queries import StoreError, StoreKey, StoreView
 from storeplane_status.migrations import migrate
 from storeplane_status.projections import Applied
 from storeplane_status.repository import StoreRepository
@@ -197,6 +197,42 @@ async def test_listing_is_newest_first_and_shows_deleted_stores_only_when_asked(
     assert [s.name for s in listed] == ["new-shop", "old-shop"]
     assert [s.name for s in everything] == ["new-shop", "gone-shop", "old-shop"]
     assert [s.name for s in everyone] == ["their-shop", "new-shop", "old-shop"]
+
+
+async def test_pages_of_stores_follow_the_key_with_no_repeat_and_no_gap(read_models: Backend) -> None:
+    # Two stores made in the same instant are told apart by their id, the key's second part.
+    made = [request(f"shop-{i}", minutes=i // 2) for i in range(7)]
+    await apply_all(read_models, *made, request("their-shop", owner_id="owner-2", minutes=3))
+    newest_first = sorted(made, key=lambda r: (r.occurred_at, r.store_id), reverse=True)
+
+    pages: list[list[str]] = []
+    after: StoreKey | None = None
+    while True:
+        page = await read_models.list_stores("owner-1", include_deleted=False, limit=3, after=after)
+        if not page:
+            break
+        pages.append([s.id for s in page])
+        after = StoreKey(created_at=page[-1].created_at, id=page[-1].id)
+    everyone = await read_models.list_stores(None, include_deleted=False, limit=2)
+
+    assert [len(page) for page in pages] == [3, 3, 1]
+    assert [store_id for page in pages for store_id in page] == [r.store_id for r in newest_first]
+    assert [s.name for s in everyone] == ["their-shop", newest_first[0].name]
+
+
+async def test_a_page_of_a_timeline_starts_after_a_sequence(read_models: Backend) -> None:
+    store = request()
+    ids = Ids(store_id=store.store_id, owner_id=store.owner_id)
+    await apply_all(read_models, store, *(events.ProvisioningStarted(**ids, occurred_at=at(i)) for i in range(1, 5)))
+    whole = await read_models.timeline(store.store_id, "owner-1")
+    assert whole is not None and len(whole) == 5
+
+    first = await read_models.timeline(store.store_id, "owner-1", limit=2)
+    rest = await read_models.timeline(store.store_id, "owner-1", limit=10, after_sequence=whole[1].sequence)
+
+    assert first == whole[:2]
+    assert rest == whole[2:]
+    assert await read_models.timeline(store.store_id, "owner-2", limit=2) is None
 
 
 async def test_stores_in_a_status_are_every_owners_oldest_first(read_models: Backend) -> None:

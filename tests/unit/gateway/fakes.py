@@ -32,6 +32,7 @@ from storeplane_contracts.queries import (
     CredentialsReply,
     StepDurations,
     StoreCredentials,
+    StoreKey,
     StoreStatus,
     StoreView,
     TimelineEntry,
@@ -227,16 +228,25 @@ class FakeStatus:
         self.stores[store_id] = msgspec.structs.replace(self.stores[store_id], status=status)
 
     async def list_stores(
-        self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
+        self,
+        owner_id: str,
+        *,
+        all_owners: bool = False,
+        include_deleted: bool = False,
+        limit: int = 0,
+        after: StoreKey | None = None,
     ) -> list[StoreView]:
         self._check()
         listed = [
             store
             for store in self.stores.values()
-            if (all_owners or store.owner_id == owner_id) and (include_deleted or store.status != "deleted")
+            if (all_owners or store.owner_id == owner_id)
+            and (include_deleted or store.status != "deleted")
+            and (after is None or (store.created_at, store.id) < (after.created_at, after.id))
         ]
         # Newest first, as the status service answers.
-        return sorted(listed, key=lambda store: (store.created_at, store.id), reverse=True)
+        listed.sort(key=lambda store: (store.created_at, store.id), reverse=True)
+        return listed[:limit] if limit > 0 else listed
 
     async def get_store(
         self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
@@ -249,14 +259,22 @@ class FakeStatus:
         return store if store is not None and (any_owner or store.owner_id == owner_id) else None
 
     async def store_events(
-        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+        self,
+        store_id: str,
+        owner_id: str,
+        *,
+        min_sequence: int = 0,
+        any_owner: bool = False,
+        limit: int = 0,
+        after_sequence: int = 0,
     ) -> list[TimelineEntry] | None:
         self._check()
         self.min_sequences.append(min_sequence)
         store = self.stores.get(store_id)
         if store is None or not (any_owner or store.owner_id == owner_id):
             return None
-        return self.timelines[store_id]
+        found = sorted((e for e in self.timelines[store_id] if e.sequence > after_sequence), key=lambda e: e.sequence)
+        return found[:limit] if limit > 0 else found
 
     async def step_stats(self) -> list[StepDurations]:
         self._check()

@@ -13,6 +13,7 @@ from storeplane_gateway.domain.errors import (
     DependencyUnavailable,
     EmailTaken,
     InvalidCredentials,
+    InvalidCursor,
     InvalidEmail,
     InvalidRefreshToken,
     InvalidScopes,
@@ -55,6 +56,13 @@ from storeplane_gateway.http.error_answers import refusal_answer, unavailable_an
 # Each refusal, and the status, code and message the API answers it with.
 ANSWERS: list[tuple[Refused, int, str, str]] = [
     (InvalidEmail(), 422, "invalid_email", "email must be an address like name@example.com"),
+    (
+        InvalidCursor("it is not a cursor of this list"),
+        400,
+        "invalid_cursor",
+        "`cursor` is not one this list handed out (it is not a cursor of this list); "
+        "start again without `cursor`, then follow each answer's `next`",
+    ),
     (WeakPassword(8), 422, "weak_password", "password must be at least 8 characters long"),
     (PasswordTooLong(1024), 422, "invalid_password", "password must be at most 1024 characters long"),
     (InvalidCredentials(), 401, "invalid_credentials", "email or password is wrong"),

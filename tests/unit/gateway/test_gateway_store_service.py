@@ -22,6 +22,7 @@ from storeplane_gateway.domain.errors import (
     AlreadyDeleting,
     BusUnavailable,
     CredentialsAlreadyRevealed,
+    InvalidCursor,
     InvalidStoreName,
     NameTaken,
     NotFailed,
@@ -32,6 +33,7 @@ from storeplane_gateway.domain.errors import (
     StoreNotReady,
     UnsupportedEngine,
 )
+from storeplane_gateway.domain.pages import time_cursor
 from storeplane_gateway.domain.principals import SCOPES, Principal
 from storeplane_gateway.domain.users import Role, StoredUser, User
 from tests.unit.gateway.fakes import Fakes
@@ -331,8 +333,8 @@ async def test_an_admins_session_reads_every_store_but_not_their_credentials(
     adas = fakes.status.add_store(owner_id=ada.id, name="shop-one")
     fakes.status.add_store(owner_id=root.id, name="shop-two")
     assert (await stores.store(root, adas.id)).id == adas.id
-    assert len(await stores.stores(root, all_owners=True)) == 2
-    assert [store.name for store in await stores.stores(root)] == ["shop-two"]
+    assert len((await stores.stores(root, all_owners=True)).items) == 2
+    assert [store.name for store in (await stores.stores(root)).items] == ["shop-two"]
     with pytest.raises(StoreNotFound):
         await stores.credentials(root, adas.id)
 
@@ -340,12 +342,47 @@ async def test_an_admins_session_reads_every_store_but_not_their_credentials(
 async def test_only_an_admins_session_lists_every_store(stores: StoreService, fakes: Fakes, ada: Principal) -> None:
     mine = fakes.status.add_store(owner_id=ada.id, name="shop-one")
     fakes.status.add_store(owner_id="someone-else", name="shop-two")
-    assert await stores.stores(ada) == [mine]
+    assert (await stores.stores(ada)).items == [mine]
     with pytest.raises(AdminOnly):
         await stores.stores(ada, all_owners=True)
     token = msgspec.structs.replace(caller(fakes, "root@example.com", role="admin"), session_id="", api_token_id="t")
     with pytest.raises(AdminOnly):  # admin powers come with a login session only
         await stores.stores(token, all_owners=True)
+
+
+async def test_a_page_of_stores_names_the_next_and_the_last_names_none(
+    stores: StoreService, fakes: Fakes, ada: Principal
+) -> None:
+    made = [fakes.status.add_store(owner_id=ada.id, name=f"shop-{i}") for i in range(5)]
+    newest_first = sorted(made, key=lambda store: (store.created_at, store.id), reverse=True)
+
+    first = await stores.stores(ada, limit=2)
+    second = await stores.stores(ada, limit=2, cursor=first.next_cursor)
+    last = await stores.stores(ada, limit=2, cursor=second.next_cursor)
+
+    assert [page.items for page in (first, second, last)] == [newest_first[:2], newest_first[2:4], newest_first[4:]]
+    assert last.next_cursor is None
+    assert (await stores.stores(ada, limit=5)).next_cursor is None  # exactly one page: no empty page after it
+
+
+async def test_a_cursor_that_is_not_the_lists_own_is_refused(
+    stores: StoreService, fakes: Fakes, ada: Principal
+) -> None:
+    store = fakes.status.add_store(owner_id=ada.id, name="shop-one")
+    fakes.status.timelines[store.id] = [
+        TimelineEntry(event_id=str(uuid.uuid4()), type="StoreRequested", occurred_at=store.created_at, sequence=s)
+        for s in (3, 4)
+    ]
+    timeline_cursor = (await stores.timeline_page(ada, store.id, limit=1, cursor=None)).next_cursor
+    assert timeline_cursor is not None
+    for wrong in (timeline_cursor, "not a cursor", "e30", "W10", "x" * 300):
+        with pytest.raises(InvalidCursor):
+            await stores.stores(ada, cursor=wrong)
+    store_cursor = time_cursor(store.created_at, store.id)
+    with pytest.raises(InvalidCursor):
+        await stores.timeline_page(ada, store.id, cursor=store_cursor)
+    rest = await stores.timeline_page(ada, store.id, limit=1, cursor=timeline_cursor)
+    assert [entry.sequence for entry in rest.items] == [4]
 
 
 async def test_a_timeline_comes_oldest_first(stores: StoreService, fakes: Fakes, ada: Principal) -> None:

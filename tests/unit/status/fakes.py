@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import AsyncIterator
 
 from storeplane_contracts.events import AnyEvent
-from storeplane_contracts.queries import StoreView, TimelineEntry
+from storeplane_contracts.queries import StoreKey, StoreView, TimelineEntry
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
 
 
@@ -61,12 +61,17 @@ class FakeReadModels:
 
     # The queries' reads, in the repository's order.
 
-    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]:
-        return [
+    async def list_stores(
+        self, owner_id: str | None, *, include_deleted: bool, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]:
+        found = [
             r.view()
             for r in sorted(self.rows.values(), key=lambda r: (r.created_at, r.id), reverse=True)
-            if owner_id in (None, r.owner_id) and (include_deleted or r.status != "deleted")
+            if owner_id in (None, r.owner_id)
+            and (include_deleted or r.status != "deleted")
+            and (after is None or (r.created_at, r.id) < (after.created_at, after.id))
         ]
+        return found[:limit] if limit > 0 else found
 
     async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
         return [r.view() for r in sorted(self.rows.values(), key=lambda r: r.created_at) if r.status in statuses]
@@ -75,10 +80,14 @@ class FakeReadModels:
         row = self.rows.get(store_id)
         return row.view() if row and owner_id in (None, row.owner_id) else None
 
-    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None:
+    async def timeline(
+        self, store_id: str, owner_id: str | None, *, limit: int = 0, after_sequence: int = 0
+    ) -> list[TimelineEntry] | None:
         if await self.get_store(store_id, owner_id) is None:
             return None
-        return sorted(self.timelines.get(store_id, []), key=lambda e: (e.sequence, e.occurred_at))
+        entries = sorted(self.timelines.get(store_id, []), key=lambda e: e.sequence)
+        found = [entry for entry in entries if entry.sequence > after_sequence]
+        return found[:limit] if limit > 0 else found
 
     async def find_live_by_name(self, name: str) -> StoreView | None:
         live = [r for r in self.rows.values() if r.name == name and r.status != "deleted"]

@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
-from storeplane_contracts.queries import CredentialsReply, StepDurations, StoreView, TimelineEntry
+from storeplane_contracts.queries import CredentialsReply, StepDurations, StoreKey, StoreView, TimelineEntry
 from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.errors import TracesUnavailable
@@ -218,16 +218,33 @@ class StatusQueries(Protocol):
     """
 
     async def list_stores(
-        self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
-    ) -> list[StoreView]: ...
+        self,
+        owner_id: str,
+        *,
+        all_owners: bool = False,
+        include_deleted: bool = False,
+        limit: int = 0,
+        after: StoreKey | None = None,
+    ) -> list[StoreView]:
+        """Newest first; at most `limit` (0: all), those older than `after` when given."""
+        ...
 
     async def get_store(
         self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
     ) -> StoreView | None: ...
 
     async def store_events(
-        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
-    ) -> list[TimelineEntry] | None: ...
+        self,
+        store_id: str,
+        owner_id: str,
+        *,
+        min_sequence: int = 0,
+        any_owner: bool = False,
+        limit: int = 0,
+        after_sequence: int = 0,
+    ) -> list[TimelineEntry] | None:
+        """Oldest first; at most `limit` (0: all), those above `after_sequence`."""
+        ...
 
     async def find_live_store_by_name(self, name: str) -> StoreView | None: ...
 

@@ -63,6 +63,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             ('requested', 'provisioning', 'ready', 'degraded', 'failed', 'deleting', 'deleted'));
         """,
     ),
+    Migration(
+        3,
+        "keyset pages: the indexes of the store lists and the timelines",
+        # Each list's ORDER BY, whole, so a page after a cursor is an index range read (no sort, no OFFSET).
+        """
+        CREATE INDEX stores_owner_created_id_idx ON stores (owner_id, created_at DESC, id DESC);
+        CREATE INDEX stores_created_id_idx ON stores (created_at DESC, id DESC);
+        DROP INDEX stores_by_owner;
+        ALTER INDEX store_events_by_store RENAME TO store_events_store_sequence_idx;
+        """,
+    ),
 )
 
 # The version table and lock the status service has always used, kept so existing databases

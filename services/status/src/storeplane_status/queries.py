@@ -23,6 +23,7 @@ from storeplane_contracts.queries import (
     ListStores,
     ListStoresInStatus,
     StepStatsReply,
+    StoreKey,
     StoreList,
     StoreReply,
     StoreView,
@@ -39,11 +40,15 @@ class StoreReadModels(Protocol):
     """Where the queries read: the `stores` rows and their timelines."""
 
     # `owner_id=None` reads every owner's stores: only for a query that says `all_owners`/`any_owner`.
-    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]: ...
+    async def list_stores(
+        self, owner_id: str | None, *, include_deleted: bool, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]: ...
 
     async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None: ...
 
-    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None: ...
+    async def timeline(
+        self, store_id: str, owner_id: str | None, *, limit: int = 0, after_sequence: int = 0
+    ) -> list[TimelineEntry] | None: ...
 
     async def find_live_by_name(self, name: str) -> StoreView | None: ...
 
@@ -69,9 +74,12 @@ async def caught_up(position: ProjectionPosition, min_sequence: int, *, wait: fl
 
 
 async def list_stores(query: ListStores, *, read_models: StoreReadModels) -> StoreList:
-    """The owner's stores (every owner's with `all_owners`), newest first; deleted ones only when asked for."""
+    """The owner's stores (every owner's with `all_owners`), newest first; deleted ones only when asked for;
+    one page of them when the query says its `limit`."""
     owner_id = None if query.all_owners else query.owner_id
-    stores = await read_models.list_stores(owner_id, include_deleted=query.include_deleted)
+    stores = await read_models.list_stores(
+        owner_id, include_deleted=query.include_deleted, limit=max(query.limit, 0), after=query.after
+    )
     return StoreList(stores=stores)
 
 
@@ -102,10 +110,13 @@ def step_stats(query: GetStepStats, *, stats: StepStats) -> StepStatsReply:
 async def get_store_events(
     query: GetStoreEvents, *, read_models: StoreReadModels, position: ProjectionPosition, wait: float
 ) -> TimelineReply:
-    """The store's timeline, oldest first; None when the owner has no such store."""
+    """The store's timeline, oldest first (a page of it with `limit`); None when the owner has no such store."""
     await caught_up(position, query.min_sequence, wait=wait)
     owner_id = None if query.any_owner else query.owner_id
-    return TimelineReply(events=await read_models.timeline(query.store_id, owner_id))
+    events = await read_models.timeline(
+        query.store_id, owner_id, limit=max(query.limit, 0), after_sequence=query.after_sequence
+    )
+    return TimelineReply(events=events)
 
 
 async def find_live_store_by_name(query: FindLiveStoreByName, *, read_models: StoreReadModels) -> StoreReply:

@@ -13,7 +13,7 @@ import asyncpg
 import msgspec
 
 from storeplane_contracts.events import AnyEvent
-from storeplane_contracts.queries import StepDurations, StoreError, StoreView, TimelineEntry
+from storeplane_contracts.queries import StepDurations, StoreError, StoreKey, StoreView, TimelineEntry
 from storeplane_runtime.pool_metrics import track_pool
 from storeplane_status.metrics import StoreCounts
 from storeplane_status.projections import Applied, StoreRow, project, timeline_row
@@ -56,6 +56,19 @@ def _owned_by(owner_id: str | None, parameter: str) -> str:
     """The owner condition on `parameter`; without an owner (`None`), none. Two statements rather than
     `($1 IS NULL OR owner_id = $1)`, so that Postgres' generic plan for the owner's reads keeps its index."""
     return f"owner_id = {parameter}" if owner_id is not None else f"{parameter}::text IS NULL"
+
+
+def _after(after: StoreKey | None, created_at: str, store_id: str) -> str:
+    """The keyset condition of a page after `after` (newest first): a row comparison that the
+    `(owner_id, created_at DESC, id DESC)` and `(created_at DESC, id DESC)` indexes answer; none on the first page."""
+    if after is not None:
+        return f"(created_at, id) < ({created_at}, {store_id})"
+    return f"{created_at}::timestamptz IS NULL AND {store_id}::text IS NULL"
+
+
+def _limit(limit: int) -> int | None:
+    """A page's LIMIT: 0 (every row) is NULL, which Postgres reads as no limit."""
+    return limit if limit > 0 else None
 
 
 class StoreRepository:
@@ -179,16 +192,23 @@ class StoreRepository:
 
     # The queries' reads.
 
-    async def list_stores(self, owner_id: str | None, *, include_deleted: bool) -> list[StoreView]:
-        """`owner_id=None`: every owner's stores."""
+    async def list_stores(
+        self, owner_id: str | None, *, include_deleted: bool, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]:
+        """`owner_id=None`: every owner's stores. Newest first, by keyset: at most `limit` (0: all), older than
+        `after`; a store made meanwhile is newer than any key already handed out, so no page repeats or skips."""
         records = await self.pool.fetch(
             f"""
             SELECT {_STORE_COLUMNS} FROM stores
-            WHERE {_owned_by(owner_id, "$1")} AND ($2 OR status <> 'deleted')
+            WHERE {_owned_by(owner_id, "$1")} AND ($2 OR status <> 'deleted') AND {_after(after, "$3", "$4")}
             ORDER BY created_at DESC, id DESC
+            LIMIT $5
             """,
             owner_id,
             include_deleted,
+            None if after is None else after.created_at,
+            None if after is None else after.id,
+            _limit(limit),
         )
         return [_store_row(record).view() for record in records]
 
@@ -206,7 +226,10 @@ class StoreRepository:
         )
         return None if record is None else _store_row(record).view()
 
-    async def timeline(self, store_id: str, owner_id: str | None) -> list[TimelineEntry] | None:
+    async def timeline(
+        self, store_id: str, owner_id: str | None, *, limit: int = 0, after_sequence: int = 0
+    ) -> list[TimelineEntry] | None:
+        """Oldest first: at most `limit` entries (0: all) with a stream sequence above `after_sequence`."""
         async with self.pool.acquire() as connection, connection.transaction(readonly=True):
             owned = await connection.fetchval(
                 f"SELECT true FROM stores WHERE id = $1 AND {_owned_by(owner_id, '$2')}", store_id, owner_id
@@ -216,9 +239,11 @@ class StoreRepository:
             records = await connection.fetch(
                 """
                 SELECT event_id, type, occurred_at, sequence, data FROM store_events
-                WHERE store_id = $1 ORDER BY sequence, occurred_at
+                WHERE store_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3
                 """,
                 store_id,
+                after_sequence,
+                _limit(limit),
             )
         return [
             TimelineEntry(

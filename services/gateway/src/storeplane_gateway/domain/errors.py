@@ -52,6 +52,14 @@ class Refused(Exception):
     """A rule refused the command or the query: nothing was done."""
 
 
+class InvalidCursor(Refused):
+    """A list's `cursor` is not one the list handed out; `reason` says what is wrong with it."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 class InvalidEmail(Refused):
     """The email is not an address like name@example.com."""
 

@@ -24,6 +24,7 @@ from storeplane_gateway.domain.errors import (
     DependencyUnavailable,
     EmailTaken,
     InvalidCredentials,
+    InvalidCursor,
     InvalidEmail,
     InvalidScopes,
     InvalidStoreLimit,
@@ -190,6 +191,16 @@ def _quota_exceeded(exc: QuotaExceeded) -> ApiError:
 @_answers(NameTaken)
 def _name_taken(exc: NameTaken) -> ApiError:
     return ApiError(409, "name_taken", f"a store named {exc.holder.name!r} already exists; choose another name")
+
+
+@_answers(InvalidCursor)
+def _invalid_cursor(exc: InvalidCursor) -> ApiError:
+    return ApiError(
+        400,
+        "invalid_cursor",
+        f"`cursor` is not one this list handed out ({exc.reason}); "
+        "start again without `cursor`, then follow each answer's `next`",
+    )
 
 
 @_answers(InvalidStoreName)

@@ -18,6 +18,7 @@ from storeplane_contracts.queries import (
     ListStores,
     StepDurations,
     StepStatsReply,
+    StoreKey,
     StoreList,
     StoreReply,
     StoreView,
@@ -39,9 +40,17 @@ class NatsStatusClient:
         self._probe_timeout = min(timeout, probe_timeout)
 
     async def list_stores(
-        self, owner_id: str, *, all_owners: bool = False, include_deleted: bool = False
+        self,
+        owner_id: str,
+        *,
+        all_owners: bool = False,
+        include_deleted: bool = False,
+        limit: int = 0,
+        after: StoreKey | None = None,
     ) -> list[StoreView]:
-        query = ListStores(owner_id=owner_id, all_owners=all_owners, include_deleted=include_deleted)
+        query = ListStores(
+            owner_id=owner_id, all_owners=all_owners, include_deleted=include_deleted, limit=limit, after=after
+        )
         reply = await self._ask(subjects.QUERY_LIST_STORES, query, StoreList)
         return reply.stores
 
@@ -53,9 +62,23 @@ class NatsStatusClient:
         return reply.store
 
     async def store_events(
-        self, store_id: str, owner_id: str, *, min_sequence: int = 0, any_owner: bool = False
+        self,
+        store_id: str,
+        owner_id: str,
+        *,
+        min_sequence: int = 0,
+        any_owner: bool = False,
+        limit: int = 0,
+        after_sequence: int = 0,
     ) -> list[TimelineEntry] | None:
-        query = GetStoreEvents(store_id=store_id, owner_id=owner_id, min_sequence=min_sequence, any_owner=any_owner)
+        query = GetStoreEvents(
+            store_id=store_id,
+            owner_id=owner_id,
+            min_sequence=min_sequence,
+            any_owner=any_owner,
+            limit=limit,
+            after_sequence=after_sequence,
+        )
         reply = await self._ask(subjects.QUERY_STORE_EVENTS, query, TimelineReply)
         return reply.events
 

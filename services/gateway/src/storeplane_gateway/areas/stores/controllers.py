@@ -28,6 +28,7 @@ from storeplane_gateway.areas.stores.schemas import (
     TraceBody,
 )
 from storeplane_gateway.areas.stores.services import StorePolicy, StoreService
+from storeplane_gateway.domain.pages import DEFAULT_PAGE
 from storeplane_gateway.domain.principals import STORES_CREDENTIALS, STORES_READ, STORES_WRITE, Principal
 from storeplane_gateway.http.app_state import adapters_of
 from storeplane_gateway.http.audit_hook import AUDIT, notes_for
@@ -35,6 +36,7 @@ from storeplane_gateway.http.authentication import caller
 from storeplane_gateway.http.errors import documented
 from storeplane_gateway.http.idempotency import IDEMPOTENT, IdempotencyKeyHeader
 from storeplane_gateway.http.openapi_links import links_from
+from storeplane_gateway.http.pagination import LINK_HEADER, PageCursor, PageLimit, next_url, paged
 from storeplane_gateway.http.rate_limits import RATE_LIMIT, STORE_CREATES
 from storeplane_gateway.settings import GatewaySettings
 from storeplane_runtime.telemetry import current_trace_id
@@ -133,11 +135,15 @@ AllOwners = Annotated[
 
 @get(
     "/",
-    summary="List your stores",
+    summary="List your stores, newest first, a page at a time",
+    description="Follow `next` (or the `Link` header) for the next page; a store ordered meanwhile is on "
+    "the first page, never repeated on a later one.",
+    response_headers=[LINK_HEADER],
     guards=[require_scope(STORES_READ)],
     responses=documented(
         {
-            400: "`invalid_request`: `all` is not `true` or `false`",
+            400: "`invalid_request`: `all` is not `true` or `false`, or `limit` is not 1 to 200; "
+            "`invalid_cursor`: start again without `cursor`",
             401: "`not_authenticated`",
             403: "`admin_only` (for `all`) or `insufficient_scope`",
             503: _READ_ERRORS[503],
@@ -145,10 +151,16 @@ AllOwners = Annotated[
     ),
 )
 async def list_stores(
-    request: Request[Principal, Any, Any], store_service: NamedDependency[StoreService], all_owners: AllOwners = False
-) -> StoreListBody:
-    stores = await store_service.stores(caller(request), all_owners=all_owners)
-    return StoreListBody(stores=[StoreBody.from_view(store, with_owner=all_owners) for store in stores])
+    request: Request[Principal, Any, Any],
+    store_service: NamedDependency[StoreService],
+    all_owners: AllOwners = False,
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> Response[StoreListBody]:
+    page = await store_service.stores(caller(request), all_owners=all_owners, limit=limit, cursor=cursor)
+    link = next_url(request, page.next_cursor)
+    stores = [StoreBody.from_view(store, with_owner=all_owners) for store in page.items]
+    return paged(StoreListBody(stores=stores, next=link), link)
 
 
 @get("/{store_id:str}", summary="Read a store", guards=[require_scope(STORES_READ)], responses=documented(_READ_ERRORS))
@@ -163,17 +175,31 @@ async def get_store(
 
 @get(
     "/{store_id:str}/events",
-    summary="A store's timeline, oldest first",
+    summary="A store's timeline, oldest first, a page at a time",
+    description="Follow `next` (or the `Link` header) for the next page.",
+    response_headers=[LINK_HEADER],
     guards=[require_scope(STORES_READ)],
-    responses=documented(_READ_ERRORS),
+    responses=documented(
+        {
+            **_READ_ERRORS,
+            400: "`invalid_request`: a malformed `X-Min-Sequence`, or `limit` is not 1 to 200; "
+            "`invalid_cursor`: start again without `cursor`",
+        }
+    ),
 )
 async def store_events(
     request: Request[Principal, Any, Any],
     store_id: FromPath[str],
     store_service: NamedDependency[StoreService],
     min_sequence: MinSequence = 0,
-) -> EventListBody:
-    return EventListBody(events=await store_service.timeline(caller(request), store_id, min_sequence=min_sequence))
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
+) -> Response[EventListBody]:
+    page = await store_service.timeline_page(
+        caller(request), store_id, min_sequence=min_sequence, limit=limit, cursor=cursor
+    )
+    link = next_url(request, page.next_cursor)
+    return paged(EventListBody(events=page.items, next=link), link)
 
 
 @get(

@@ -88,16 +88,26 @@ class StoreBody(msgspec.Struct, frozen=True, omit_defaults=True):
         )
 
 
+NextPage = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="The relative URL of the next page, with the same filters and `limit`; null on the last page."
+    ),
+]
+
+
 class StoreListBody(msgspec.Struct, frozen=True):
-    """The caller's stores (every user's, for an admin who asks for `all`)."""
+    """A page of the caller's stores, newest first (every user's, for an admin who asks for `all`)."""
 
     stores: list[StoreBody]
+    next: NextPage = None
 
 
 class EventListBody(msgspec.Struct, frozen=True):
-    """A store's activity timeline, oldest first."""
+    """A page of a store's activity timeline, oldest first."""
 
     events: list[TimelineEntry]
+    next: NextPage = None
 
 
 class CredentialsBody(msgspec.Struct, frozen=True):

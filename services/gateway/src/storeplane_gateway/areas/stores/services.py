@@ -26,7 +26,7 @@ import structlog
 
 from storeplane_contracts import naming
 from storeplane_contracts.events import Engine, StoreDeletionRequested, StoreRequested, StoreRetryRequested, new_id
-from storeplane_contracts.queries import StoreCredentials, StoreView, TimelineEntry
+from storeplane_contracts.queries import StoreCredentials, StoreKey, StoreView, TimelineEntry
 from storeplane_gateway.areas.stores.quotas import reserve_slot
 from storeplane_gateway.domain.errors import (
     AdminOnly,
@@ -43,6 +43,15 @@ from storeplane_gateway.domain.errors import (
     UnsupportedEngine,
 )
 from storeplane_gateway.domain.ids import canonical_id
+from storeplane_gateway.domain.pages import (
+    DEFAULT_PAGE,
+    Page,
+    page_of,
+    parse_sequence_cursor,
+    parse_time_cursor,
+    sequence_cursor,
+    time_cursor,
+)
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.domain.traces import StoreTrace
@@ -256,12 +265,17 @@ class StoreService:
         )
         return Accepted(store, await self._bus.publish(event))
 
-    async def stores(self, caller: Principal, *, all_owners: bool = False) -> list[StoreView]:
-        """The caller's stores, or every user's for an admin's session that asks for all."""
+    async def stores(
+        self, caller: Principal, *, all_owners: bool = False, limit: int = DEFAULT_PAGE, cursor: str | None = None
+    ) -> Page[StoreView]:
+        """A page of the caller's stores, or of every user's for an admin's session that asks for all; newest
+        first, from `cursor` (InvalidCursor when it is not one this list handed out)."""
         if all_owners and not caller.is_admin:
             raise AdminOnly("list every user's stores")
-        stores = await self._status.list_stores(caller.id, all_owners=all_owners)
-        return [store for store in stores if all_owners or store.owner_id == caller.id]
+        after = None if cursor is None else StoreKey(*parse_time_cursor(cursor))
+        found = await self._status.list_stores(caller.id, all_owners=all_owners, limit=limit + 1, after=after)
+        stores = [store for store in found if all_owners or store.owner_id == caller.id]
+        return page_of(stores, limit, lambda store: time_cursor(store.created_at, store.id))
 
     async def store(
         self, caller: Principal, raw_id: str, *, min_sequence: int = 0, any_owner: bool | None = None
@@ -283,13 +297,32 @@ class StoreService:
         return store
 
     async def timeline(self, caller: Principal, raw_id: str, *, min_sequence: int = 0) -> list[TimelineEntry]:
-        """The store's events, oldest first (asked again once projected, as in `store`)."""
+        """The store's whole timeline, oldest first (asked again once projected, as in `store`)."""
+        return await self._timeline(caller, raw_id, min_sequence=min_sequence, limit=0, after_sequence=0)
+
+    async def timeline_page(
+        self, caller: Principal, raw_id: str, *, min_sequence: int = 0, limit: int = DEFAULT_PAGE, cursor: str | None
+    ) -> Page[TimelineEntry]:
+        """A page of the store's timeline, oldest first, from `cursor` (a stream sequence)."""
+        after = 0 if cursor is None else parse_sequence_cursor(cursor)
+        found = await self._timeline(caller, raw_id, min_sequence=min_sequence, limit=limit + 1, after_sequence=after)
+        return page_of(found, limit, lambda entry: sequence_cursor(entry.sequence))
+
+    async def _timeline(
+        self, caller: Principal, raw_id: str, *, min_sequence: int, limit: int, after_sequence: int
+    ) -> list[TimelineEntry]:
         store_id = parsed_store_id(raw_id)
         min_sequence = await self._reached(min_sequence)
-        any_owner = caller.is_admin
-        events = await self._status.store_events(store_id, caller.id, min_sequence=min_sequence, any_owner=any_owner)
+        any_owner, after = caller.is_admin, after_sequence
+
+        async def ask(sequence: int) -> list[TimelineEntry] | None:
+            return await self._status.store_events(
+                store_id, caller.id, min_sequence=sequence, any_owner=any_owner, limit=limit, after_sequence=after
+            )
+
+        events = await ask(min_sequence)
         if events is None and (newest := await self._bus.last_sequence()) > min_sequence:
-            events = await self._status.store_events(store_id, caller.id, min_sequence=newest, any_owner=any_owner)
+            events = await ask(newest)
         if events is None:
             raise StoreNotFound(raw_id)
         return sorted(events, key=lambda entry: entry.sequence)
