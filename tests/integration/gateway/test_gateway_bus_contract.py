@@ -23,7 +23,7 @@ from storeplane_contracts.subjects import subject_for, subject_of
 from storeplane_gateway.adapters.nats.audit_log import WINDOW, NatsAuditLog
 from storeplane_gateway.adapters.nats.bus import NatsBus
 from storeplane_gateway.domain.errors import BusUnavailable, PublishUnconfirmed
-from storeplane_gateway.ports import AuditLog, Bus
+from storeplane_gateway.ports import AuditLog, AuditRecord, Bus
 from storeplane_runtime.bus import make_broker, publish_event
 from tests.integration.gateway.buses import connected_bus, until
 from tests.integration.gateway.support import stored_events
@@ -237,14 +237,32 @@ def _audited(action: str, actor_id: str = "", *, target: str = "") -> CommandAud
     )
 
 
+def entries_of(records: list[AuditRecord]) -> list[CommandAudited]:
+    return [record.entry for record in records]
+
+
 async def test_audit_records_read_back_newest_first_as_recorded(backend: Backend) -> None:
-    assert await backend.audit.recent(limit=10) == []
+    assert entries_of(await backend.audit.recent(limit=10)) == []
     entries = [_audited("login", "ada"), _audited("create_store", "ada", target=new_id()), _audited("login")]
     for entry in entries:
         await backend.audit.record(entry)
-    assert await backend.audit.recent(limit=10) == entries[::-1]
-    assert await backend.audit.recent(limit=2) == entries[:0:-1]
-    assert await backend.audit.recent(limit=0) == []
+    assert entries_of(await backend.audit.recent(limit=10)) == entries[::-1]
+    assert entries_of(await backend.audit.recent(limit=2)) == entries[:0:-1]
+    assert entries_of(await backend.audit.recent(limit=0)) == []
+
+
+async def test_audit_records_read_back_below_a_sequence_are_the_next_page(backend: Backend) -> None:
+    entries = [_audited("login", "ada"), _audited("login", "bob"), _audited("create_store", "ada"), _audited("login")]
+    for entry in entries:
+        await backend.audit.record(entry)
+    first = await backend.audit.recent(limit=2)
+    second = await backend.audit.recent(limit=2, before=first[-1].sequence)
+    logins = await backend.audit.recent(limit=5, action="login", before=first[-1].sequence)
+
+    assert entries_of(first + second) == entries[::-1]
+    assert [r.sequence for r in first + second] == sorted((r.sequence for r in first + second), reverse=True)
+    assert entries_of(logins) == [entries[1], entries[0]]
+    assert await backend.audit.recent(limit=2, before=second[-1].sequence) == []
 
 
 async def test_audit_records_filter_by_action_actor_or_both(backend: Backend) -> None:
@@ -262,13 +280,13 @@ async def test_audit_records_filter_by_action_actor_or_both(backend: Backend) ->
     def newest_first(*picked: int) -> list[CommandAudited]:
         return [entries[n] for n in sorted(picked, reverse=True)]
 
-    assert await backend.audit.recent(limit=10, action="login") == newest_first(0, 1, 3, 5)
-    assert await backend.audit.recent(limit=2, action="login") == newest_first(3, 5)
-    assert await backend.audit.recent(limit=10, actor_id="ada") == newest_first(0, 2, 5)
-    assert await backend.audit.recent(limit=10, actor_id="anonymous") == newest_first(3)
-    assert await backend.audit.recent(limit=10, action="login", actor_id="bob") == newest_first(1)
-    assert await backend.audit.recent(limit=10, action="delete_store", actor_id="ada") == []
-    assert await backend.audit.recent(limit=10, action="create_api_token") == []
+    assert entries_of(await backend.audit.recent(limit=10, action="login")) == newest_first(0, 1, 3, 5)
+    assert entries_of(await backend.audit.recent(limit=2, action="login")) == newest_first(3, 5)
+    assert entries_of(await backend.audit.recent(limit=10, actor_id="ada")) == newest_first(0, 2, 5)
+    assert entries_of(await backend.audit.recent(limit=10, actor_id="anonymous")) == newest_first(3)
+    assert entries_of(await backend.audit.recent(limit=10, action="login", actor_id="bob")) == newest_first(1)
+    assert entries_of(await backend.audit.recent(limit=10, action="delete_store", actor_id="ada")) == []
+    assert entries_of(await backend.audit.recent(limit=10, action="create_api_token")) == []
 
 
 async def test_a_filter_finds_old_records_behind_many_newer_ones(backend: Backend) -> None:
@@ -278,8 +296,8 @@ async def test_a_filter_finds_old_records_behind_many_newer_ones(backend: Backen
     await backend.audit.record(older)
     for _ in range(WINDOW):
         await backend.audit.record(_audited("login", "ada"))
-    assert await backend.audit.recent(limit=5, action="set_quota") == [older, oldest]
-    assert await backend.audit.recent(limit=1, actor_id="root") == [older]
+    assert entries_of(await backend.audit.recent(limit=5, action="set_quota")) == [older, oldest]
+    assert entries_of(await backend.audit.recent(limit=1, actor_id="root")) == [older]
     assert len(await backend.audit.recent(limit=3)) == 3
 
 

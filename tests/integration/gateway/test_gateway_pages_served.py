@@ -45,7 +45,9 @@ async def platform(gateway_settings: GatewaySettings, clean_audit: str, database
 
 
 async def _order(client: httpx.AsyncClient, account: Account, name: str) -> str:
-    response = await client.post("/api/v1/stores", json={"name": name, "engine": "woocommerce"}, headers=account.headers)
+    response = await client.post(
+        "/api/v1/stores", json={"name": name, "engine": "woocommerce"}, headers=account.headers
+    )
     assert response.status_code == 202, response.text
     store_id: str = response.json()["id"]
     return store_id
@@ -69,7 +71,7 @@ async def _page(client: httpx.AsyncClient, url: str, account: Account, key: str)
 async def _until_listed(client: httpx.AsyncClient, url: str, account: Account, count: int) -> None:
     """Wait until the read model shows `count` items (the status service projects them meanwhile)."""
     async with asyncio.timeout(10):
-        while len((await _page(client, url, account, "stores"))[0]) < count:
+        while len((await _page(client, url, account, "stores"))[0]) < count:  # noqa: ASYNC110 - no event to wait on
             await asyncio.sleep(0.05)
 
 
@@ -153,3 +155,26 @@ async def test_a_cursor_that_is_not_one_and_a_limit_out_of_bounds_are_refused(pl
         for limit in ("0", "201", "many"):
             assert_error(await client.get(f"/api/v1/stores?limit={limit}", headers=ada.headers), 400, "invalid_request")
         assert_error(await client.get("/api/v1/stores?offset=3", headers=ada.headers), 400, "invalid_request")
+
+
+async def test_an_admin_pages_through_the_audit_trail_with_its_filter_kept(
+    platform: Platform, grant_admin: Callable[[str], Awaitable[None]]
+) -> None:
+    async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as client:
+        root = await sign_up_admin(client, grant_admin)
+        ada = await sign_up(client)
+        for i in range(3):
+            await _order(client, ada, f"audited-{i}")
+
+        seen: list[dict[str, Any]] = []
+        url: str | None = f"/api/v1/admin/audit?action=create_store&actor_id={ada.id}&limit=2"
+        while url is not None:
+            entries, url = await _page(client, url, root, "entries")
+            seen += entries
+            assert url is None or ("action=create_store" in url and "limit=2" in url)
+            if url is not None:
+                await _order(client, ada, "audited-meanwhile")  # newer than the cursor: on no later page
+
+        assert [entry["action"] for entry in seen] == ["create_store"] * 3
+        assert len({entry["target"] for entry in seen}) == 3
+        assert_error(await client.get("/api/v1/admin/audit?cursor=abc", headers=root.headers), 400, "invalid_cursor")

@@ -74,7 +74,7 @@ from storeplane_gateway.domain.slots import StoreSlot
 from storeplane_gateway.domain.streams import Selector, SequencedEvent
 from storeplane_gateway.domain.traces import TraceSpan
 from storeplane_gateway.domain.users import Role, StoredUser, User
-from storeplane_gateway.ports import Adapters, LiveEvents, WithSecret
+from storeplane_gateway.ports import Adapters, AuditRecord, LiveEvents, WithSecret
 from storeplane_gateway.settings import GatewaySettings
 
 
@@ -552,16 +552,18 @@ class FakeAuditLog:
         self.entries.append(entry)
 
     async def recent(
-        self, *, limit: int, action: str | None = None, actor_id: str | None = None
-    ) -> list[CommandAudited]:
+        self, *, limit: int, action: str | None = None, actor_id: str | None = None, before: int | None = None
+    ) -> list[AuditRecord]:
         if not self.available:
             raise BusUnavailable("fake bus is down")
         wanted = [
-            entry
-            for entry in reversed(self.entries)
-            if action in (None, entry.action) and actor_id in (None, entry.actor_id or "anonymous")
+            AuditRecord(sequence, entry)
+            for sequence, entry in reversed(list(enumerate(self.entries, start=1)))
+            if action in (None, entry.action)
+            and actor_id in (None, entry.actor_id or "anonymous")
+            and (before is None or sequence < before)
         ]
-        return wanted[:limit]
+        return wanted[: max(limit, 0)]
 
     def actions(self) -> list[str]:
         return [entry.action for entry in self.entries]

@@ -151,6 +151,13 @@ class LoginThrottle(Protocol):
         ...
 
 
+class AuditRecord(NamedTuple):
+    """An audit record and its place in the trail (its stream sequence): a page of the trail starts below one."""
+
+    sequence: int
+    entry: CommandAudited
+
+
 @runtime_checkable
 class AuditLog(Protocol):
     """The audit trail on the bus: every command, newest first when read back."""
@@ -160,9 +167,10 @@ class AuditLog(Protocol):
         ...
 
     async def recent(
-        self, *, limit: int, action: str | None = None, actor_id: str | None = None
-    ) -> list[CommandAudited]:
-        """At most `limit` records, newest first, of one action and/or one actor if given."""
+        self, *, limit: int, action: str | None = None, actor_id: str | None = None, before: int | None = None
+    ) -> list[AuditRecord]:
+        """At most `limit` records, newest first, of one action and/or one actor if given; only those
+        with a sequence below `before`, if given."""
         ...
 
 

@@ -21,6 +21,7 @@ from storeplane_provisioner.adapters.kubernetes.cluster import (
     connect,
 )
 from storeplane_provisioner.adapters.status_directory import StatusDirectory
+from storeplane_provisioner.metrics import DRIFT_ROUND_SECONDS
 from storeplane_provisioner.ports import DeletionRequested, Publish
 from storeplane_provisioner.provisioning.config import RELEASE, Provisioning
 from storeplane_provisioner.provisioning.drifting import reconcile_forever
@@ -136,6 +137,7 @@ def drift_checks(settings: ProvisionerSettings, wired: Adapters) -> list[asyncio
         repair=settings.repair_drift,
         interval=settings.drift_check_seconds,
         wake=vanished,
+        round_took=DRIFT_ROUND_SECONDS.observe,
     )
     return [asyncio.create_task(wired.cluster.watch_store_namespaces(vanished)), asyncio.create_task(reconciling)]
 

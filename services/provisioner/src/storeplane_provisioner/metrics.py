@@ -52,6 +52,11 @@ KUBERNETES_SECONDS = Histogram(
     ["operation", "outcome"],
     buckets=_CALLS,
 )
+DRIFT_ROUND_SECONDS = Histogram(
+    "storeplane_drift_check_round_seconds",
+    "One pass of the drift check over every ready store (grows with their number)",
+    buckets=(0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
 
 # The series alerts and dashboards read exist (at 0) before the first store.
 for _engine in get_args(Engine):

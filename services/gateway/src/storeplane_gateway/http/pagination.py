@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
+import msgspec
 from litestar import Request, Response
 from litestar.datastructures import ResponseHeader
 from litestar.params import QueryParameter
@@ -17,6 +18,14 @@ from litestar.params import QueryParameter
 from storeplane_gateway.domain.pages import DEFAULT_PAGE, MAX_PAGE
 
 BodyT = TypeVar("BodyT")
+
+# The field every page's body ends with.
+NextPage = Annotated[
+    str | None,
+    msgspec.Meta(
+        description="The relative URL of the next page, with the same filters and `limit`; null on the last page."
+    ),
+]
 
 PageLimit = Annotated[
     int,

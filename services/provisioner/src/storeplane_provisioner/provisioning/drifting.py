@@ -10,7 +10,9 @@ command on the work queue like any other: the provisioning steps run again and c
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
+from collections.abc import Callable
 from typing import cast
 
 import structlog
@@ -75,11 +77,15 @@ async def reconcile_forever(
     repair: bool,
     interval: float,
     wake: asyncio.Event,
+    round_took: Callable[[float], None] = lambda _seconds: None,
 ) -> None:
-    """Check every `interval` seconds, or sooner when `wake` is set (a store namespace vanished)."""
+    """Check every `interval` seconds, or sooner when `wake` is set (a store namespace vanished); each
+    complete pass's seconds go to `round_took` (it grows with the ready stores: docs/deploying.md)."""
     while True:
+        started = time.perf_counter()
         try:
             await check_ready_stores(directory=directory, drift=drift, publish=publish, release=release, repair=repair)
+            round_took(time.perf_counter() - started)
         except Exception as exc:  # the bus or the cluster is away: the next pass tries again
             log.warning("drift check failed", error=repr(exc))
         wake.clear()

@@ -1,9 +1,10 @@
 """The audit trail on JetStream: records are published to the AUDIT stream and read back from it.
 
 Reading is newest first without a database of its own: the stream's last sequence is known, so
-the reader takes a window of sequences just below it with a short-lived pull consumer (filtered
-on `audit.<action>.<actor>` when asked), and moves the window down until it has `limit` records
-or reaches the start. A pull consumer says how many matching records remain before anything is
+the reader takes a window of sequences just below it (or below `before`, for a later page) with a
+short-lived pull consumer (filtered on `audit.<action>.<actor>` when asked), and moves the window
+down until it has `limit` records or reaches the start. Each record comes with its sequence, where
+the next page starts. A pull consumer says how many matching records remain before anything is
 fetched, so an empty window costs no waiting.
 """
 
@@ -24,6 +25,7 @@ from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import new_id
 from storeplane_gateway.adapters.nats.bus import NatsBus
 from storeplane_gateway.domain.errors import BusUnavailable
+from storeplane_gateway.ports import AuditRecord
 
 log = structlog.get_logger(__name__)
 
@@ -43,8 +45,8 @@ class NatsAuditLog:
         await self._bus.publish_audit(entry)
 
     async def recent(
-        self, *, limit: int, action: str | None = None, actor_id: str | None = None
-    ) -> list[CommandAudited]:
+        self, *, limit: int, action: str | None = None, actor_id: str | None = None, before: int | None = None
+    ) -> list[AuditRecord]:
         js = self._bus.jetstream()
         try:
             info = await js.stream_info(subjects.AUDIT_STREAM)
@@ -53,8 +55,8 @@ class NatsAuditLog:
                 return []
             subject = subjects.audit_filter(action=action, actor_id=actor_id)
             window = limit if action is None and actor_id is None else max(WINDOW, limit)
-            found: list[CommandAudited] = []  # newest first
-            end = last
+            found: list[AuditRecord] = []  # newest first
+            end = last if before is None else min(last, before - 1)
             while end >= first and len(found) < limit:
                 start = max(first, end - window + 1)
                 found.extend(reversed(await self._read(js, subject, start, end)))
@@ -63,7 +65,7 @@ class NatsAuditLog:
         except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
             raise BusUnavailable(f"the {subjects.AUDIT_STREAM} stream cannot be read: {exc!r}") from exc
 
-    async def _read(self, js: JetStreamContext, subject: str, start: int, end: int) -> list[CommandAudited]:
+    async def _read(self, js: JetStreamContext, subject: str, start: int, end: int) -> list[AuditRecord]:
         """The records of `subject` with sequences `start..end`, oldest first."""
         name = f"gateway-audit-reader-{new_id()}"
         config = ConsumerConfig(
@@ -78,15 +80,16 @@ class NatsAuditLog:
         try:
             info = await consumer.consumer_info()
             remaining = int(info.num_pending or 0)
-            records: list[CommandAudited] = []
+            records: list[AuditRecord] = []
             while remaining > 0:
                 messages = await consumer.fetch(min(remaining, FETCH_BATCH), timeout=self._fetch_timeout)
                 remaining -= len(messages)
                 for message in messages:
-                    if message.metadata.sequence.stream > end:
+                    sequence = message.metadata.sequence.stream
+                    if sequence > end:
                         return records
                     try:
-                        records.append(audit.decode(message.data))
+                        records.append(AuditRecord(sequence, audit.decode(message.data)))
                     except msgspec.DecodeError:
                         log.warning("audit.undecodable_record", sequence=message.metadata.sequence.stream)
             return records

@@ -8,9 +8,9 @@ store through the stores routes (`GET /api/v1/stores?all=true`, and any store by
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Router, get, put
+from litestar import Request, Response, Router, get, put
 from litestar.di import NamedDependency
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath, JSONBody, Parameter
@@ -18,17 +18,18 @@ from litestar.params import FromPath, JSONBody, Parameter
 from storeplane_contracts.subjects import ANONYMOUS_ACTOR
 from storeplane_gateway.areas.accounts.guards import require_admin
 from storeplane_gateway.areas.admin.schemas import AuditListBody, SetQuotaBody, UserQuotaBody
-from storeplane_gateway.areas.admin.services import UserQuota, quota_of, set_store_limit
+from storeplane_gateway.areas.admin.services import UserQuota, audit_page, quota_of, set_store_limit
+from storeplane_gateway.domain.pages import DEFAULT_PAGE
 from storeplane_gateway.http.audit_hook import AUDIT
 from storeplane_gateway.http.authentication import SECURITY_SCHEME
 from storeplane_gateway.http.errors import documented
+from storeplane_gateway.http.pagination import LINK_HEADER, PageCursor, PageLimit, next_url, paged
 from storeplane_gateway.ports import AuditLog, StoreSlots, Users
 from storeplane_gateway.settings import GatewaySettings
 
 _UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _ERRORS = {401: "`not_authenticated`", 403: "`admin_only` (or `session_required`)"}
 
-AuditLimit = Annotated[int, Parameter(ge=1, le=500, description="How many records, newest first.")]
 AuditAction = Annotated[
     str | None,
     Parameter(pattern=r"^[a-z_]{1,40}$", description="Only this action, e.g. `create_store` or `login`."),
@@ -93,20 +94,31 @@ async def set_quota(
 
 @get(
     "/audit",
-    summary="The audit trail, newest first",
-    description="Every command given through the API: who, what, when, from where, and the outcome.",
+    summary="The audit trail, newest first, a page at a time",
+    description="Every command given through the API: who, what, when, from where, and the outcome. "
+    "Follow `next` (or the `Link` header) for older records.",
+    response_headers=[LINK_HEADER],
     responses=documented(
-        {**_ERRORS, 400: "`invalid_request`: a bad `limit`, `action` or `actor_id`", 503: "`bus_unavailable`"}
+        {
+            **_ERRORS,
+            400: "`invalid_request`: a bad `limit` (1 to 200), `action` or `actor_id`; "
+            "`invalid_cursor`: start again without `cursor`",
+            503: "`bus_unavailable`",
+        }
     ),
 )
 async def audit_trail(
+    request: Request[Any, Any, Any],
     audit_log: NamedDependency[AuditLog],
-    limit: AuditLimit = 100,
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
     action: AuditAction = None,
     actor_id: AuditActor = None,
-) -> AuditListBody:
+) -> Response[AuditListBody]:
     actor = actor_id.lower() if actor_id else None
-    return AuditListBody(entries=await audit_log.recent(limit=limit, action=action, actor_id=actor))
+    page = await audit_page(audit_log, limit=limit, cursor=cursor, action=action, actor_id=actor)
+    link = next_url(request, page.next_cursor)
+    return paged(AuditListBody(entries=page.items, next=link), link)
 
 
 def admin_router(authentication: DefineMiddleware) -> Router:

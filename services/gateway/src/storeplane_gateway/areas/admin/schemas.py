@@ -8,6 +8,7 @@ import msgspec
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_gateway.areas.admin.services import MAX_STORE_LIMIT
+from storeplane_gateway.http.pagination import NextPage
 
 # The rule's bounds (services.py), shown in the OpenAPI schema.
 StoreLimit = Annotated[int, msgspec.Meta(extra_json_schema={"extra": {"minimum": 0, "maximum": MAX_STORE_LIMIT}})]
@@ -30,6 +31,7 @@ class UserQuotaBody(msgspec.Struct, frozen=True):
 
 
 class AuditListBody(msgspec.Struct, frozen=True):
-    """Audit records, newest first."""
+    """A page of audit records, newest first."""
 
     entries: list[CommandAudited]
+    next: NextPage = None

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from storeplane_contracts.audit import CommandAudited
 from storeplane_gateway.domain.errors import InvalidStoreLimit, UserNotFound
+from storeplane_gateway.domain.pages import Page, page_of, parse_sequence_cursor, sequence_cursor
 from storeplane_gateway.domain.users import StoredUser, limit_of
-from storeplane_gateway.ports import Sessions, StoreSlots, Users
+from storeplane_gateway.ports import AuditLog, Sessions, StoreSlots, Users
 
 MAX_STORE_LIMIT = 1000
 
@@ -81,3 +83,13 @@ async def set_store_limit(
 
 async def _quota(user: StoredUser, slots: StoreSlots, default: int) -> UserQuota:
     return UserQuota(user, limit_of(user, default), len(await slots.of_owner(user.id)))
+
+
+async def audit_page(
+    audit_log: AuditLog, *, limit: int, cursor: str | None, action: str | None, actor_id: str | None
+) -> Page[CommandAudited]:
+    """A page of the audit trail, newest first, from `cursor` (the sequence the previous page ended at)."""
+    before = None if cursor is None else parse_sequence_cursor(cursor)
+    found = await audit_log.recent(limit=limit + 1, action=action, actor_id=actor_id, before=before)
+    page = page_of(found, limit, lambda record: sequence_cursor(record.sequence))
+    return Page([record.entry for record in page.items], page.next_cursor)

@@ -17,6 +17,7 @@ from storeplane_contracts.naming import MAX_NAME, MIN_NAME
 from storeplane_contracts.queries import StoreError, StoreStatus, StoreView, TimelineEntry
 from storeplane_gateway.areas.stores.services import RAW_NAME_PATTERN
 from storeplane_gateway.domain.traces import StoreTrace
+from storeplane_gateway.http.pagination import NextPage
 
 StoreName = Annotated[
     str,
@@ -86,14 +87,6 @@ class StoreBody(msgspec.Struct, frozen=True, omit_defaults=True):
             urls={},
             error=None,
         )
-
-
-NextPage = Annotated[
-    str | None,
-    msgspec.Meta(
-        description="The relative URL of the next page, with the same filters and `limit`; null on the last page."
-    ),
-]
 
 
 class StoreListBody(msgspec.Struct, frozen=True):
