@@ -39,6 +39,7 @@ from bench.table import RESULTS
 from infra.cluster import cluster
 from infra.local.servers import free_port
 from storeplane_contracts import subjects
+from storeplane_contracts.permissions import inbox_prefix
 
 STORES_PER_OWNER = 20
 ORDERS_IN_FLIGHT = 8
@@ -265,7 +266,10 @@ async def simulate(
     """Order the stores, sample while they are provisioned, then measure at that many stores."""
     count = arguments.stores
     login = running.nats.login("reader")
-    connection = await nats.connect(login["nats_url"], user=login["nats_user"], password=login["nats_password"])
+    user = login["nats_user"]
+    connection = await nats.connect(
+        login["nats_url"], user=user, password=login["nats_password"], inbox_prefix=inbox_prefix(user)
+    )
     async with httpx.AsyncClient(base_url=platform.url, timeout=60) as client:
         run = Run(
             client,

@@ -168,15 +168,25 @@ class SendTest(msgspec.Struct, frozen=True, kw_only=True):
     endpoint_id: str
 
 
+class DeliveryKey(msgspec.Struct, frozen=True):
+    """Where a page of messages (newest first) ends: the sort key of its last message."""
+
+    created_at: datetime
+    id: str
+
+
 class ListDeliveries(msgspec.Struct, frozen=True, kw_only=True):
-    """An endpoint's messages, newest first, `limit` at a time; page on with `before` (the previous
-    page's `next_before`)."""
+    """An endpoint's messages, newest first, `limit` at a time; page on with `after` (the previous
+    page's `next_after`). `before` (only messages created before a time, the previous page's
+    `next_before`) is the older scheme, deprecated: messages made in the same microsecond as a page's
+    last one were skipped by it."""
 
     owner_id: str
     endpoint_id: str
     status: DeliveryStatus | None = None
-    limit: int = 50  # 1..100
+    limit: int = 50  # 1..200
     before: datetime | None = None
+    after: DeliveryKey | None = None
 
 
 class ResendMessage(msgspec.Struct, frozen=True, kw_only=True):
@@ -234,10 +244,11 @@ class MessageReply(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DeliveryPage(msgspec.Struct, frozen=True, kw_only=True):
-    """Reply to ListDeliveries; `next_before` is None on the last page."""
+    """Reply to ListDeliveries; `next_after` (and the deprecated `next_before`) are None on the last page."""
 
     messages: list[MessageView] = []
     next_before: datetime | None = None
+    next_after: DeliveryKey | None = None
     refusal: Refusal | None = None
 
 

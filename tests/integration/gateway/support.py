@@ -193,7 +193,9 @@ class NotifierResponder:
             w.LIST_DELIVERIES: (
                 w.ListDeliveries,
                 lambda r: _replied(
-                    fake.deliveries(r.owner_id, r.endpoint_id, status=r.status, limit=r.limit, before=r.before),
+                    fake.deliveries(
+                        r.owner_id, r.endpoint_id, status=r.status, limit=r.limit, before=r.before, after=r.after
+                    ),
                     lambda page: page,
                     w.DeliveryPage,
                 ),

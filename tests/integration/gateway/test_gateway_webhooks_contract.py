@@ -204,6 +204,12 @@ async def test_messages_are_listed_resent_and_recovered(backend: Backend) -> Non
     assert [m.id for m in newest.messages] == [tested.id] and newest.next_before is not None
     older = await webhooks.deliveries(ADA, endpoint.id, limit=1, before=newest.next_before)
     assert [m.id for m in older.messages] == [failed.id]
+    assert newest.next_after is not None and (newest.next_after.created_at, newest.next_after.id) == (
+        tested.created_at,
+        tested.id,
+    )
+    after = await webhooks.deliveries(ADA, endpoint.id, limit=1, after=newest.next_after)
+    assert [m.id for m in after.messages] == [failed.id] and after.next_after is None and after.next_before is None
     only_failed = await webhooks.deliveries(ADA, endpoint.id, status="failed")
     assert [m.id for m in only_failed.messages] == [failed.id]
 

@@ -55,6 +55,13 @@ async def test_the_delivery_log_pages_newest_first_and_filters_by_status(
         w.DeliveryPage,
     )
     assert [m.id for m in rest.messages] == sent[:1] and rest.next_before is None
+    keyed = await ask(
+        bus,
+        w.LIST_DELIVERIES,
+        w.ListDeliveries(owner_id=OWNER, endpoint_id=endpoint.id, limit=2, after=page.next_after),
+        w.DeliveryPage,
+    )
+    assert [m.id for m in keyed.messages] == sent[:1] and keyed.next_after is None
     assert await wait_until(lambda: deliveries(bus, endpoint.id, status="succeeded"))
     assert await deliveries(bus, endpoint.id, status="failed") == []
     too_many = w.ListDeliveries(owner_id=OWNER, endpoint_id=endpoint.id, limit=1000)

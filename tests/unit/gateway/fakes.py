@@ -42,6 +42,7 @@ from storeplane_contracts.webhooks import (
     ALL_EVENTS,
     TEST_EVENT,
     WEBHOOK_EVENT_TYPES,
+    DeliveryKey,
     DeliveryPage,
     DeliveryStatus,
     EndpointView,
@@ -710,6 +711,7 @@ class FakeNotifier:
         status: DeliveryStatus | None = None,
         limit: int = 50,
         before: datetime | None = None,
+        after: DeliveryKey | None = None,
     ) -> DeliveryPage:
         self._owned(owner_id, endpoint_id)
         listed = sorted(
@@ -719,12 +721,18 @@ class FakeNotifier:
                 if message.endpoint_id == endpoint_id
                 and (status is None or message.status == status)
                 and (before is None or message.created_at < before)
+                and (after is None or (message.created_at, message.id) < (after.created_at, after.id))
             ),
-            key=lambda message: message.created_at,
+            key=lambda message: (message.created_at, message.id),
             reverse=True,
         )
         page = listed[:limit]
-        return DeliveryPage(messages=page, next_before=page[-1].created_at if len(listed) > limit else None)
+        if len(listed) <= limit:
+            return DeliveryPage(messages=page)
+        last = page[-1]
+        return DeliveryPage(
+            messages=page, next_before=last.created_at, next_after=DeliveryKey(created_at=last.created_at, id=last.id)
+        )
 
     async def resend(self, owner_id: str, endpoint_id: str, message_id: str) -> MessageView:
         self._owned(owner_id, endpoint_id)

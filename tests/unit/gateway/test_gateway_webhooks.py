@@ -249,6 +249,12 @@ async def test_deliveries_are_paged_filtered_resent_and_recovered(
     )
     assert [m["id"] for m in rest.json()["deliveries"]] == [tested.json()["id"]]
     assert rest.json()["next_before"] is None
+    following = await client.get(first.json()["next"], headers=ada.headers)  # the scheme that replaces `before`
+    assert first.headers["link"] == f'<{first.json()["next"]}>; rel="next"' and "limit=1" in first.json()["next"]
+    assert [m["id"] for m in following.json()["deliveries"]] == [tested.json()["id"]]
+    assert following.json()["next"] is None and "link" not in following.headers
+    wrong = await client.get(f"{one}/deliveries", params={"cursor": "W10"}, headers=ada.headers)
+    assert_error(wrong, 400, "invalid_cursor")
     only_failed = await client.get(f"{one}/deliveries", params={"status": "failed"}, headers=ada.headers)
     assert [m["id"] for m in only_failed.json()["deliveries"]] == [failed.id]
 
@@ -262,7 +268,7 @@ async def test_deliveries_are_paged_filtered_resent_and_recovered(
 
 
 @pytest.mark.parametrize(
-    "params", [{"limit": 0}, {"limit": 101}, {"limit": "ten"}, {"status": "lost"}, {"before": "yesterday"}]
+    "params", [{"limit": 0}, {"limit": 201}, {"limit": "ten"}, {"status": "lost"}, {"before": "yesterday"}]
 )
 async def test_bad_delivery_queries_are_400s(client: AsyncTestClient[Litestar], params: dict[str, Any]) -> None:
     ada = await sign_up(client)

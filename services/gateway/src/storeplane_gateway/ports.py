@@ -17,7 +17,7 @@ from typing import NamedTuple, Protocol, runtime_checkable
 from storeplane_contracts.audit import CommandAudited
 from storeplane_contracts.events import Event
 from storeplane_contracts.queries import CredentialsReply, StepDurations, StoreKey, StoreView, TimelineEntry
-from storeplane_contracts.webhooks import DeliveryPage, DeliveryStatus, EndpointView, MessageView
+from storeplane_contracts.webhooks import DeliveryKey, DeliveryPage, DeliveryStatus, EndpointView, MessageView
 from storeplane_gateway.domain.api_tokens import ApiToken
 from storeplane_gateway.domain.errors import TracesUnavailable
 from storeplane_gateway.domain.idempotency import IdempotencyKey, KeyClaimed, KeyHeld, StoredResponse
@@ -376,6 +376,7 @@ class Webhooks(Protocol):
         status: DeliveryStatus | None = None,
         limit: int = 50,
         before: datetime | None = None,
+        after: DeliveryKey | None = None,
     ) -> DeliveryPage:
         """The endpoint's messages with their attempts, newest first, a page at a time."""
         ...

@@ -20,7 +20,7 @@ from storeplane_notifier.storage import deliveries, endpoints
 from storeplane_notifier.storage.pool import Pool
 from storeplane_notifier.targets import AllowList, TargetRefused, connectable, parse_url
 
-MAX_PAGE = 100
+MAX_PAGE = 200
 NOT_FOUND = w.Refusal("not_found", "no such webhook endpoint")
 
 
@@ -125,11 +125,23 @@ class WebhookApi:
             return w.DeliveryPage(refusal=w.Refusal("invalid_request", f"limit must be between 1 and {MAX_PAGE}"))
         if await endpoints.get_owned(self.pool, request.owner_id, request.endpoint_id) is None:
             return w.DeliveryPage(refusal=NOT_FOUND)
+        # One more than the page: it says whether there is a next page.
         found = await deliveries.page(
-            self.pool, request.endpoint_id, status=request.status, limit=request.limit, before=request.before
+            self.pool,
+            request.endpoint_id,
+            status=request.status,
+            limit=request.limit + 1,
+            before=request.before,
+            after=request.after,
         )
-        next_before = found[-1].created_at if len(found) == request.limit else None
-        return w.DeliveryPage(messages=found, next_before=next_before)
+        if len(found) <= request.limit:
+            return w.DeliveryPage(messages=found)
+        last = found[request.limit - 1]
+        return w.DeliveryPage(
+            messages=found[: request.limit],
+            next_before=last.created_at,
+            next_after=w.DeliveryKey(created_at=last.created_at, id=last.id),
+        )
 
     async def resend(self, request: w.ResendMessage) -> w.MessageReply:
         if await endpoints.get_owned(self.pool, request.owner_id, request.endpoint_id) is None:

@@ -76,6 +76,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        2,
+        "keyset pages of an endpoint's deliveries",
+        # The list's whole ORDER BY, so a page after a cursor is an index range read (no sort, no OFFSET).
+        """
+        CREATE INDEX webhook_messages_endpoint_created_id_idx
+            ON webhook_messages (endpoint_id, created_at DESC, id DESC);
+        DROP INDEX webhook_messages_by_endpoint;
+        """,
+    ),
 )
 
 VERSION_TABLE = "notifier_migrations"

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import msgspec
 
-from storeplane_contracts.webhooks import AttemptView, DeliveryStatus, MessageView
+from storeplane_contracts.webhooks import AttemptView, DeliveryKey, DeliveryStatus, MessageView
 from storeplane_notifier.storage.pool import Connection, Pool
 
 _MESSAGE_COLUMNS = "id, endpoint_id, event_type, status, created_at, next_attempt_at, body"
@@ -185,19 +185,32 @@ async def requeue(
 
 
 async def page(
-    pool: Pool, endpoint_id: str, *, status: DeliveryStatus | None, limit: int, before: datetime | None
+    pool: Pool,
+    endpoint_id: str,
+    *,
+    status: DeliveryStatus | None,
+    limit: int,
+    before: datetime | None,
+    after: DeliveryKey | None = None,
 ) -> list[MessageView]:
-    """The endpoint's messages, newest first, each with its attempts oldest first."""
+    """The endpoint's messages, newest first, each with its attempts oldest first: at most `limit`, older than
+    `after` (a keyset read on `webhook_messages_endpoint_created_id_idx`) and created before `before`."""
+    after_condition = (
+        "(created_at, id) < ($5, $6)" if after is not None else "$5::timestamptz IS NULL AND $6::text IS NULL"
+    )
     rows = await pool.fetch(
         f"""
         SELECT {_MESSAGE_COLUMNS} FROM webhook_messages
         WHERE endpoint_id = $1 AND ($2::text IS NULL OR status = $2) AND ($3::timestamptz IS NULL OR created_at < $3)
+            AND {after_condition}
         ORDER BY created_at DESC, id DESC LIMIT $4
         """,
         endpoint_id,
         status,
         before,
         limit,
+        None if after is None else after.created_at,
+        None if after is None else after.id,
     )
     attempts = await attempts_of(pool, [r["id"] for r in rows])
     return [message_view(r, attempts.get(r["id"], [])) for r in rows]

@@ -16,6 +16,7 @@ import msgspec
 
 from storeplane_contracts import webhooks as contract
 from storeplane_contracts.webhooks import (
+    DeliveryKey,
     DeliveryPage,
     DeliveryStatus,
     EndpointView,
@@ -103,9 +104,10 @@ class NatsNotifierClient:
         status: DeliveryStatus | None = None,
         limit: int = 50,
         before: datetime | None = None,
+        after: DeliveryKey | None = None,
     ) -> DeliveryPage:
         request = contract.ListDeliveries(
-            owner_id=owner_id, endpoint_id=endpoint_id, status=status, limit=limit, before=before
+            owner_id=owner_id, endpoint_id=endpoint_id, status=status, limit=limit, before=before, after=after
         )
         reply = await self._ask(contract.LIST_DELIVERIES, request, DeliveryPage)
         if reply.refusal is not None:

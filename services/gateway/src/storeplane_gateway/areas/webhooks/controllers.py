@@ -35,12 +35,14 @@ from storeplane_gateway.areas.webhooks.schemas import (
     WebhookListBody,
 )
 from storeplane_gateway.areas.webhooks.services import Changes, WebhookService
+from storeplane_gateway.domain.pages import DEFAULT_PAGE
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.http.audit_hook import AUDIT, notes_for
 from storeplane_gateway.http.authentication import caller
 from storeplane_gateway.http.errors import documented
 from storeplane_gateway.http.idempotency import IDEMPOTENT, IdempotencyKeyHeader
 from storeplane_gateway.http.openapi_links import links_from
+from storeplane_gateway.http.pagination import LINK_HEADER, PageCursor, PageLimit, next_url, paged
 from storeplane_gateway.http.rate_limits import RATE_LIMIT, WEBHOOK_COMMANDS
 from storeplane_gateway.ports import Webhooks
 
@@ -82,10 +84,13 @@ DeliveryStatusQuery = Annotated[
     DeliveryStatus | None,
     QueryParameter(name="status", description="Only messages in this state: `pending`, `succeeded` or `failed`."),
 ]
-LimitQuery = Annotated[int, QueryParameter(name="limit", ge=1, le=100, description="Messages per page, 1 to 100.")]
 BeforeQuery = Annotated[
     datetime | None,
-    QueryParameter(name="before", description="Only messages created before this time: the last page's `next_before`."),
+    QueryParameter(
+        name="before",
+        description="Deprecated, kept for one release (follow `next` instead): only messages created before "
+        "this time, the last page's `next_before`.",
+    ),
 ]
 
 
@@ -219,22 +224,33 @@ async def send_test_message(
 
 @get(
     "/{webhook_id:str}/deliveries",
-    summary="An endpoint's deliveries, newest first, each with its attempts",
+    summary="An endpoint's deliveries, newest first, each with its attempts, a page at a time",
+    description="Follow `next` (or the `Link` header) for older deliveries.",
+    response_headers=[LINK_HEADER],
     guards=[can_read_webhooks],
-    responses=documented({**_READ_ERRORS, 400: "`invalid_request`: a bad `status`, `limit` or `before`"}),
+    responses=documented(
+        {
+            **_READ_ERRORS,
+            400: "`invalid_request`: a bad `status`, `limit` (1 to 200) or `before`; "
+            "`invalid_cursor`: start again without `cursor`",
+        }
+    ),
 )
 async def list_deliveries(
     request: Request[Principal, Any, Any],
     webhook_id: FromPath[str],
     webhook_service: NamedDependency[WebhookService],
     status: DeliveryStatusQuery = None,
-    limit: LimitQuery = 50,
+    limit: PageLimit = DEFAULT_PAGE,
+    cursor: PageCursor = None,
     before: BeforeQuery = None,
-) -> DeliveryPageBody:
-    page = await webhook_service.deliveries(caller(request), webhook_id, status=status, limit=limit, before=before)
-    return DeliveryPageBody(
-        deliveries=[DeliveryBody.from_view(message) for message in page.messages], next_before=page.next_before
+) -> Response[DeliveryPageBody]:
+    page, next_before = await webhook_service.deliveries(
+        caller(request), webhook_id, status=status, limit=limit, cursor=cursor, before=before
     )
+    link = next_url(request, page.next_cursor)
+    deliveries = [DeliveryBody.from_view(message) for message in page.items]
+    return paged(DeliveryPageBody(deliveries=deliveries, next_before=next_before, next=link), link)
 
 
 @post(

@@ -27,6 +27,7 @@ from storeplane_contracts.webhooks import (
 )
 from storeplane_gateway.areas.webhooks.services import URL_PATTERN
 from storeplane_gateway.http.bodies import NO_NUL
+from storeplane_gateway.http.pagination import NextPage
 
 WebhookUrl = Annotated[
     str,
@@ -167,11 +168,18 @@ class DeliveryBody(msgspec.Struct, frozen=True):
         )
 
 
+DeprecatedNextBefore = Annotated[
+    datetime | None,
+    msgspec.Meta(description="Deprecated (follow `next`): the older scheme's `before` for the next page."),
+]
+
+
 class DeliveryPageBody(msgspec.Struct, frozen=True):
-    """A page of deliveries, newest first; pass `next_before` as `before` for the next (null: the last page)."""
+    """A page of deliveries, newest first; follow `next` for the next (null: the last page)."""
 
     deliveries: list[DeliveryBody]
-    next_before: datetime | None
+    next_before: DeprecatedNextBefore
+    next: NextPage = None
 
 
 class RecoveredBody(msgspec.Struct, frozen=True):

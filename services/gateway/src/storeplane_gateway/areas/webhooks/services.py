@@ -18,12 +18,13 @@ from storeplane_contracts.webhooks import (
     ALL_EVENTS,
     MAX_DESCRIPTION,
     MAX_URL_LENGTH,
-    DeliveryPage,
+    DeliveryKey,
     DeliveryStatus,
     EndpointView,
     MessageView,
 )
 from storeplane_gateway.domain.errors import InvalidWebhook, WebhookNotFound
+from storeplane_gateway.domain.pages import Page, parse_time_cursor, time_cursor
 from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.ports import AuditNotes, Webhooks, WithSecret, no_notes
 
@@ -90,6 +91,13 @@ def message_id(raw: str) -> str:
     return raw
 
 
+class Deliveries(NamedTuple):
+    """A page of deliveries, and the deprecated `next_before` of the older scheme."""
+
+    page: Page[MessageView]
+    next_before: datetime | None
+
+
 class WebhookService:
     """The webhook rules over the `Webhooks` port, for the calling owner."""
 
@@ -125,10 +133,25 @@ class WebhookService:
         return await self._webhooks.send_test(owner.id, endpoint_id(raw_id))
 
     async def deliveries(
-        self, owner: Principal, raw_id: str, *, status: DeliveryStatus | None, limit: int, before: datetime | None
-    ) -> DeliveryPage:
+        self,
+        owner: Principal,
+        raw_id: str,
+        *,
+        status: DeliveryStatus | None,
+        limit: int,
+        cursor: str | None = None,
+        before: datetime | None = None,
+    ) -> Deliveries:
+        """A page of the endpoint's messages, newest first, from `cursor` (InvalidCursor when it is not one
+        this list handed out); `before` is the deprecated time-only scheme, kept working for one release."""
         checked, before = endpoint_id(raw_id), in_utc(before) if before is not None else None
-        return await self._webhooks.deliveries(owner.id, checked, status=status, limit=limit, before=before)
+        after = None if cursor is None else DeliveryKey(*parse_time_cursor(cursor))
+        page = await self._webhooks.deliveries(
+            owner.id, checked, status=status, limit=limit, before=before, after=after
+        )
+        key = page.next_after
+        next_cursor = None if key is None else time_cursor(key.created_at, key.id)
+        return Deliveries(Page(page.messages, next_cursor), page.next_before)
 
     async def resend(self, owner: Principal, raw_id: str, raw_message_id: str) -> MessageView:
         checked = endpoint_id(raw_id)
