@@ -85,7 +85,7 @@ async def _order_and_wait(url: str, prefix: str, count: int) -> tuple[float, lis
             response.raise_for_status()
         deadline = started + TIMEOUT
         while time.perf_counter() < deadline:
-            stores = (await client.get("/api/v1/stores", headers=auth)).json()["stores"]
+            stores = (await client.get("/api/v1/stores?limit=200", headers=auth)).json()["stores"]
             failed = [store for store in stores if store["status"] == "failed"]
             if failed:
                 raise RuntimeError(f"a store failed: {failed[0]}")

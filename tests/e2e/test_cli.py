@@ -117,7 +117,7 @@ def test_an_api_token_made_logs_in_works_and_stops_when_revoked(platform: str, t
 
     robot = cli_env(platform, tmp_path / "robot")
     assert cli(robot, "login", "--token", secret).returncode == 0
-    assert json.loads(cli(robot, "stores", "list", "-o", "json").stdout) == {"stores": []}
+    assert json.loads(cli(robot, "stores", "list", "-o", "json").stdout) == {"stores": [], "next": None}
     refused = cli(robot, "stores", "create", "robot-shop", "--engine", "woocommerce")
     assert refused.returncode == 1 and "(insufficient_scope)" in refused.stderr, refused.stderr
 

@@ -45,6 +45,10 @@ def _refresh_lock() -> Iterator[None]:
         yield
 
 
+# The most a page of the API's lists holds (docs/api.md, "Pages").
+MAX_PAGE = 200
+
+
 class Client:
     """Authenticated calls to one gateway."""
 
@@ -114,6 +118,17 @@ class Client:
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.send("GET", path, **kwargs).json()
+
+    def every(self, path: str, key: str, *, params: dict[str, str] | None = None) -> list[Any]:
+        """Every item of a paged list (the answer's `key`), following each page's `next` to the last."""
+        found: list[Any] = []
+        url: str | None = path
+        query: dict[str, str] | None = {"limit": str(MAX_PAGE), **(params or {})}
+        while url is not None:
+            body = self.get(url, params=query)
+            found += body[key]
+            url, query = body.get("next"), None  # `next` holds the filters and the limit
+        return found
 
     def command(self, method: str, path: str, *, key: str | None = None, **kwargs: Any) -> httpx.Response:
         """A create, delete or retry: one `Idempotency-Key` for this invocation, so resending it after

@@ -86,3 +86,18 @@ def test_a_session_that_ended_is_forgotten_and_says_to_log_in() -> None:
     with pytest.raises(Exception, match="storeplane login"):
         client.get("/api/v1/stores")
     assert load_credentials(API) is None
+
+
+def test_every_item_of_a_paged_list_is_read_by_following_next() -> None:
+    save_credentials(API, Credentials(token="t", kind="api_token"))
+    seen: list[httpx.Request] = []
+    pages = [
+        httpx.Response(200, json={"stores": [{"id": "a"}, {"id": "b"}], "next": "/api/v1/stores?all=true&cursor=c1"}),
+        httpx.Response(200, json={"stores": [{"id": "c"}], "next": None}),
+    ]
+    client = Client(API, http=scripted(pages, seen))
+    assert [s["id"] for s in client.every("/api/v1/stores", "stores", params={"all": "true"})] == ["a", "b", "c"]
+    assert [str(request.url) for request in seen] == [
+        f"{API}/api/v1/stores?limit=200&all=true",
+        f"{API}/api/v1/stores?all=true&cursor=c1",  # `next` as given: its filters and limit
+    ]

@@ -9,11 +9,13 @@ message and the command that retries it).
 from __future__ import annotations
 
 import enum
+import json
 from typing import Annotated, Any
+from urllib.parse import parse_qs, urlsplit
 
 import typer
 
-from storeplane_cli.client import Client
+from storeplane_cli.client import MAX_PAGE, Client
 from storeplane_cli.errors import FAILED
 from storeplane_cli.output import Format, errors, print_document, print_fields, print_table
 from storeplane_cli.resolve import looks_like_id, pick
@@ -24,6 +26,8 @@ from storeplane_cli.watch import DELETED, PROVISIONED, Goal, line, until
 app = typer.Typer(help="Order, watch and manage your stores.", no_args_is_help=True)
 
 STORES = "/api/v1/stores"
+# What the API gives when asked for a page without saying its size.
+DEFAULT_PAGE = 50
 OutputOption = Annotated[Format, typer.Option("--output", "-o", help="table, json or yaml.")]
 StoreArgument = Annotated[str, typer.Argument(help="The store's id or name.", metavar="ID|NAME")]
 WaitOption = Annotated[bool, typer.Option("--wait", help="Follow its steps live until it is done; exit 1 if it fails.")]
@@ -39,7 +43,7 @@ class Engine(enum.StrEnum):
 def store_id(client: Client, value: str) -> str:
     if looks_like_id(value):
         return value
-    return str(pick(value, client.get(STORES)["stores"])["id"])
+    return str(pick(value, client.every(STORES, "stores"))["id"])
 
 
 def _sequence(response: Any) -> int | None:
@@ -130,16 +134,36 @@ def list_stores(
     ctx: typer.Context,
     output: OutputOption = Format.table,
     every: Annotated[bool, typer.Option("--all", help="Admins: every user's stores.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, max=MAX_PAGE, help="One page of this many stores, not all.")
+    ] = None,
+    cursor: Annotated[str | None, typer.Option("--cursor", help="The page that a previous --limit named.")] = None,
 ) -> None:
-    """Your stores, newest first."""
+    """Your stores, newest first: all of them, or one page with --limit (and --cursor for the next)."""
+    params = {"all": "true"} if every else {}
     with client_of(ctx) as client:
-        response = client.send("GET", STORES, params={"all": "true"} if every else {})
+        if limit is None and cursor is None:
+            stores, next_cursor = client.every(STORES, "stores", params=params), None
+            raw = json.dumps({"stores": stores, "next": None})
+        else:
+            page = {"limit": str(limit or DEFAULT_PAGE), **({"cursor": cursor} if cursor else {})}
+            response = client.send("GET", STORES, params={**params, **page})
+            raw, stores = response.text, response.json()["stores"]
+            next_cursor = _cursor_of(response.json()["next"])
     if output is not Format.table:
-        print_document(response.text, output)
+        print_document(raw, output)
         return
     headers = ["ID", "NAME", "ENGINE", "STATUS", "CREATED", "URL"] + (["OWNER"] if every else [])
-    rows = [_row(store, every) for store in response.json()["stores"]]
-    print_table(headers, rows)
+    print_table(headers, [_row(store, every) for store in stores])
+    if next_cursor:
+        print(f"More: storeplane stores list --limit {limit or DEFAULT_PAGE} --cursor {next_cursor}")
+
+
+def _cursor_of(next_url: str | None) -> str | None:
+    """The `cursor` of a page's `next` link (None on the last page)."""
+    if not next_url:
+        return None
+    return parse_qs(urlsplit(next_url).query).get("cursor", [None])[0]
 
 
 def _row(store: dict[str, Any], with_owner: bool) -> list[str]:
@@ -205,11 +229,11 @@ def events(
     with client_of(ctx) as client:
         sid = store_id(client, store)
         if not follow:
-            response = client.send("GET", f"{STORES}/{sid}/events")
+            timeline = client.every(f"{STORES}/{sid}/events", "events")
             if output is not Format.table:
-                print_document(response.text, output)
+                print_document(json.dumps({"events": timeline, "next": None}), output)
                 return
-            rows = [[e["occurred_at"][:23], e["type"], str(e["sequence"])] for e in response.json()["events"]]
+            rows = [[e["occurred_at"][:23], e["type"], str(e["sequence"])] for e in timeline]
             print_table(["TIME", "TYPE", "SEQUENCE"], rows)
             return
         _follow(client, sid, output)
