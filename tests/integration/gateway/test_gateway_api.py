@@ -158,7 +158,7 @@ async def test_reads_go_to_the_status_service_and_stay_private(
 
     events = await gateway.get(f"{STORES}/{store.id}/events", headers={**ada.headers, "X-Min-Sequence": "3"})
     assert events.status_code == 200 and events.json() == {"events": [], "next": None}
-    assert GetStoreEvents(store_id=store.id, owner_id=ada.id, min_sequence=3) in status_responder.queries
+    assert GetStoreEvents(store_id=store.id, owner_id=ada.id, min_sequence=3, limit=51) in status_responder.queries
     # A sequence the stream has not reached names no write: it is not waited for.
     future = await gateway.get(f"{STORES}/{store.id}", headers={**ada.headers, "X-Min-Sequence": "999999"})
     assert future.status_code == 200
