@@ -7,13 +7,14 @@ UV_VERSION := 0.13.9
 UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 PY := $(UV) run --locked python
 
-.PHONY: help deps up test lint unit integration replay bench cluster-up cluster-down cluster-status cluster-bin
+.PHONY: help deps up test lint unit integration replay bench bench-tenants cluster-up cluster-down cluster-status cluster-bin
 
 help:
 	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
 	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
 	@echo "make replay         rebuild the read models from the stream (beside the live ones) and compare"
 	@echo "make bench          speed, each figure beside its baseline from the same run (bench/results/)"
+	@echo "make bench-tenants  STORES=1000 stores on the local cluster, the figures that grow with them"
 	@echo "make cluster-up     start (building once) the local Kubernetes control plane"
 	@echo "make cluster-down   stop it and remove its state"
 	@echo "make cluster-status what runs"
@@ -66,6 +67,13 @@ unit: deps
 # Not part of `make test`. docs/performance.md says what each row measures.
 bench: deps
 	$(PY) -m bench
+
+# A large tenant base: STORES stores on the local cluster (kwok's pods), then list latency, projection lag,
+# apiserver requests per store, provisioner memory, drift-check time; bench/results/tenants-<date>.md.
+# Its namespaces are deleted at the end. docs/performance.md#a-large-tenant-base says what it found.
+STORES ?= 1000
+bench-tenants: deps
+	$(PY) -m bench.tenants --stores $(STORES)
 
 integration: deps
 	$(UV) run --locked pytest tests/integration tests/e2e

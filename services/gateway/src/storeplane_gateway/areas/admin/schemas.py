@@ -34,4 +34,4 @@ class AuditListBody(msgspec.Struct, frozen=True):
     """A page of audit records, newest first."""
 
     entries: list[CommandAudited]
-    next: NextPage = None
+    next: NextPage

@@ -93,14 +93,14 @@ class StoreListBody(msgspec.Struct, frozen=True):
     """A page of the caller's stores, newest first (every user's, for an admin who asks for `all`)."""
 
     stores: list[StoreBody]
-    next: NextPage = None
+    next: NextPage
 
 
 class EventListBody(msgspec.Struct, frozen=True):
     """A page of a store's activity timeline, oldest first."""
 
     events: list[TimelineEntry]
-    next: NextPage = None
+    next: NextPage
 
 
 class CredentialsBody(msgspec.Struct, frozen=True):

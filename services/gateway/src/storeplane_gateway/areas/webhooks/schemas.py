@@ -179,7 +179,7 @@ class DeliveryPageBody(msgspec.Struct, frozen=True):
 
     deliveries: list[DeliveryBody]
     next_before: DeprecatedNextBefore
-    next: NextPage = None
+    next: NextPage
 
 
 class RecoveredBody(msgspec.Struct, frozen=True):
