@@ -68,12 +68,16 @@ unit: deps
 bench: deps
 	$(PY) -m bench
 
-# A large tenant base: STORES stores on the local cluster (kwok's pods), then list latency, projection lag,
-# apiserver requests per store, provisioner memory, drift-check time; bench/results/tenants-<date>.md.
-# Its namespaces are deleted at the end. docs/performance.md#a-large-tenant-base says what it found.
+# A large tenant base: STORES stores on a local cluster of its own with NODES kwok nodes (a kwok node takes
+# 110 pods; a ready store keeps 2), then list latency, projection lag, apiserver requests per store,
+# provisioner memory, drift-check time; bench/results/tenants-<date>.md. Its cluster (on its own ports) is
+# removed at the end. docs/performance.md#a-large-tenant-base says what it found.
 STORES ?= 1000
+NODES ?= 20
 bench-tenants: deps
-	$(PY) -m bench.tenants --stores $(STORES)
+	STOREPLANE_CLUSTER_DIR=$(CACHE)/tenants-cluster STOREPLANE_CLUSTER_NODES=$(NODES) \
+	STOREPLANE_CLUSTER_API_PORT=16643 STOREPLANE_CLUSTER_ETCD_PORT=16379 STOREPLANE_CLUSTER_KWOK_PORT=16247 \
+	$(PY) -m bench.tenants --own-cluster --stores $(STORES)
 
 integration: deps
 	$(UV) run --locked pytest tests/integration tests/e2e

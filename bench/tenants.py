@@ -20,6 +20,7 @@ import datetime
 import json
 import math
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -313,6 +314,15 @@ async def _background_rate(seconds: float) -> float:
     return (await asyncio.to_thread(gauges.apiserver_requests, _kubectl()) - before) / seconds
 
 
+def _stop_own_cluster() -> None:
+    """Remove the cluster this run started for itself; never the shared one (`make up`'s and the tests')."""
+    layout = cluster.Layout(cluster.DEFAULT_DIR)
+    if "tenants" not in layout.dir.name:
+        print(f"bench-tenants: {layout.dir} is not a tenants cluster: left running", file=sys.stderr)
+        return
+    cluster.down(layout)
+
+
 def run(arguments: argparse.Namespace) -> dict[str, Any]:
     folder = Path(tempfile.mkdtemp(prefix="storeplane-tenants-"))
     folder.chmod(0o755)  # the Postgres server runs as the `postgres` user when we are root
@@ -332,6 +342,8 @@ def run(arguments: argparse.Namespace) -> dict[str, Any]:
     finally:
         deleted = delete_namespaces(f"store-{arguments.prefix}-")
         print(f"bench-tenants: {deleted} namespaces deleted", file=sys.stderr, flush=True)
+        if arguments.own_cluster:
+            _stop_own_cluster()
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -341,7 +353,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=8, help="the provisioner's concurrency (8)")
     parser.add_argument("--budget-minutes", type=float, default=15.0, help="stop waiting for ready after (15)")
     parser.add_argument("--no-write", action="store_true", help="print the figures without writing a results file")
+    parser.add_argument(
+        "--own-cluster",
+        action="store_true",
+        help="the cluster at STOREPLANE_CLUSTER_DIR (a folder named *tenants*) is this run's: removed at the end",
+    )
     arguments = parser.parse_args()
+    # A `kill` ends the run as Ctrl-C does: its services stopped, its namespaces deleted.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     arguments.prefix = f"tn{int(time.time()) % 100000}"
     started = time.monotonic()
     figures = run(arguments)
@@ -352,7 +371,11 @@ def main() -> int:
         RESULTS.mkdir(exist_ok=True)
         path = RESULTS / f"tenants-{datetime.datetime.now(datetime.UTC):%Y-%m-%d}.md"
         description = machine.description(Cores.split().describe(), "")
-        path.write_text(f"# Tenant simulation, {arguments.stores} stores\n\n{description}\n\n```json\n{text}\n```\n")
+        where = "a cluster of its own" if arguments.own_cluster else "the shared local cluster"
+        path.write_text(
+            f"# Tenant simulation, {arguments.stores} stores on {where} ({cluster.NODES} kwok nodes)\n\n"
+            f"{description}\n\n```json\n{text}\n```\n"
+        )
         print(f"written to {path}")
     return 0
 
