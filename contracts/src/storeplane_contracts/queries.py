@@ -89,9 +89,14 @@ class GetStoreEvents(msgspec.Struct, frozen=True):
 
 
 class ListStoresInStatus(msgspec.Struct, frozen=True):
-    """Every owner's stores in these states: for the provisioner's drift check, never for users."""
+    """Every owner's stores in these states, oldest first: for the provisioner's drift check, never for users.
+
+    A page: at most `limit` (0: all), those after `after` (newer): a reply of every store would outgrow
+    NATS's largest message (1 MiB by default, ~2,000 stores)."""
 
     statuses: list[StoreStatus]
+    limit: int = 0
+    after: StoreKey | None = None
 
 
 class FindLiveStoreByName(msgspec.Struct, frozen=True):

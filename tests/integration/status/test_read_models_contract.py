@@ -202,7 +202,7 @@ async def test_listing_is_newest_first_and_shows_deleted_stores_only_when_asked(
 async def test_pages_of_stores_follow_the_key_with_no_repeat_and_no_gap(read_models: Backend) -> None:
     # Two stores made in the same instant are told apart by their id, the key's second part.
     made = [request(f"shop-{i}", minutes=i // 2) for i in range(7)]
-    await apply_all(read_models, *made, request("their-shop", owner_id="owner-2", minutes=3))
+    await apply_all(read_models, *made, request("their-shop", owner_id="owner-2", minutes=10))
     newest_first = sorted(made, key=lambda r: (r.occurred_at, r.store_id), reverse=True)
 
     pages: list[list[str]] = []

@@ -73,8 +73,15 @@ class FakeReadModels:
         ]
         return found[:limit] if limit > 0 else found
 
-    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
-        return [r.view() for r in sorted(self.rows.values(), key=lambda r: r.created_at) if r.status in statuses]
+    async def stores_in_status(
+        self, statuses: list[str], *, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]:
+        found = [
+            r.view()
+            for r in sorted(self.rows.values(), key=lambda r: (r.created_at, r.id))
+            if r.status in statuses and (after is None or (r.created_at, r.id) > (after.created_at, after.id))
+        ]
+        return found[:limit] if limit > 0 else found
 
     async def get_store(self, store_id: str, owner_id: str | None) -> StoreView | None:
         row = self.rows.get(store_id)

@@ -52,7 +52,9 @@ class StoreReadModels(Protocol):
 
     async def find_live_by_name(self, name: str) -> StoreView | None: ...
 
-    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]: ...
+    async def stores_in_status(
+        self, statuses: list[str], *, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]: ...
 
 
 async def caught_up(position: ProjectionPosition, min_sequence: int, *, wait: float) -> bool:
@@ -125,5 +127,6 @@ async def find_live_store_by_name(query: FindLiveStoreByName, *, read_models: St
 
 
 async def list_stores_in_status(query: ListStoresInStatus, *, read_models: StoreReadModels) -> StoreList:
-    """All owners' stores in the given states (the provisioner's drift check asks this)."""
-    return StoreList(stores=await read_models.stores_in_status(list(query.statuses)))
+    """All owners' stores in the given states, a page of them (the provisioner's drift check asks this)."""
+    stores = await read_models.stores_in_status(list(query.statuses), limit=max(query.limit, 0), after=query.after)
+    return StoreList(stores=stores)

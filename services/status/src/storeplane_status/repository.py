@@ -212,9 +212,20 @@ class StoreRepository:
         )
         return [_store_row(record).view() for record in records]
 
-    async def stores_in_status(self, statuses: list[str]) -> list[StoreView]:
+    async def stores_in_status(
+        self, statuses: list[str], *, limit: int = 0, after: StoreKey | None = None
+    ) -> list[StoreView]:
+        """Oldest first, by keyset: at most `limit` (0: all), newer than `after`."""
+        after_condition = "(created_at, id) > ($2, $3)" if after else "$2::timestamptz IS NULL AND $3::text IS NULL"
         records = await self.pool.fetch(
-            f"SELECT {_STORE_COLUMNS} FROM stores WHERE status = ANY($1::text[]) ORDER BY created_at", statuses
+            f"""
+            SELECT {_STORE_COLUMNS} FROM stores WHERE status = ANY($1::text[]) AND {after_condition}
+            ORDER BY created_at, id LIMIT $4
+            """,
+            statuses,
+            None if after is None else after.created_at,
+            None if after is None else after.id,
+            _limit(limit),
         )
         return [_store_row(record).view() for record in records]
 
