@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 from storeplane_contracts.events import StoreDegraded
 from storeplane_contracts.queries import StoreStatus, StoreView
-from storeplane_provisioner.provisioning.drifting import check_ready_stores, expected_objects, objects_missing
+from storeplane_provisioner.provisioning.drifting import (
+    check_ready_stores,
+    expected_objects,
+    objects_missing,
+    reconcile_forever,
+)
 
 from .fakes import Recorder
 
@@ -81,3 +88,30 @@ async def test_a_healthy_store_is_left_alone() -> None:
         == 0
     )
     assert recorder.events == []
+
+
+async def test_each_complete_round_says_how_long_it_took_and_a_failed_one_does_not() -> None:
+    rounds: list[float] = []
+
+    class Failing(Directory):
+        async def stores_in_status(self, statuses: list[StoreStatus]) -> list[StoreView]:
+            raise ConnectionError("the status service is away")
+
+    for directory in (Directory(), Failing()):
+        reconciling = asyncio.create_task(
+            reconcile_forever(
+                directory=directory,
+                drift=Drift(None),
+                publish=Recorder(),
+                release="store",
+                repair=True,
+                interval=3600,
+                wake=asyncio.Event(),
+                round_took=rounds.append,
+            )
+        )
+        await asyncio.sleep(0.05)  # one pass, then the long wait
+        reconciling.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reconciling
+    assert len(rounds) == 1 and 0 <= rounds[0] < 1
