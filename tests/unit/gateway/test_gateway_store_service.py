@@ -33,7 +33,7 @@ from storeplane_gateway.domain.errors import (
     StoreNotReady,
     UnsupportedEngine,
 )
-from storeplane_gateway.domain.pages import time_cursor
+from storeplane_gateway.domain.pages import sequence_cursor, time_cursor
 from storeplane_gateway.domain.principals import SCOPES, Principal
 from storeplane_gateway.domain.users import Role, StoredUser, User
 from tests.unit.gateway.fakes import Fakes
@@ -379,8 +379,9 @@ async def test_a_cursor_that_is_not_the_lists_own_is_refused(
         with pytest.raises(InvalidCursor):
             await stores.stores(ada, cursor=wrong)
     store_cursor = time_cursor(store.created_at, store.id)
-    with pytest.raises(InvalidCursor):
-        await stores.timeline_page(ada, store.id, cursor=store_cursor)
+    for wrong in (store_cursor, sequence_cursor(2**63), sequence_cursor(-1)):
+        with pytest.raises(InvalidCursor):
+            await stores.timeline_page(ada, store.id, cursor=wrong)
     rest = await stores.timeline_page(ada, store.id, limit=1, cursor=timeline_cursor)
     assert [entry.sequence for entry in rest.items] == [4]
 

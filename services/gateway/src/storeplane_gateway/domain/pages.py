@@ -26,6 +26,7 @@ DEFAULT_PAGE = 50
 MAX_PAGE = 200
 # Longer than any cursor the API hands out (an id and a timestamp take ~110 characters).
 _MAX_CURSOR = 256
+_MAX_SEQUENCE = 2**63  # a Postgres bigint, as stream sequences are stored
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -69,7 +70,7 @@ def parse_time_cursor(raw: str) -> tuple[datetime, str]:
 def parse_sequence_cursor(raw: str) -> int:
     """The stream sequence a timeline's or the audit trail's cursor names; InvalidCursor otherwise."""
     parts = _decode(raw)
-    if len(parts) != 2 or parts[0] != "s" or type(parts[1]) is not int or parts[1] < 0:
+    if len(parts) != 2 or parts[0] != "s" or type(parts[1]) is not int or not 0 <= parts[1] < _MAX_SEQUENCE:
         raise InvalidCursor("it is not a cursor of this list")
     return int(parts[1])
 
