@@ -9,7 +9,8 @@ it; make a token, then revoke it; register, then set the new user's quota). Requ
 access token, an admin's in one run and a plain user's in another; logout routes get a fresh
 session each, so the fuzzer cannot log itself out. Checks: every one the installed Schemathesis has,
 the stateful ones included (use after free, resource availability), so the schema must be exactly as
-strict as the server: a schema-valid request accepted, a schema-violating one refused. The rate
+strict as the server: a schema-valid request accepted, a schema-violating one refused (a list's opaque
+`cursor` aside: valid cases send none, since only a cursor the list handed out is valid). The rate
 limits are off for the run (one client on one address would only collect 429s).
 
 The webhook routes are answered over the real NATS by `NotifierResponder`, the notifier's fake (which
@@ -175,6 +176,7 @@ class Fuzzer:
         return {"Authorization": f"Bearer {login.json()['token']}"}
 
     def call_kwargs(self, case: FuzzCase) -> dict[str, Any]:
+        _without_generated_cursor(case)
         # A negative case that removed or broke the Authorization header is sent as generated: the
         # caller's token over it would make the request valid again, and its 200 a "violation accepted".
         headers = {} if _mutates_authorization(case) else self.headers_for(case.operation.path)
@@ -268,6 +270,14 @@ class Fuzzer:
                 self.report.failures.append(f"stateful: {_described(exc)}")
                 break
         self.report.scenarios = scenarios
+
+
+def _without_generated_cursor(case: FuzzCase) -> None:
+    """A list's `cursor` is opaque: only one the list handed out is valid, and no generator makes one, so a
+    valid case sends none (a generated one is rightly 400 `invalid_cursor`); invalid cases keep theirs."""
+    mode = case.meta.generation.mode if case.meta is not None else None
+    if mode is not schemathesis.GenerationMode.NEGATIVE and case.query and "cursor" in case.query:
+        del case.query["cursor"]
 
 
 def _mutates_authorization(case: FuzzCase) -> bool:
