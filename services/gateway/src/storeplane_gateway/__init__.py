@@ -36,10 +36,12 @@ Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep
     http/                 HTTP plumbing: the error shape (errors.py), the one mapping of domain errors to
                           answers (error_answers.py) and the exception handlers that send them, authentication
                           (stream tickets kept out of logs: stream_tickets.py),
-                          the audit hook, idempotent commands, rate limits, hardening headers, OpenAPI links,
+                          the audit hook, idempotent commands, rate limits, hardening headers, OpenAPI links, the
+                          pages of lists (pagination.py: `limit`, `cursor`, `next`, `Link`),
                           tracing, the app state
     ports.py              what the areas need from outside: one protocol per adapter, and the Adapters bundle
     domain/               the model: users and roles, principals and scopes, sessions, API tokens, slots,
-                          idempotency records, ids, streamed events and tickets, and the errors (refusals,
+                          idempotency records, ids, streamed events and tickets, pages and their cursors (pages.py),
+                          and the errors (refusals,
                           services down); imports nothing else
 """
