@@ -135,7 +135,7 @@ def test_an_expired_session_is_refreshed_by_itself_and_saved(platform: str, tmp_
     path.write_text(json.dumps(saved))
     listed = cli(env, "stores", "list", "-o", "json")
     assert listed.returncode == 0, listed.stderr
-    assert json.loads(listed.stdout) == {"stores": []}
+    assert json.loads(listed.stdout) == {"stores": [], "next": None}
     renewed = json.loads(path.read_text())[platform]
     assert renewed["token"] != entry["token"] and renewed["refresh_token"] != entry["refresh_token"]
     assert renewed["expires_at"] > time.time()
@@ -240,7 +240,7 @@ def test_a_failing_store_exits_1_with_step_reason_and_retry_command_and_admins_l
     assert granted.returncode == 0, granted.stderr
     admin = cli_env(tight_platform, tmp_path / "admin")
     assert cli(admin, "login", "--email", admin_email, "--password-stdin", stdin=PASSWORD + "\n").returncode == 0
-    assert json.loads(cli(admin, "stores", "list", "-o", "json").stdout) == {"stores": []}
+    assert json.loads(cli(admin, "stores", "list", "-o", "json").stdout) == {"stores": [], "next": None}
     everyone = json.loads(cli(admin, "stores", "list", "--all", "-o", "json").stdout)["stores"]
     assert [(s["name"], s["status"], bool(s["owner_id"])) for s in everyone] == [("cli-tight", "failed", True)]
     table = cli(admin, "stores", "list", "--all").stdout.splitlines()
