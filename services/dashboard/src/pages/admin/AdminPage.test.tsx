@@ -81,7 +81,7 @@ describe("the admin pages", { timeout: 20000 }, () => {
     const calls = stubApi((method, path, body) => {
       if (path === "/api/v1/auth/refresh") return adminSession();
       if (method === "GET" && path === `/api/v1/admin/users?email=bob%40example.com`) {
-        return { status: 200, body: { users: [{ id: BOB, email: "bob@example.com", role: "user" }] } };
+        return { status: 200, body: { users: [{ id: BOB, email: "bob@example.com", role: "user", store_limit: null }] } };
       }
       if (method === "GET" && path === `/api/v1/admin/users/${BOB}/quota`) return { status: 200, body: quota(null) };
       if (method === "PUT" && path === `/api/v1/admin/users/${BOB}/quota`) {

@@ -14,6 +14,8 @@ export interface AdminUser {
   id: string;
   email: string;
   role: string;
+  /** The user's own limit of live stores; null: the platform's default. */
+  store_limit: number | null;
 }
 
 export interface AdminUserList {
