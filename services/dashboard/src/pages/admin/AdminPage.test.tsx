@@ -4,7 +4,7 @@ import toast from "react-hot-toast/headless";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Toaster } from "../../components/Toaster";
 import { ALICE, renderAt, session, stubApi } from "../../test/render";
-import { refusal } from "../integrations/fixtures";
+import { axeFindings, refusal } from "../integrations/fixtures";
 
 // The page is lazy-loaded: load it once up front, so a first find does not time out on the import; and
 // the machine is shared, so waits are generous.
@@ -71,6 +71,7 @@ describe("the admin pages", { timeout: 20000 }, () => {
     expect(await screen.findByRole("link", { name: "shop-1" })).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Load more" }));
     expect(await screen.findByRole("link", { name: "shop-2" })).toBeInTheDocument();
+    expect(await axeFindings()).toEqual([]);
     await user.click(screen.getByRole("link", { name: BOB }));
     expect(await screen.findByRole("heading", { name: "bob@example.com" })).toBeInTheDocument();
     expect(screen.getByText("2 of 5")).toBeInTheDocument();
@@ -108,6 +109,7 @@ describe("the admin pages", { timeout: 20000 }, () => {
     await user.click(screen.getByRole("button", { name: "Save limit" }));
     expect(await screen.findByText("bob@example.com may now have 12 live stores")).toBeInTheDocument();
     expect(screen.getByText("2 of 12")).toBeInTheDocument();
+    expect(await axeFindings()).toEqual([]);
     expect(calls.filter((call) => call.method === "PUT").map((call) => call.body)).toEqual([
       { store_limit: 5000 },
       { store_limit: 12 },
@@ -151,6 +153,7 @@ describe("the admin pages", { timeout: 20000 }, () => {
     expect(await screen.findByText("create_store")).toBeInTheDocument();
     await user.click(screen.getByRole("button", { name: "Load more" }));
     expect(await screen.findByText("set_quota")).toBeInTheDocument();
+    expect(await axeFindings()).toEqual([]);
     expect(calls.map((call) => call.path).filter((path) => path.includes("/audit"))).toEqual([
       "/api/v1/admin/audit?limit=50",
       `/api/v1/admin/audit?limit=50&action=create_store&actor_id=${BOB}`,

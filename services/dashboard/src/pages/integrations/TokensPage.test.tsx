@@ -4,6 +4,7 @@ import toast from "react-hot-toast/headless";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Toaster } from "../../components/Toaster";
 import { renderAt, session, stubApi } from "../../test/render";
+import { axeFindings } from "./fixtures";
 
 // The page is lazy-loaded: load it once up front, so a first find does not time out on the import; and
 // the machine is shared, so waits are generous.
@@ -47,6 +48,7 @@ describe("API tokens", { timeout: 20000 }, () => {
 
     expect(await screen.findByLabelText("API token")).toHaveValue(SECRET);
     expect(screen.getByText(/shown this once/)).toBeInTheDocument();
+    expect(await axeFindings()).toEqual([]);
     await user.click(screen.getByRole("button", { name: "Copy" }));
     expect(await navigator.clipboard.readText()).toBe(SECRET);
     expect(await screen.findByText("Copied")).toBeInTheDocument();
@@ -61,6 +63,7 @@ describe("API tokens", { timeout: 20000 }, () => {
     expect(within(table).getByText("stores:write")).toBeInTheDocument();
     expect(within(table).getByText("never")).toBeInTheDocument();
     expect(document.body.innerHTML).not.toContain(SECRET);
+    expect(await axeFindings()).toEqual([]);
   });
 
   it("shows the API's refusals at the field they are about, and the limit for the whole form", async () => {

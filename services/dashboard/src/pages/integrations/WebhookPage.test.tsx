@@ -4,7 +4,7 @@ import toast from "react-hot-toast/headless";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Toaster } from "../../components/Toaster";
 import { renderAt, session, stubApi, type Answer } from "../../test/render";
-import { delivery, refusal, webhook } from "./fixtures";
+import { axeFindings, delivery, refusal, webhook } from "./fixtures";
 
 // The page is lazy-loaded: load it once up front, so a first find does not time out on the import; and
 // the machine is shared, so waits are generous.
@@ -46,6 +46,7 @@ describe("a webhook endpoint's page", { timeout: 20000 }, () => {
     expect(rows[2]).toHaveTextContent("connection refused");
     expect(rows[2]).toHaveTextContent("3 ms");
     expect(rows[2]).toHaveTextContent("empty");
+    expect(await axeFindings()).toEqual([]);
 
     await user.click(screen.getByRole("button", { name: "Resend store.ready msg_1" }));
     expect(await screen.findByText("store.ready queued to go again")).toBeInTheDocument();

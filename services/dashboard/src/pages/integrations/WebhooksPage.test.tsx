@@ -4,7 +4,7 @@ import toast from "react-hot-toast/headless";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Toaster } from "../../components/Toaster";
 import { renderAt, session, stubApi } from "../../test/render";
-import { refusal, webhook } from "./fixtures";
+import { axeFindings, refusal, webhook } from "./fixtures";
 
 // The page is lazy-loaded: load it once up front, so a first find does not time out on the import; and
 // the machine is shared, so waits are generous.
@@ -39,6 +39,7 @@ describe("webhook endpoints", { timeout: 20000 }, () => {
     expect(rows[2]).toHaveTextContent("Failing since");
     expect(rows[2]).toHaveTextContent("All events");
     expect(rows[3]).toHaveTextContent("Disabled: the endpoint answered 410 Gone");
+    expect(await axeFindings()).toEqual([]);
   });
 
   it("shows the API's refusals at the URL and at the events, then the signing secret once", async () => {
@@ -80,6 +81,7 @@ describe("webhook endpoints", { timeout: 20000 }, () => {
     const events = within(dialog).getByRole("group", { name: "Events to send" });
     await waitFor(() => expect(events).toHaveAccessibleDescription("Pick at least one event type."));
     expect(url).not.toHaveAttribute("aria-invalid");
+    expect(await axeFindings()).toEqual([]);
 
     await user.click(within(dialog).getByRole("checkbox", { name: /All events/ }));
     expect(within(dialog).getByRole("checkbox", { name: /store\.deleted/ })).toBeDisabled();

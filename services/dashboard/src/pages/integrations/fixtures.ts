@@ -51,3 +51,12 @@ export function delivery(overrides: Partial<Delivery> = {}): Delivery {
 }
 
 export const refusal = (status: number, code: string, message: string) => ({ status, body: { error: { code, message } } });
+
+/** The serious and critical axe-core findings on the page as rendered (jsdom: no colour contrast). */
+export async function axeFindings(): Promise<string[]> {
+  const axe = (await import("axe-core")).default;
+  const results = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
+  return results.violations
+    .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+    .map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.html).join(" | ")}`);
+}
