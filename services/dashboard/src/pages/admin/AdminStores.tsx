@@ -2,7 +2,7 @@
 import { Link } from "react-router";
 import type { Store, StoreList } from "../../api/types";
 import { EmptyState, ErrorNotice, Skeleton } from "../../components/feedback";
-import { LoadMore, usePagedList, When } from "../integrations/shared";
+import { LoadMore, usePagedList, When, TableScroll } from "../integrations/shared";
 
 export function AdminStores() {
   const list = usePagedList<StoreList, Store>(["admin", "stores"], "/api/v1/stores?all=true", (page) => page.stores);
@@ -18,7 +18,7 @@ export function AdminStores() {
   return (
     <>
       <h2>All stores</h2>
-      <div className="table-scroll">
+      <TableScroll label="Every store, newest first">
         <table>
           <caption className="visually-hidden">Every store, newest first</caption>
           <thead>
@@ -54,7 +54,7 @@ export function AdminStores() {
             ))}
           </tbody>
         </table>
-      </div>
+      </TableScroll>
       <LoadMore list={list} />
     </>
   );

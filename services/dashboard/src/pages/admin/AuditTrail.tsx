@@ -3,7 +3,7 @@
 import { useId, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { EmptyState, ErrorNotice, Skeleton } from "../../components/feedback";
-import { LoadMore, usePagedList, When } from "../integrations/shared";
+import { LoadMore, usePagedList, When, TableScroll } from "../integrations/shared";
 import type { AuditEntry, AuditList } from "./types";
 
 const PAGE = 50;
@@ -114,7 +114,7 @@ function AuditFilters({ onApply }: { onApply: (filters: Filters) => void }) {
 
 function AuditTable({ entries }: { entries: AuditEntry[] }) {
   return (
-    <div className="table-scroll">
+    <TableScroll label="Audit records, newest first">
       <table>
         <caption className="visually-hidden">Audit records, newest first</caption>
         <thead>
@@ -153,6 +153,6 @@ function AuditTable({ entries }: { entries: AuditEntry[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }

@@ -6,7 +6,7 @@ import { useId, useState, type FormEvent } from "react";
 import toast from "react-hot-toast/headless";
 import { api } from "../../api/client";
 import { EmptyState, ErrorNotice, Skeleton, toastError } from "../../components/feedback";
-import { LoadMore, usePagedList, When } from "./shared";
+import { LoadMore, usePagedList, When, TableScroll } from "./shared";
 import type { Attempt, Delivery, DeliveryPage, DeliveryStatus } from "./types";
 
 const STATUSES: { value: DeliveryStatus | ""; label: string }[] = [
@@ -105,7 +105,7 @@ function DeliveryItem({ webhookId, delivery }: { webhookId: string; delivery: De
           {delivery.status}
         </span>
         <When iso={delivery.created_at} />
-        <span className="muted mono">{delivery.id}</span>
+        <span className="muted mono break">{delivery.id}</span>
         <button type="button" disabled={busy} aria-label={`Resend ${delivery.event_type} ${delivery.id}`} onClick={() => void resend()}>
           Resend
         </button>
@@ -118,7 +118,7 @@ function DeliveryItem({ webhookId, delivery }: { webhookId: string; delivery: De
       {delivery.attempts.length === 0 ? (
         <p className="muted">Not attempted yet.</p>
       ) : (
-        <div className="table-scroll">
+        <TableScroll label={`Attempts of ${delivery.id}`}>
           <table>
             <caption className="visually-hidden">Attempts of {delivery.id}</caption>
             <thead>
@@ -135,7 +135,7 @@ function DeliveryItem({ webhookId, delivery }: { webhookId: string; delivery: De
               ))}
             </tbody>
           </table>
-        </div>
+        </TableScroll>
       )}
     </li>
   );

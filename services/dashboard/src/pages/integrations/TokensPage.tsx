@@ -9,7 +9,7 @@ import { Dialog } from "../../components/Dialog";
 import { EmptyState, ErrorNotice, messageOf, Skeleton } from "../../components/feedback";
 import { Field } from "../../components/Field";
 import { SCOPES, type ApiToken, type NewApiToken, type TokenList } from "./types";
-import { Confirm, LoadMore, SecretOnce, usePagedList, When } from "./shared";
+import { Confirm, LoadMore, SecretOnce, usePagedList, When, TableScroll } from "./shared";
 
 const KEY = ["tokens"];
 
@@ -62,7 +62,7 @@ export function TokensPage() {
 
 function TokenTable({ tokens, onRevoke }: { tokens: ApiToken[]; onRevoke: (token: ApiToken) => void }) {
   return (
-    <div className="table-scroll">
+    <TableScroll label="Your API tokens">
       <table>
         <caption className="visually-hidden">Your API tokens</caption>
         <thead>
@@ -107,7 +107,7 @@ function TokenTable({ tokens, onRevoke }: { tokens: ApiToken[]; onRevoke: (token
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

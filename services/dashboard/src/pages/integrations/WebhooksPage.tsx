@@ -9,7 +9,7 @@ import { Dialog } from "../../components/Dialog";
 import { EmptyState, ErrorNotice, messageOf, Skeleton } from "../../components/feedback";
 import { Field } from "../../components/Field";
 import { EventsPicker, eventsText } from "./EventsPicker";
-import { LoadMore, SecretOnce, usePagedList, When } from "./shared";
+import { LoadMore, SecretOnce, usePagedList, When, TableScroll } from "./shared";
 import type { Webhook, WebhookList, WebhookWithSecret } from "./types";
 
 export const WEBHOOKS_KEY = ["webhooks"];
@@ -78,7 +78,7 @@ export function WebhooksPage() {
 
 function WebhookTable({ webhooks }: { webhooks: Webhook[] }) {
   return (
-    <div className="table-scroll">
+    <TableScroll label="Your webhook endpoints">
       <table>
         <caption className="visually-hidden">Your webhook endpoints</caption>
         <thead>
@@ -109,7 +109,7 @@ function WebhookTable({ webhooks }: { webhooks: Webhook[] }) {
           ))}
         </tbody>
       </table>
-    </div>
+    </TableScroll>
   );
 }
 

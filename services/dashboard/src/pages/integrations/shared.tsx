@@ -150,3 +150,12 @@ export function LoadMore({
     </p>
   );
 }
+
+/** A table that scrolls sideways in its own box on a narrow screen; focusable, so a keyboard scrolls it. */
+export function TableScroll({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="table-scroll" role="region" aria-label={label} tabIndex={0}>
+      {children}
+    </div>
+  );
+}
