@@ -18,7 +18,7 @@ from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 
 from storeplane_contracts import webhooks as w
-from storeplane_notifier.subscribers import ERROR_HEADER
+from storeplane_runtime.responders import ERROR_HEADER
 
 Reply = TypeVar("Reply", bound=msgspec.Struct)
 OWNER = "owner-1"
