@@ -126,13 +126,22 @@ async def test_without_the_header_the_cookie_is_ignored_and_the_json_flow_is_unc
     assert still.json()["user"]["email"] == CREDENTIALS["email"]
 
 
-async def test_cookie_mode_refuses_a_refresh_token_in_the_body_and_a_wrong_mode(
-    gateway: AsyncTestClient[Litestar],
+async def test_cookie_mode_takes_a_refresh_token_in_the_body_and_sets_the_next_as_the_cookie(
+    gateway: AsyncTestClient[Litestar], gateway_settings: GatewaySettings
 ) -> None:
+    """A client that holds its refresh token (a CLI session moving into a browser) may send it with the header."""
     cli = await sign_up(gateway)
-    in_body = await gateway.post(REFRESH, json={"refresh_token": cli.refresh_token}, headers=BROWSER)
-    assert_error(in_body, 400, "invalid_body")
-    assert "send no body" in in_body.json()["error"]["message"]
+    moved = await gateway.post(REFRESH, json={"refresh_token": cli.refresh_token}, headers=BROWSER)
+    assert moved.status_code == 200, moved.text
+    assert_session_cookie(moved, gateway_settings)
+    refused = await gateway.post(REFRESH, json={"refresh_token": "not-a-token"}, headers=BROWSER)
+    assert_error(refused, 401, "invalid_refresh_token")
+    assert "set-cookie" not in refused.headers  # the cookie (not the body's token) was not the one refused
+    malformed = await gateway.post(REFRESH, json={"refresh_token": 7}, headers=BROWSER)
+    assert_error(malformed, 400, "invalid_body")
+
+
+async def test_a_session_mode_other_than_cookie_is_refused(gateway: AsyncTestClient[Litestar]) -> None:
     wrong_mode = await gateway.post("/api/v1/auth/login", json=CREDENTIALS, headers={"X-Storeplane-Session": "jar"})
     assert_error(wrong_mode, 400, "invalid_request")
     assert "X-Storeplane-Session" in wrong_mode.json()["error"]["message"]

@@ -169,7 +169,8 @@ class RefreshOperation(Operation):
     description=(
         "Exchanges a refresh token for a new access token and a new refresh token. Each refresh token "
         "works once: using one again ends its session. "
-        f"With `{SESSION_HEADER}: cookie`, the refresh token is read from the cookie, and the next one set there."
+        f"With `{SESSION_HEADER}: cookie`, the next refresh token is set as the cookie instead, and with no "
+        "refresh token in the body (no body, or `{}`) the cookie's is used."
     ),
     opt={**_PUBLIC, AUDIT: "refresh"},
     operation_class=RefreshOperation,
@@ -178,7 +179,7 @@ class RefreshOperation(Operation):
         {
             400: f"`invalid_body`, or `invalid_request`: `{SESSION_HEADER}` other than `cookie`",
             401: "`invalid_refresh_token`: invalid, expired, already used, or its session ended "
-            "(in cookie mode, or no cookie; the cookie is cleared)",
+            "(or, in cookie mode without one in the body, no cookie: the cookie is then cleared)",
             429: _TOO_MANY,
         }
     ),
@@ -189,13 +190,11 @@ async def refresh(
     session: SessionMode = "",
     cookie: RefreshCookie = "",
 ) -> TokenAnswer:
-    if session != COOKIE_MODE:
-        body = await decoded_body(request, RefreshBody)
-        if body is None:
-            raise ApiError(400, "invalid_body", 'a JSON object body is required: {"refresh_token": "..."}')
-        return token_answer(await account_service.refresh(body.refresh_token, notes=notes_for(request)), session)
-    await _no_token_in_body(request)
-    try:
+    cookie_mode = session == COOKIE_MODE
+    sent = await _token_in_body(request, cookie_mode=cookie_mode)
+    if sent is not None:
+        return token_answer(await account_service.refresh(sent, notes=notes_for(request)), session)
+    try:  # a browser's: the token is its cookie's
         if not cookie:
             raise RefreshTokenUnreadable()
         return token_answer(await account_service.refresh(cookie, notes=notes_for(request)), session)
@@ -205,16 +204,25 @@ async def refresh(
         raise ApiError(answer.status_code, answer.code, answer.message, headers) from None
 
 
-async def _no_token_in_body(request: Request[Any, Any, Any]) -> None:
-    """In cookie mode the body is empty or `{}`: a refresh token sent in it is refused, not silently ignored."""
+async def _token_in_body(request: Request[Any, Any, Any], *, cookie_mode: bool) -> str | None:
+    """The refresh token in the body; None when a browser sent none (no body, or `{}`): its cookie holds it."""
+    try:
+        body = await decoded_body(request, RefreshBody)
+    except ValidationException:
+        if cookie_mode and await _empty_object(request):
+            return None
+        raise
+    if body is None and not cookie_mode:
+        raise ApiError(400, "invalid_body", 'a JSON object body is required: {"refresh_token": "..."}')
+    return body.refresh_token if body is not None else None
+
+
+async def _empty_object(request: Request[Any, Any, Any]) -> bool:
     try:
         await decoded_body(request, EmptyBody)
     except ValidationException:
-        raise ApiError(
-            400,
-            "invalid_body",
-            f"with `{SESSION_HEADER}: cookie` the refresh token is read from its cookie: send no body, or `{{}}`",
-        ) from None
+        return False
+    return True
 
 
 _SESSION_ERRORS = documented(
