@@ -93,8 +93,7 @@ def cluster(cluster_bin: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     try:
         for index, peer_ports in enumerate(ports):
             folder = tmp_path_factory.mktemp(f"nats-{index}")
-            (folder / "auth").mkdir()
-            (folder / "auth" / "auth.conf").write_text(secret["auth.conf"])
+            (folder / "auth.conf").write_text(secret["auth.conf"])
             (folder / "nats.conf").write_text(on_loopback(conf, folder, peer_ports, routes))
             name = f"sp-nats-{index}"
             env = {**os.environ, "SERVER_NAME": name}

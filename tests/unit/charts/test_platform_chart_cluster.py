@@ -77,10 +77,18 @@ def test_by_default_it_deploys_a_three_node_nats_jetstream_cluster(own_nats: Obj
 
 
 def test_the_nats_configuration_is_one_nats_server_accepts(own_nats: Objects, tmp_path: Path) -> None:
-    """The ConfigMap's nats.conf, with the users Secret's auth.conf where the pod mounts it."""
-    (tmp_path / "auth").mkdir()
+    """The ConfigMap's nats.conf, with the users Secret's auth.conf where the pod mounts it: beside it."""
+    pod = one(own_nats, "StatefulSet", "sp-nats")["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["command"] == ["nats-server", "--config", "/etc/nats/nats.conf"]
+    assert {"name": "config", "mountPath": "/etc/nats"} in container["volumeMounts"]
+    [config] = [volume for volume in pod["volumes"] if volume["name"] == "config"]
+    assert config["projected"]["sources"] == [
+        {"configMap": {"name": "sp-nats"}},
+        {"secret": {"name": "storeplane-nats-users", "items": [{"key": "auth.conf", "path": "auth.conf"}]}},
+    ]
     users = one(own_nats, "Secret", "storeplane-nats-users")
-    (tmp_path / "auth" / "auth.conf").write_text(base64.b64decode(users["data"]["auth.conf"]).decode())
+    (tmp_path / "auth.conf").write_text(base64.b64decode(users["data"]["auth.conf"]).decode())
     (tmp_path / "nats.conf").write_text(one(own_nats, "ConfigMap", "sp-nats")["data"]["nats.conf"])
     checked = subprocess.run(
         [nats_server_binary(), "-t", "-c", str(tmp_path / "nats.conf")],
