@@ -30,6 +30,9 @@ app.kubernetes.io/component: {{ .component }}
 {{/* The STORES stream's replicas: `nats.streamReplicas`, else one per peer of the chart's cluster (at most 3), else 1. */}}
 {{- define "storeplane.streamReplicas" -}}
 {{- if .Values.nats.streamReplicas -}}
+{{- if and .Values.nats.deploy (gt (int .Values.nats.streamReplicas) (int .Values.nats.cluster.replicas)) -}}
+{{- fail (printf "nats.streamReplicas (%v) cannot exceed nats.cluster.replicas (%v): a stream has at most one replica per server" .Values.nats.streamReplicas .Values.nats.cluster.replicas) -}}
+{{- end -}}
 {{ .Values.nats.streamReplicas }}
 {{- else if .Values.nats.deploy -}}
 {{ min 3 (int .Values.nats.cluster.replicas) }}
@@ -207,8 +210,31 @@ spec:
 {{- else }}
 {{ include "storeplane.egressRule" (dict "peers" $policy.externalNats.peers "ports" (list $policy.externalNats.port)) }}
 {{- end }}
+{{- include "storeplane.egressTracing" . }}
 {{- with $policy.extraEgress }}
 {{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* The port of a URL: its own, else its scheme's (https 443, http 80), else `default`. */}}
+{{- define "storeplane.urlPort" -}}
+{{- $url := urlParse .url -}}
+{{- $port := trimPrefix (printf "%s:" $url.hostname) $url.host -}}
+{{- if and $port (ne $port $url.host) -}}
+{{ $port }}
+{{- else if eq $url.scheme "https" -}}
+443
+{{- else if eq $url.scheme "http" -}}
+80
+{{- else -}}
+{{ .default }}
+{{- end -}}
+{{- end }}
+
+{{/* Egress to the OTLP collector every service sends its spans to, when tracing is on. */}}
+{{- define "storeplane.egressTracing" -}}
+{{- with .Values.tracing.otlpEndpoint }}
+{{ include "storeplane.egressRule" (dict "peers" $.Values.networkPolicy.tracing.peers "ports" (list (include "storeplane.urlPort" (dict "url" . "default" 4318)))) }}
 {{- end }}
 {{- end }}
 

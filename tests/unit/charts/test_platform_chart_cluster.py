@@ -270,3 +270,31 @@ def test_network_peers_come_from_the_values(helm: Path) -> None:
     assert ("10.0.0.1/32 except ", 6443) in allowed["provisioner"]["egress"]
     assert {(INTERNET, 443), (INTERNET, 8443)} <= allowed["notifier"]["egress"]
     assert "NetworkPolicy" not in {o["kind"] for o in render_platform(helm, "networkPolicy.enabled=false")}
+
+
+def test_tracing_is_reached_on_the_ports_of_its_urls(helm: Path) -> None:
+    """Set tracing URLs, and the services may reach them: on the URL's port, else its scheme's."""
+    assert not any(port in {4318, 16686} for _, port in reach(render_platform(helm))["gateway"]["egress"])
+    traced = render_platform(
+        helm, "tracing.otlpEndpoint=https://otel.example.com", "tracing.queryUrl=http://jaeger:16686"
+    )
+    allowed = reach(traced)
+    for service in SERVICES:
+        assert ("anywhere", 443) in allowed[service]["egress"], service
+    assert ("anywhere", 16686) in allowed["gateway"]["egress"]
+    assert not any(port == 16686 for _, port in allowed["status"]["egress"])
+    collector = reach(render_platform(helm, "tracing.otlpEndpoint=http://jaeger-collector:4318"))
+    assert all(("anywhere", 4318) in collector[service]["egress"] for service in SERVICES)
+
+
+def test_a_stream_cannot_have_more_replicas_than_the_cluster_has_servers(helm: Path) -> None:
+    result = run_helm(helm, "template", "sp", str(PLATFORM_CHART), "--set", "nats.streamReplicas=5")
+    assert result.returncode != 0
+    assert "nats.streamReplicas (5) cannot exceed nats.cluster.replicas (3)" in result.stderr
+
+
+def test_it_lints_with_an_external_nats(helm: Path) -> None:
+    result = run_helm(
+        helm, "lint", "--strict", str(PLATFORM_CHART), "--set", "nats.deploy=false,nats.url=nats://n:4222"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
