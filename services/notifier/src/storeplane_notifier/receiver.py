@@ -122,8 +122,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     script = Script([int(a) for a in args.answers.split(",") if a.strip()], args.delay)
     server_class = _IPv6Server if ":" in args.host else ThreadingHTTPServer
     server = server_class((args.host, args.port), make_handler(args.secret, script, args.record))
-    host, port = server.server_address[:2]
-    shown = f"[{host}]" if ":" in str(host) else str(host)
+    host, port = args.host, server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
     print(f"listening on http://{shown}:{port}", flush=True)
     try:
         server.serve_forever()
