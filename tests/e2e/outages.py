@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from storeplane_status.replaying import differences, ensure_database, replay, snapshot
 from tests.steps import PROVISIONING_STEPS
 
 # Timeline entries each attempt adds: the attempt's start, and the note that a step will be retried.
@@ -98,6 +99,14 @@ def resumed(timelines: dict[str, list[dict[str, Any]]]) -> tuple[int, int]:
     redeliveries (attempts after the first) that took."""
     starts = [[e["type"] for e in events].count("ProvisioningStarted") for events in timelines.values()]
     return sum(n > 1 for n in starts), sum(max(n - 1, 0) for n in starts)
+
+
+async def replay_differences(nats_url: str, database_url: str) -> list[str]:
+    """Where the read models in `database_url` differ from a replay of the stream into a fresh database."""
+    replay_url = database_url.rsplit("/", 1)[0] + "/storeplane_replay"
+    await ensure_database(replay_url)
+    await replay(nats_url, replay_url)
+    return differences(await snapshot(database_url), await snapshot(replay_url))
 
 
 def release_violations(releases: dict[str, list[Any]]) -> list[str]:

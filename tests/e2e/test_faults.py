@@ -21,12 +21,12 @@ import pytest
 
 from infra.local.platform import SERVICES, ServiceProcess, service_env, start_service, wait_http
 from infra.local.servers import Server, free_port, start_nats, start_postgres
-from storeplane_status.replaying import differences, ensure_database, replay, snapshot
 from tests.e2e.outages import (
     delete_namespaces,
     helm_releases,
     ordering,
     release_violations,
+    replay_differences,
     resumed,
     retrying,
     settled,
@@ -109,15 +109,18 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
         },
     )
     running = Platform(root, nats, postgres, env)
-    for name in SERVICES:
-        running.start(name)
-    wait_http(f"{running.api}/ready", timeout=60, processes=list(running.services.values()))
-    yield running
-    for service in running.services.values():
-        service.stop()
-    running.nats.stop()
-    running.postgres.stop()
-    delete_namespaces(cluster_bin, kubeconfig, running.namespaces)
+    try:
+        for name in SERVICES:
+            running.start(name)
+        # Two minutes: on a loaded machine the gateway has taken more than one to be ready.
+        wait_http(f"{running.api}/ready", timeout=120, processes=list(running.services.values()))
+        yield running
+    finally:  # also when it never got ready: nothing left running
+        for service in running.services.values():
+            service.stop()
+        running.nats.stop()
+        running.postgres.stop()
+        delete_namespaces(cluster_bin, kubeconfig, running.namespaces)
 
 
 async def inject_faults(platform: Platform) -> None:
@@ -188,14 +191,6 @@ def listing_violations(listed: list[dict[str, Any]], orders: dict[str, Order]) -
     return [f"the user has stores {[store['name'] for store in listed]}, ordered {len(orders)}"]
 
 
-async def replay_differences(platform: Platform) -> list[str]:
-    """Where the read models differ from a replay of the stream into a fresh database."""
-    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
-    await ensure_database(replay_url)
-    await replay(platform.nats.url, replay_url)
-    return differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
-
-
 async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
     platform: Platform, kubeconfig: Path, cluster_bin: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -216,7 +211,7 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
     violations += listing_violations(listed, orders)
     namespaces = [order.namespace for order in orders.values()]
     violations += release_violations(await helm_releases(cluster_bin, kubeconfig, namespaces))
-    violations += await replay_differences(platform)
+    violations += await replay_differences(platform.nats.url, platform.postgres.url)
     platform.namespaces = namespaces
 
     platform.counts["stores ready"] = sum(s["status"] == "ready" for s in final.values())

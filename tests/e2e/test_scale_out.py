@@ -33,13 +33,13 @@ from infra.local.platform import SERVICES, ServiceProcess, service_env, start_se
 from infra.local.servers import NatsCluster, Server, free_port, start_nats_cluster, start_postgres, stop_process
 from storeplane_contracts import subjects
 from storeplane_runtime.bus import nats_servers
-from storeplane_status.replaying import differences, ensure_database, replay, snapshot
 from tests.e2e.outages import (
     UNAVAILABLE,
     delete_namespaces,
     helm_releases,
     in_use,
     release_violations,
+    replay_differences,
     resumed,
     retry_after,
     retrying,
@@ -113,17 +113,19 @@ def scaled(kubeconfig: Path, cluster_bin: Path, servers_dir: Path, tmp_path: Pat
         extra=platform_settings(),
     )
     running = ScaledPlatform(root, cluster, postgres, env, [free_port() for _ in range(REPLICAS)])
-    for name in SERVICES:
-        for index in range(REPLICAS):
-            running.start(name, index)
-    for url in running.gateways:
-        wait_http(f"{url}/ready", timeout=90, processes=list(running.services.values()))
-    yield running
-    for service in running.services.values():
-        service.stop()
-    cluster.stop()
-    postgres.stop()
-    delete_namespaces(cluster_bin, kubeconfig, running.namespaces)
+    try:
+        for name in SERVICES:
+            for index in range(REPLICAS):
+                running.start(name, index)
+        for url in running.gateways:
+            wait_http(f"{url}/ready", timeout=120, processes=list(running.services.values()))
+        yield running
+    finally:  # also when it never got ready: nothing left running
+        for service in running.services.values():
+            service.stop()
+        cluster.stop()
+        postgres.stop()
+        delete_namespaces(cluster_bin, kubeconfig, running.namespaces)
 
 
 def platform_settings() -> dict[str, str]:
@@ -380,14 +382,6 @@ async def cluster_violations(platform: ScaledPlatform, js: JetStreamContext) -> 
     return violations
 
 
-async def replay_differences(platform: ScaledPlatform) -> list[str]:
-    """Where the read models differ from a replay of the stream into a fresh database."""
-    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
-    await ensure_database(replay_url)
-    await replay(platform.nats.url, replay_url)
-    return differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
-
-
 async def test_a_scaled_out_platform_loses_nothing_when_nodes_and_replicas_die(
     scaled: ScaledPlatform, kubeconfig: Path, cluster_bin: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -428,7 +422,7 @@ async def test_a_scaled_out_platform_loses_nothing_when_nodes_and_replicas_die(
         violations += release_violations(await helm_releases(cluster_bin, kubeconfig, [o.namespace for o in orders]))
         violations += await webhook_violations(receiver, found.timelines, counts)
         violations += await cluster_violations(scaled, js)
-        violations += await replay_differences(scaled)
+        violations += await replay_differences(scaled.nats.url, scaled.postgres.url)
 
     counts["stores"] = len(orders)
     counts["stores ready"] = sum(store["status"] == "ready" for store in found.final.values())
