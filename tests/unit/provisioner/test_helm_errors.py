@@ -14,5 +14,5 @@ def test_a_release_another_helm_is_installing_is_tried_again() -> None:
 
 
 def test_a_broken_chart_fails_the_store() -> None:
-    failure = classify("chart", "Error: template: store/templates/x.yaml:3: function \"nope\" not defined")
+    failure = classify("chart", 'Error: template: store/templates/x.yaml:3: function "nope" not defined')
     assert isinstance(failure, PermanentError) and failure.reason == "chart_failed"
