@@ -52,7 +52,7 @@ describe("the store list", () => {
 
   it("shows the API's message and Try again when the list cannot be read", async () => {
     let fail = true;
-    stubApi((method, path) => {
+    stubApi((_method, path) => {
       if (path === "/api/v1/auth/refresh") return session();
       if (path === "/api/v1/stores") return fail ? apiError(403, "insufficient_scope", "This token lacks stores:read.") : { status: 200, body: { stores: [] } };
       if (path === "/api/v1/account") return account(0);

@@ -38,6 +38,8 @@ export function TraceWaterfall({ storeId }: { storeId: string }) {
     queryKey: ["store", storeId, "trace"],
     queryFn: () => api.get<Trace>(`/api/v1/stores/${encodeURIComponent(storeId)}/trace`),
     enabled: open,
+    // No trace backend is a setting, not a hiccup: asking again will not change it.
+    retry: (failures, error) => failures < 2 && !(error instanceof ApiError && (error.code === "traces_unavailable" || error.status < 500)),
   });
   const unavailable = trace.error instanceof ApiError && trace.error.code === "traces_unavailable";
   return (
