@@ -1,4 +1,7 @@
+import { QueryClient, type InfiniteData } from "@tanstack/react-query";
 import { describe, expect, it } from "vitest";
+import type { StoreList } from "../api/types";
+import { applyToCache, keys, putStore } from "./queries";
 import { applyEntry, storeFromRequest } from "./apply";
 import { progressOf } from "./progress";
 import { aStore, anEntry } from "./testing";
@@ -44,5 +47,20 @@ describe("the provisioning progress", () => {
     expect(progressOf(failedRun, "failed")[2]?.state).toBe("failed");
     const retried = progressOf([...failedRun, anEntry("StoreRetryRequested", 4), anEntry("ProvisioningStarted", 5)], "provisioning");
     expect(retried[2]?.state).toBe("running");
+  });
+});
+
+describe("the cache of stores", () => {
+  it("keeps a store that live events moved on when the 202 answer arrives after them", () => {
+    const client = new QueryClient();
+    client.setQueryData<InfiniteData<StoreList, string>>(keys.stores, { pages: [{ stores: [aStore({ id: "s-0", name: "old" })] }], pageParams: ["/api/v1/stores"] });
+    applyToCache(client, anEntry("StoreRequested", 1, { name: "my-shop", engine: "woocommerce", namespace: "ns" }));
+    applyToCache(client, anEntry("ProvisioningStarted", 2));
+    putStore(client, aStore({ status: "requested" }));
+    const stores = client.getQueryData<InfiniteData<StoreList, string>>(keys.stores)?.pages[0]?.stores;
+    expect(stores?.map((store) => [store.name, store.status])).toEqual([
+      ["my-shop", "provisioning"],
+      ["old", "ready"],
+    ]);
   });
 });

@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery, type InfiniteData, type QueryClient } from 
 import { api } from "../api/client";
 import type { Account, EventList, Store, StoreList, TimelineEntry } from "../api/types";
 import { applyEntry, storeFromRequest } from "./apply";
+import { STATUS_RANK } from "./catalogue";
 import type { StepFigures } from "./types";
 
 export const keys = {
@@ -59,15 +60,21 @@ function patchPages(pages: StorePages | undefined, change: (stores: Store[], fir
   return { ...pages, pages: pages.pages.map((page, index) => ({ ...page, stores: change(page.stores, index === 0) })) };
 }
 
+/** The later of two views of one store: a live event may have moved it on before the answer arrived. */
+function later(known: Store | undefined, answered: Store): Store {
+  return known && STATUS_RANK[known.status] > STATUS_RANK[answered.status] ? known : answered;
+}
+
 /** A store the API just answered (a 202): first in the list at once, and on its own page. */
 export function putStore(client: QueryClient, store: Store): void {
   client.setQueryData<StorePages>(keys.stores, (pages) =>
     patchPages(pages, (stores, first) => {
-      const rest = stores.filter((known) => known.id !== store.id);
-      return first ? [store, ...rest] : rest;
+      const known = stores.find((candidate) => candidate.id === store.id);
+      const rest = stores.filter((candidate) => candidate.id !== store.id);
+      return first ? [later(known, store), ...rest] : rest;
     }),
   );
-  client.setQueryData<Store>(keys.store(store.id), store);
+  client.setQueryData<Store>(keys.store(store.id), (known) => later(known, store));
 }
 
 /** One live event: the store's badge and details move on in the list and on its page. */
