@@ -149,6 +149,9 @@ async def test_a_malformed_id_is_not_found_without_asking_the_notifier(
         # A control character Python's `\s` takes for a space and JSON Schema's does not: refused by both.
         ({"url": "https://example.com/a\x1fb", "events": ["store.ready"]}, "invalid_url", "example.com/a\\x1fb"),
         ({"url": "http://127.0.0.2/hooks", "events": ["store.ready"]}, "target_refused", "127.0.0.2"),
+        # An IPv6 address in brackets is a URL's host like any other: the address check judges it.
+        ({"url": "http://[::1]:9/hooks", "events": ["store.ready"]}, "target_refused", "::1"),
+        ({"url": "http://[not-hex]/hooks", "events": ["store.ready"]}, "invalid_url", "[not-hex]"),
         ({"url": RECEIVER, "events": ["store.exploded"]}, "invalid_events", "store.exploded"),
         ({"url": RECEIVER, "events": []}, "invalid_events", "store.ready"),
     ],
