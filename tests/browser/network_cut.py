@@ -46,11 +46,16 @@ class CuttableLink:
         self.up = True
 
     def stop(self) -> None:
-        self.cut()
-        if self.server is not None:
-            self.loop.call_soon_threadsafe(self.server.close)
+        asyncio.run_coroutine_threadsafe(self._shut_down(), self.loop).result(timeout=10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(timeout=10)
+        self.loop.close()
+
+    async def _shut_down(self) -> None:
+        await self._cut()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
 
     async def _cut(self) -> None:
         self.up = False

@@ -25,7 +25,8 @@ function storeApi(store: Store, events: TimelineEntry[], extra: Extra = () => un
 
 const provisioned = STEPS.map((step, index) => anEntry(step.event, index + 1, step.event === "StoreReady" ? { urls: {} } : {}));
 
-describe("the timeline", () => {
+// The whole app renders in each test: 20 s, not 5, on a loaded machine shared by the test suite.
+describe("the timeline", { timeout: 20_000 }, () => {
   it("renders every event type with its icon and label", () => {
     const entries = EVENT_TYPES.map((type, index) => anEntry(type, index + 1, { step: "chart", findings: [] }));
     renderAlone(<Timeline entries={entries} />);
@@ -62,7 +63,7 @@ describe("the timeline", () => {
   });
 });
 
-describe("the store page", () => {
+describe("the store page", { timeout: 20_000 }, () => {
   beforeEach(() => FakeEventSource.install());
 
   it("lists every step ticked with its duration, the URLs as links, and follows the store's own stream", async () => {

@@ -26,7 +26,8 @@ async function openCreate() {
   return screen.getByRole("dialog", { name: "Create a store" });
 }
 
-describe("the store list", () => {
+// The whole app renders in each test: 20 s, not 5, on a loaded machine shared by the test suite.
+describe("the store list", { timeout: 20_000 }, () => {
   beforeEach(() => FakeEventSource.install());
 
   it("shows every store with its status, engine, created time and the quota", async () => {
@@ -94,7 +95,7 @@ describe("the store list", () => {
   });
 });
 
-describe("creating a store", () => {
+describe("creating a store", { timeout: 20_000 }, () => {
   beforeEach(() => FakeEventSource.install());
 
   it("explains the naming rules and each engine", async () => {

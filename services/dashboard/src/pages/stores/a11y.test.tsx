@@ -12,7 +12,8 @@ async function violations(): Promise<string[]> {
   return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.html).join(" | ")}`);
 }
 
-describe("the store pages' accessibility", () => {
+// The whole app renders in each test: 20 s, not 5, on a loaded machine shared by the test suite.
+describe("the store pages' accessibility", { timeout: 20_000 }, () => {
   beforeEach(() => {
     FakeEventSource.install();
     stubApi((method, path) => {
