@@ -217,4 +217,21 @@ describe("the store page", { timeout: 20_000 }, () => {
     expect(await screen.findByText("No store s-1 for you.")).toBeInTheDocument();
     expect(screen.getByRole("button", { name: "Try again" })).toBeInTheDocument();
   });
+
+  it("reads every page of a long timeline, following the API's next links", async () => {
+    const store = aStore();
+    stubApi((method, path) => {
+      if (path === "/api/v1/auth/refresh") return session();
+      if (path === "/api/v1/stores/s-1") return { status: 200, body: store };
+      if (path === "/api/v1/stores/s-1/events") return { status: 200, body: { events: provisioned.slice(0, 5), next: "/api/v1/stores/s-1/events?cursor=c5" } };
+      if (path === "/api/v1/stores/s-1/events?cursor=c5") return { status: 200, body: { events: provisioned.slice(5), next: null } };
+      if (path === "/api/v1/stats/steps") return { status: 200, body: { steps: [] } };
+      if (method === "POST" && path === "/api/v1/stream-tickets") return ticket;
+      return undefined;
+    });
+    renderAt("/stores/s-1");
+    const items = within(await screen.findByRole("list", { name: "Timeline" })).getAllByRole("listitem");
+    expect(items).toHaveLength(provisioned.length);
+    expect(within(screen.getByRole("list", { name: "Provisioning steps" })).getAllByText("✓")).toHaveLength(STEPS.length);
+  });
 });

@@ -95,6 +95,26 @@ describe("the store list", { timeout: 20_000 }, () => {
   });
 });
 
+describe("a long list of stores", { timeout: 20_000 }, () => {
+  beforeEach(() => FakeEventSource.install());
+
+  it("follows the API's next link with Load more", async () => {
+    stubApi((method, path) => {
+      if (path === "/api/v1/auth/refresh") return session();
+      if (path === "/api/v1/stores") return { status: 200, body: { stores: [aStore({ id: "s-2", name: "newer" })], next: "/api/v1/stores?cursor=abc" } };
+      if (path === "/api/v1/stores?cursor=abc") return { status: 200, body: { stores: [aStore()], next: null } };
+      if (path === "/api/v1/account") return account(2);
+      if (method === "POST" && path === "/api/v1/stream-tickets") return ticket;
+      return undefined;
+    });
+    renderAt("/");
+    const list = await screen.findByRole("list", { name: "Your stores" });
+    await userEvent.click(screen.getByRole("button", { name: "Load more" }));
+    await waitFor(() => expect(within(list).getAllByRole("link").map((link) => link.textContent)).toEqual(["newer", "my-shop"]));
+    expect(screen.queryByRole("button", { name: "Load more" })).toBeNull();
+  });
+});
+
 describe("creating a store", { timeout: 20_000 }, () => {
   beforeEach(() => FakeEventSource.install());
 
