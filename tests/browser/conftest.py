@@ -8,6 +8,7 @@ What a browser test gets here:
   a console error (a CSP violation is one) or threw; failed loads of the API's answers are the app's to
   show, so they are not errors, but any other failed load (an asset, the favicon) is;
 and in support.py:
+- `watched_page(browser, dashboard_url)`: another such page (a second device), with what it logged;
 - `assert_accessible(page, name)`: axe-core on the current page, zero `serious` or `critical` violations;
 - `screenshot(page, name)`: `tests/browser/artifacts/<name>.png` (git-ignored);
 - `register(page)`: a new user signed up through the UI, logged in on the stores page; returns the email.
@@ -28,7 +29,7 @@ import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
 from infra.local.servers import Server
-from tests.browser.support import FIGURES, PageProblems, build_dashboard
+from tests.browser.support import FIGURES, build_dashboard, watched_page
 from tests.e2e.platforms import running_platform
 
 CHROMIUM = Path(os.environ.get("STOREPLANE_CHROMIUM", "/usr/bin/chromium"))
@@ -92,13 +93,8 @@ async def browser(chromium: Path) -> AsyncIterator[Browser]:
 async def page(browser: Browser, dashboard_url: str) -> AsyncIterator[Page]:
     """A fresh context's page (its own cookies and storage) on the dashboard; fails the test on any console
     error or uncaught exception it saw."""
-    context = await browser.new_context(base_url=dashboard_url, viewport={"width": 1280, "height": 800})
-    opened = await context.new_page()
-    seen = PageProblems(dashboard_url)
-    opened.on("console", seen.console)
-    opened.on("pageerror", seen.page_error)
-    yield opened
-    await context.close()
+    async with watched_page(browser, dashboard_url) as (opened, seen):
+        yield opened
     if seen.problems:
         pytest.fail("the page logged errors:\n" + "\n".join(seen.problems))
 

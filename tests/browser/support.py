@@ -7,12 +7,14 @@ import functools
 import json
 import subprocess
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import ConsoleMessage, Page
+from playwright.async_api import Browser, ConsoleMessage, Page
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "services" / "dashboard"
@@ -70,6 +72,20 @@ class PageProblems:
 
     def page_error(self, error: Exception) -> None:
         self.problems.append(f"uncaught: {error}")
+
+
+@asynccontextmanager
+async def watched_page(browser: Browser, dashboard_url: str) -> AsyncIterator[tuple[Page, PageProblems]]:
+    """A page in a new context of its own (its own cookies and storage) and what it logs or throws."""
+    context = await browser.new_context(base_url=dashboard_url, viewport={"width": 1280, "height": 800})
+    try:
+        page = await context.new_page()
+        seen = PageProblems(dashboard_url)
+        page.on("console", seen.console)
+        page.on("pageerror", seen.page_error)
+        yield page, seen
+    finally:
+        await context.close()
 
 
 def _readable(violations: list[dict[str, Any]]) -> str:

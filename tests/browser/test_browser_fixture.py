@@ -5,27 +5,22 @@ from __future__ import annotations
 
 from playwright.async_api import Browser
 
-from tests.browser.support import PageProblems
+from tests.browser.support import watched_page
 
 
 async def test_the_watch_records_what_the_page_fixture_fails_on(browser: Browser, dashboard_url: str) -> None:
-    context = await browser.new_context(base_url=dashboard_url)
-    probe = await context.new_page()
-    seen = PageProblems(dashboard_url)
-    probe.on("console", seen.console)
-    probe.on("pageerror", seen.page_error)
-    await probe.goto("/login")
-    await probe.get_by_role("button", name="Log in").wait_for()
-    assert seen.problems == []  # the app's start-up refresh was refused (no session yet): not a problem
-    await probe.evaluate("() => console.error('boom')")
-    await probe.evaluate("() => { setTimeout(() => { throw new Error('thrown'); }); }")
-    await probe.evaluate(
-        "() => new Promise((done) => { const s = document.createElement('script');"
-        " s.src = '/assets/gone-0000.js'; s.onerror = done; document.head.append(s); })"
-    )
-    await probe.evaluate("() => fetch('/api/v1/stores')")  # a 401 the app would show: ignored
-    await probe.wait_for_timeout(200)
-    await context.close()
+    async with watched_page(browser, dashboard_url) as (probe, seen):
+        await probe.goto("/login")
+        await probe.get_by_role("button", name="Log in").wait_for()
+        assert seen.problems == []  # the app's start-up refresh was refused (no session yet): not a problem
+        await probe.evaluate("() => console.error('boom')")
+        await probe.evaluate("() => { setTimeout(() => { throw new Error('thrown'); }); }")
+        await probe.evaluate(
+            "() => new Promise((done) => { const s = document.createElement('script');"
+            " s.src = '/assets/gone-0000.js'; s.onerror = done; document.head.append(s); })"
+        )
+        await probe.evaluate("() => fetch('/api/v1/stores')")  # a 401 the app would show: ignored
+        await probe.wait_for_timeout(200)
     assert any("boom" in problem for problem in seen.problems), seen.problems
     assert any(problem.startswith("uncaught: ") and "thrown" in problem for problem in seen.problems), seen.problems
     assert any("Failed to load resource" in problem for problem in seen.problems), seen.problems

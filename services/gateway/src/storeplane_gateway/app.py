@@ -255,7 +255,9 @@ def _routes(settings: GatewaySettings, jwt_auth: JWTAuth[Principal, Token]) -> l
 def _dashboard_compression() -> CompressionConfig:
     """Gzip for the dashboard's files (its JavaScript budget counts gzipped bytes), never for the API: its
     event streams must go out as each event comes, not when a compressor's buffer fills."""
-    return CompressionConfig(backend="gzip", exclude=[f"^{prefix}(/|$)" for prefix in NOT_DASHBOARD])
+    # Level 6: half the time of 9 on the bundle (37 ms against 73 on this machine) for 0.2% more bytes.
+    excluded = [f"^{prefix}(/|$)" for prefix in NOT_DASHBOARD]
+    return CompressionConfig(backend="gzip", gzip_compress_level=6, exclude=excluded)
 
 
 def _openapi(jwt_auth: JWTAuth[Principal, Token]) -> OpenAPIConfig:

@@ -13,7 +13,7 @@ a CORS preflight the gateway never grants for it (docs/security.md).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from litestar import Response
 from litestar.datastructures import Cookie
@@ -89,15 +89,15 @@ def token_answer(body: TokenBody, mode: str, *, status_code: int = 200) -> Token
     """The tokens as JSON; in cookie mode the refresh token goes into the cookie instead of the body."""
     if mode != COOKIE_MODE:
         return Response(body, status_code=status_code)
-    fields: dict[str, Any] = {
-        "token": body.token,
-        "token_type": body.token_type,
-        "expires_in": body.expires_in,
-        "refresh_expires_in": body.refresh_expires_in,
-        "user": body.user,
-    }
+    browser = BrowserTokenBody(
+        token=body.token,
+        token_type=body.token_type,
+        expires_in=body.expires_in,
+        refresh_expires_in=body.refresh_expires_in,
+        user=body.user,
+    )
     return Response(
-        BrowserTokenBody(**fields),
+        browser,
         status_code=status_code,
         cookies=[refresh_cookie(body.refresh_token, body.refresh_expires_in)],
     )

@@ -6,6 +6,9 @@ are the account service's (`services.py`): the same 401 for a wrong email and a 
 429 `login_throttled` with `Retry-After` after failed logins for one email. These three are rate
 limited per client address too.
 
+A browser sends `X-Storeplane-Session: cookie` to all three: its refresh token then travels as an
+HttpOnly cookie instead of in the bodies (`browser_sessions.py`), and logging out clears that cookie.
+
 Every account is registered as a `user`. Roles come from the account's row at every login and
 refresh, so a role an operator grants or revokes (`storeplane-gateway admin grant|revoke EMAIL`)
 is in the next token; nothing a client sends can make an admin.
