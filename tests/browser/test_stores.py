@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -18,7 +16,7 @@ import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
 from tests.browser.network_cut import cuttable_link
-from tests.browser.support import PASSWORD, PageProblems, assert_accessible, register, screenshot
+from tests.browser.support import PASSWORD, assert_accessible, register, screenshot, watched_page
 from tests.steps import PROVISIONING_STEPS
 
 READY_TIMEOUT_MS = 180_000
@@ -35,20 +33,6 @@ RECORD_BADGES = """() => {
   };
   new MutationObserver(record).observe(document.body, { subtree: true, childList: true, characterData: true });
 }"""
-
-
-@asynccontextmanager
-async def watched_page(browser: Browser, base_url: str) -> AsyncIterator[tuple[Page, PageProblems]]:
-    """Another browser (its own cookies) at `base_url`, watched like the `page` fixture."""
-    context = await browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 800})
-    try:
-        opened = await context.new_page()
-        seen = PageProblems(base_url)
-        opened.on("console", seen.console)
-        opened.on("pageerror", seen.page_error)
-        yield opened, seen
-    finally:
-        await context.close()
 
 
 def store_name() -> str:
