@@ -146,6 +146,7 @@ def welcome(ports: Ports, kubeconfig: Path, bin_dir: Path, database_url: str) ->
     vm = f"http://127.0.0.1:{ports.victoria_metrics}"
     return f"""
 Storeplane is up.
+  dashboard    {api}/   (sign up there; see docs/dashboard.md)
   API          {api}/api/v1
   API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
   metrics UI   {vm}/vmui/   (dashboards: {vm}/vmui/#/dashboards; see docs/observability.md)

@@ -115,7 +115,7 @@ async def serve_work_queue(broker: NatsBroker, settings: ProvisionerSettings) ->
     """Connect, declare the stream and the shared durable, then start the subscribers."""
     await broker.connect()
     js = broker.connection.jetstream()
-    await ensure_stream(js)
+    await ensure_stream(js, replicas=settings.stream_replicas)
     # Create the durable, or bring an existing one up to date (new command subjects, limits):
     # the subscriber alone would reuse an existing consumer as it is.
     await js.add_consumer(

@@ -1,0 +1,6 @@
+// Placeholder of the scaffold: the page is being built (issue #14).
+import { EmptyState } from "../../components/feedback";
+
+export function AdminPage() {
+  return <EmptyState title="Coming soon" />;
+}
