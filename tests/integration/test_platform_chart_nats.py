@@ -134,7 +134,7 @@ async def test_a_service_user_creates_the_stores_stream_at_three_replicas(
     client = await nats.connect(urls, user="gateway", password=secret["gateway"], inbox_prefix=b"_INBOX.gateway")
     try:
         js = client.jetstream()
-        config = dataclasses.replace(stream_config(), num_replicas=PEERS)
+        config = stream_config(PEERS)
         deadline = time.monotonic() + 60
         while True:  # JetStream answers once its meta group has a leader
             try:

@@ -97,17 +97,23 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   return (await response.json()) as T;
 }
 
+async function refresh(): Promise<SessionAnswer | null> {
+  const response = await fetch("/api/v1/auth/refresh", {
+    method: "POST",
+    headers: { Accept: "application/json", ...SESSION_HEADER },
+    credentials: "same-origin",
+  });
+  return response.ok ? ((await response.json()) as SessionAnswer) : null;
+}
+
 /** Exchanges the refresh cookie for a new access token; null when there is no session to renew. One
- * renewal at a time: concurrent 401s wait for the same one (each refresh token works once). */
+ * renewal at a time: concurrent 401s wait for the same one, and tabs take turns through a Web Lock
+ * (each refresh token works once: two tabs sending the same cookie would end the session). */
 export function renewSession(): Promise<SessionAnswer | null> {
   refreshing ??= (async () => {
     try {
-      const response = await fetch("/api/v1/auth/refresh", {
-        method: "POST",
-        headers: { Accept: "application/json", ...SESSION_HEADER },
-        credentials: "same-origin",
-      });
-      const answer = response.ok ? ((await response.json()) as SessionAnswer) : null;
+      const locks = typeof navigator !== "undefined" ? navigator.locks : undefined;
+      const answer = locks ? await locks.request("storeplane-session-refresh", refresh) : await refresh();
       setSession(answer);
       return answer;
     } catch {

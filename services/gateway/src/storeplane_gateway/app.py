@@ -109,6 +109,7 @@ async def connect_adapters(settings: GatewaySettings) -> AsyncIterator[Adapters]
             broker,
             publish_attempts=settings.publish_attempts,
             audit_retention_seconds=settings.audit_retention_seconds,
+            stream_replicas=settings.stream_replicas,
         )
         bus.start()
         stack.push_async_callback(bus.stop)
