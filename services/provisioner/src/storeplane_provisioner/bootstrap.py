@@ -25,6 +25,7 @@ from storeplane_provisioner.ports import DeletionRequested, Publish
 from storeplane_provisioner.provisioning.config import RELEASE, Provisioning
 from storeplane_provisioner.provisioning.drifting import reconcile_forever
 from storeplane_provisioner.provisioning.processing import Dependencies
+from storeplane_provisioner.provisioning.stalls import Stalls
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
 from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving, stream_has
@@ -106,6 +107,7 @@ def dependencies(settings: ProvisionerSettings, wired: Adapters) -> Dependencies
         deletion_requested=wired.deletion_requested,
         max_attempts=settings.max_attempts,
         heartbeat_seconds=settings.heartbeat_seconds,
+        stalls=Stalls(figures=wired.directory, publish=wired.publish, floor_seconds=settings.stall_floor_seconds),
     )
 
 
