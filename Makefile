@@ -7,11 +7,11 @@ UV_VERSION := 0.13.9
 UV := $(CACHE)/uv-$(UV_VERSION)/bin/uv
 PY := $(UV) run --locked python
 
-.PHONY: help deps up test lint unit integration replay bench bench-tenants cluster-up cluster-down cluster-status cluster-bin
+.PHONY: help deps dashboard up test lint unit integration replay bench bench-tenants cluster-up cluster-down cluster-status cluster-bin
 
 help:
 	@echo "make up             start NATS, Postgres, the local Kubernetes cluster and the services"
-	@echo "make test           lint, type-check, unit, integration and end-to-end tests"
+	@echo "make test           lint, type-check, the dashboard's component tests, unit, integration, end-to-end and browser tests"
 	@echo "make replay         rebuild the read models from the stream (beside the live ones) and compare"
 	@echo "make bench          speed, each figure beside its baseline from the same run (bench/results/)"
 	@echo "make bench-tenants  STORES=1000 stores on the local cluster, the figures that grow with them"
@@ -23,10 +23,21 @@ $(UV):
 	python3 -m venv $(CACHE)/uv-$(UV_VERSION)
 	$(CACHE)/uv-$(UV_VERSION)/bin/pip install --quiet uv==$(UV_VERSION)
 
-# System packages (PostgreSQL server, openssl) and the project's virtualenv from uv.lock.
-deps: $(UV)
+DASHBOARD := services/dashboard
+
+# System packages (PostgreSQL server, openssl, Chromium), the project's virtualenv from uv.lock, and the
+# dashboard's npm packages from its package-lock.json (again only when the lock is newer than node_modules).
+deps: $(UV) $(DASHBOARD)/node_modules/.package-lock.json
 	@bash infra/install-system-deps.sh
 	@$(UV) sync --locked --quiet
+
+$(DASHBOARD)/node_modules/.package-lock.json: $(DASHBOARD)/package-lock.json
+	npm --prefix $(DASHBOARD) ci --no-audit --no-fund
+	@touch $@
+
+# The dashboard's build (services/dashboard/dist/), which the gateway serves at /.
+dashboard: deps
+	npm --prefix $(DASHBOARD) run build
 
 cluster-up: deps
 	python3 infra/cluster/cluster.py up
@@ -40,7 +51,7 @@ cluster-status:
 cluster-bin:
 	@python3 infra/cluster/cluster.py bin
 
-up: deps
+up: dashboard
 	$(PY) -m infra.local.up
 
 # With `make up` running: replay the STORES stream into a second database and compare.
@@ -82,6 +93,8 @@ bench-tenants: deps
 integration: deps
 	$(UV) run --locked pytest tests/integration tests/e2e
 
-test: lint
+# The dashboard's component tests (Vitest) first, then every pytest tier, the browser tests among them.
+test: lint dashboard
+	npm --prefix $(DASHBOARD) test
 	python3 infra/cluster/cluster.py bin >/dev/null
 	$(UV) run --locked pytest

@@ -11,6 +11,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=../lib/gobuild.sh
+gobuild_name=build.sh; . "$here/../lib/gobuild.sh"
 cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
 bin="$cache/bin/k8s-$KUBERNETES_VERSION-etcd-$ETCD_VERSION-kwok-$KWOK_VERSION-helm-$HELM_VERSION"
 target=${1:-all}
@@ -23,28 +25,14 @@ esac
 find_missing() {
   missing=()
   for b in "${want[@]}"; do [ -e "$bin/$b" ] || missing+=("$b"); done
+  [ ${#missing[@]} -eq 0 ]
 }
-find_missing
-if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
-
-# One build at a time per version set: two cold starts at once (`make up` in one terminal, `make
-# test` in another) would write the same .tmp files. The second waits, then finds what the first built.
-mkdir -p "$bin"
-exec 9>"$bin.lock"
-if ! flock -n 9; then
-  echo "build.sh: another build of $(basename "$bin") is running; waiting for it to finish" >&2
-  flock 9
-  find_missing
-  if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
-fi
-
-command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
+if find_missing; then echo "$bin"; exit 0; fi
+gobuild_lock "$bin" find_missing "$bin"
+gobuild_need_go "${missing[*]}"
 # A Go older than the go line of Kubernetes' module fetches the right toolchain from the proxy.
 export GOFLAGS=-mod=mod CGO_ENABLED=0
 ldflags="-s -w"
-start=$(date +%s)
-# Progress on stderr: which binary, and the time since the build started (a cold build takes minutes).
-progress() { echo "build.sh: $1 ($(( $(date +%s) - start ))s elapsed)" >&2; }
 
 build_kube() {
   # The work folder is named after everything that shapes go.mod, so a changed version or
@@ -74,24 +62,24 @@ build_kube() {
       sed -n '/^replace (/,/^)/p' "$work/upstream.mod" | awk -v v="v0.${KUBERNETES_VERSION#1.}" '/=> .\/staging/ {print "\t" $1 " => " $1 " " v}'
       echo ")"
     } > "$work/go.mod.tmp"
-    progress "resolving the Kubernetes $KUBERNETES_VERSION modules"
+    gobuild_progress "resolving the Kubernetes $KUBERNETES_VERSION modules"
     (cd "$work" && mv go.mod.tmp go.mod && go mod tidy) || { rm -f "$work/go.mod"; exit 1; }
   fi
   cd "$work"
   for b in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
     [ -x "$bin/$b" ] && continue
-    progress "building $b $KUBERNETES_VERSION"
+    gobuild_progress "building $b $KUBERNETES_VERSION"
     go build -trimpath -ldflags "$ldflags" -o "$bin/$b.tmp" "k8s.io/kubernetes/cmd/$b" && mv "$bin/$b.tmp" "$bin/$b"
   done
   if [ ! -x "$bin/etcd" ]; then
-    progress "building etcd $ETCD_VERSION"
+    gobuild_progress "building etcd $ETCD_VERSION"
     go build -trimpath -ldflags "$ldflags" -o "$bin/etcd.tmp" ./etcd && mv "$bin/etcd.tmp" "$bin/etcd"
   fi
 }
 
 go_install() { # name module@version
   [ -x "$bin/$1" ] && return 0
-  progress "building $1 ${2##*@}"
+  gobuild_progress "building $1 ${2##*@}"
   GOBIN="$bin" go install -trimpath -ldflags "$ldflags" "$2"
 }
 
@@ -117,5 +105,5 @@ if [ "$target" = all ]; then
   kwok_stages
 fi
 go_install helm "helm.sh/helm/v3/cmd/helm@v$HELM_VERSION"
-progress "built ${missing[*]}"
+gobuild_progress "built ${missing[*]}"
 echo "$bin"

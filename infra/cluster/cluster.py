@@ -373,6 +373,12 @@ def kubectl(bin_dir: Path, layout: Layout, *args: str, stdin: str | None = None)
 # --- the cluster's fixed objects -------------------------------------------------------
 
 
+# What each simulated node offers. No container runs, so this only bounds how many pods (and requests)
+# the scheduler places: room for a large tenant base (1,000 stores of a few pods each, and what the tests
+# leave on a cluster they share), not a model of real machines.
+NODE_CAPACITY = {"cpu": "512", "memory": "2Ti", "pods": "2500", "ephemeral-storage": "10Ti"}
+
+
 def bootstrap_objects() -> str:
     """Nodes for kwok to animate, a default StorageClass with dynamic hostPath volumes, an IngressClass."""
     items: list[dict[str, object]] = [
@@ -391,9 +397,15 @@ def bootstrap_objects() -> str:
             "spec": {"controller": "k8s.io/ingress-nginx"},
         },
     ]
+    items.extend(node_objects())
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+
+
+def node_objects() -> list[dict[str, object]]:
+    nodes: list[dict[str, object]] = []
     for index in range(NODES):
         name = f"kwok-node-{index}"
-        items.append(
+        nodes.append(
             {
                 "apiVersion": "v1",
                 "kind": "Node",
@@ -408,13 +420,16 @@ def bootstrap_objects() -> str:
                         "type": "kwok",
                     },
                 },
-                "status": {
-                    "allocatable": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
-                    "capacity": {"cpu": "32", "memory": "128Gi", "pods": "110", "ephemeral-storage": "500Gi"},
-                },
+                "status": {"allocatable": NODE_CAPACITY, "capacity": NODE_CAPACITY},
             }
         )
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": items})
+    return nodes
+
+
+def node_statuses() -> str:
+    """The nodes' capacity alone: applied to their status, so that a cluster made before a change of
+    NODE_CAPACITY gets it too (an apply of the object itself leaves an existing node's status as it was)."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": node_objects()})
 
 
 # --- command lines --------------------------------------------------------------------
@@ -629,6 +644,9 @@ def start_kwok(plane: ControlPlane) -> None:
     plane.layout.kwok_stages.write_text("\n---\n".join(f.read_text() for f in stages))
     plane.launch("kwok")
     plane.kubectl("apply", "--server-side", "--force-conflicts", "-f", "-", stdin=bootstrap_objects())
+    plane.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--subresource=status", "-f", "-", stdin=node_statuses()
+    )
 
 
 def wait_until_settled(plane: ControlPlane) -> None:

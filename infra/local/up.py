@@ -19,7 +19,7 @@ from pathlib import Path
 from infra.cluster import cluster
 from infra.local.credentials import local_credentials
 from infra.local.observability import JaegerPorts, start_jaeger, start_victoria_metrics
-from infra.local.platform import Telemetry, service_env, start_services
+from infra.local.platform import ServiceProcess, Telemetry, service_env, start_services
 from infra.local.servers import start_nats, start_postgres
 from infra.local.supervision import Supervisor
 from storeplane_runtime.settings import STATE_DIR
@@ -87,46 +87,57 @@ def main() -> int:
         if not already_running:
             running.callback(cluster.stop_all, layout)
         bin_dir = cluster.binaries()
-        # The signing key and the NATS passwords: random on first start, then kept in .storeplane/secrets/.
-        credentials = local_credentials(STATE_DIR)
-        nats = start_nats(
-            STATE_DIR / "nats",
-            ports.nats,
-            authorization=credentials.nats_authorization(),
-            monitoring_port=ports.nats_monitoring,
+        services = start_platform(
+            running, ports, STATE_DIR, kubeconfig=layout.kubeconfig, helm_bin=bin_dir / "helm", echo=True
         )
-        running.callback(nats.stop)
-        postgres = start_postgres(STATE_DIR / "postgres", ports.postgres)
-        running.callback(postgres.stop)
-        jaeger = start_jaeger(STATE_DIR / "jaeger", ports.jaeger)
-        running.callback(jaeger.stop)
-        metrics = start_victoria_metrics(
-            STATE_DIR / "victoria-metrics", ports.victoria_metrics, targets=ports.scrape_targets()
-        )
-        running.callback(metrics.stop)
-        telemetry = Telemetry(
-            provisioner_metrics_port=ports.provisioner_metrics,
-            status_metrics_port=ports.status_metrics,
-            nats_monitoring_url=nats.extra["monitoring_url"],
-            otlp_endpoint=jaeger.extra["otlp_http"],
-            trace_query_url=jaeger.url,
-        )
-        env = service_env(
-            nats_url=nats.url,
-            database_url=postgres.url,
-            kubeconfig=layout.kubeconfig,
-            helm_bin=bin_dir / "helm",
-            http_port=ports.http,
-            notifier_metrics_port=ports.notifier_metrics,
-            telemetry=telemetry,
-        )
-        services = start_services(env, STATE_DIR / "logs", echo=True, own_env=credentials.service_env)
         supervisor = Supervisor(services)
         running.callback(supervisor.stop_all)  # what runs then: a restarted service is another process
         running.callback(print, "stopping...", file=sys.stderr, flush=True)
-        print(welcome(ports, layout.kubeconfig, bin_dir, postgres.url), flush=True)
+        database_url = f"postgresql://storeplane@127.0.0.1:{ports.postgres}/storeplane"  # start_postgres's
+        print(welcome(ports, layout.kubeconfig, bin_dir, database_url), flush=True)
         supervisor.run_until(stop_requested())
         return 0
+
+
+def start_platform(
+    running: contextlib.ExitStack, ports: Ports, state_dir: Path, *, kubeconfig: Path, helm_bin: Path, echo: bool
+) -> list[ServiceProcess]:
+    """NATS, Postgres, Jaeger, VictoriaMetrics and the four services on `ports`, their state in `state_dir`
+    (the cluster is the caller's); each is stopped when `running` closes, in reverse order."""
+    # The signing key and the NATS passwords: random on first start, then kept in <state_dir>/secrets/.
+    credentials = local_credentials(state_dir)
+    nats = start_nats(
+        state_dir / "nats",
+        ports.nats,
+        authorization=credentials.nats_authorization(),
+        monitoring_port=ports.nats_monitoring,
+    )
+    running.callback(nats.stop)
+    postgres = start_postgres(state_dir / "postgres", ports.postgres)
+    running.callback(postgres.stop)
+    jaeger = start_jaeger(state_dir / "jaeger", ports.jaeger)
+    running.callback(jaeger.stop)
+    metrics = start_victoria_metrics(
+        state_dir / "victoria-metrics", ports.victoria_metrics, targets=ports.scrape_targets()
+    )
+    running.callback(metrics.stop)
+    telemetry = Telemetry(
+        provisioner_metrics_port=ports.provisioner_metrics,
+        status_metrics_port=ports.status_metrics,
+        nats_monitoring_url=nats.extra["monitoring_url"],
+        otlp_endpoint=jaeger.extra["otlp_http"],
+        trace_query_url=jaeger.url,
+    )
+    env = service_env(
+        nats_url=nats.url,
+        database_url=postgres.url,
+        kubeconfig=kubeconfig,
+        helm_bin=helm_bin,
+        http_port=ports.http,
+        notifier_metrics_port=ports.notifier_metrics,
+        telemetry=telemetry,
+    )
+    return start_services(env, state_dir / "logs", echo=echo, own_env=credentials.service_env)
 
 
 def welcome(ports: Ports, kubeconfig: Path, bin_dir: Path, database_url: str) -> str:
@@ -135,6 +146,7 @@ def welcome(ports: Ports, kubeconfig: Path, bin_dir: Path, database_url: str) ->
     vm = f"http://127.0.0.1:{ports.victoria_metrics}"
     return f"""
 Storeplane is up.
+  dashboard    {api}/   (sign up there; see docs/dashboard.md)
   API          {api}/api/v1
   API docs     {api}/schema/swagger   (OpenAPI: {api}/schema/openapi.json)
   metrics UI   {vm}/vmui/   (dashboards: {vm}/vmui/#/dashboards; see docs/observability.md)

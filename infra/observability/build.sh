@@ -10,6 +10,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=versions.env
 . "$here/versions.env"
+# shellcheck source=../lib/gobuild.sh
+gobuild_name="observability build"; . "$here/../lib/gobuild.sh"
 cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
 bin="$cache/bin/observability-vm-$VICTORIAMETRICS_VERSION-jaeger-$JAEGER_VERSION"
 target=${1:-all}
@@ -19,19 +21,20 @@ case "$target" in
   *) echo "usage: build.sh [victoria-metrics|jaeger]" >&2; exit 2 ;;
 esac
 
-missing=()
-for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
-if [ ${#missing[@]} -eq 0 ]; then echo "$bin"; exit 0; fi
-
-command -v go >/dev/null || { echo "build.sh: Go is needed to build ${missing[*]}" >&2; exit 1; }
-mkdir -p "$bin"
+find_missing() {
+  missing=()
+  for b in "${want[@]}"; do [ -x "$bin/$b" ] || missing+=("$b"); done
+  [ ${#missing[@]} -eq 0 ]
+}
+if find_missing; then echo "$bin"; exit 0; fi
+gobuild_lock "$bin" find_missing "$bin"
+gobuild_need_go "${missing[*]}"
 export CGO_ENABLED=0
-start=$(date +%s)
 
 go_tool() { # name package version
   [ -x "$bin/$1" ] && return 0
   local work="$cache/gobuild-$1-$3"
-  echo "building $1 $3" >&2
+  gobuild_progress "building $1 $3"
   mkdir -p "$work"
   if [ ! -f "$work/go.mod" ]; then
     (cd "$work" && go mod init "storeplane.local/build-$1" >/dev/null 2>&1 \
@@ -46,5 +49,5 @@ for b in "${missing[@]}"; do
     jaeger) go_tool jaeger github.com/jaegertracing/jaeger/cmd/jaeger "$JAEGER_VERSION" ;;
   esac
 done
-echo "built ${missing[*]} in $(( $(date +%s) - start ))s" >&2
+gobuild_progress "built ${missing[*]}"
 echo "$bin"

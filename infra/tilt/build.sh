@@ -5,25 +5,21 @@
 # directives), so a throw-away module requires tilt and carries the same replaces, as
 # infra/cluster/build.sh does for Kubernetes. Prints the binary's path.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../lib/gobuild.sh
+gobuild_name="tilt build"; . "$here/../lib/gobuild.sh"
 TILT_VERSION=${TILT_VERSION:-0.37.1}  # the newest v0.37 the module proxy serves here
 cache=${STOREPLANE_CACHE:-$HOME/.cache/storeplane}
 bin="$cache/bin/tilt-$TILT_VERSION"
-if [ -x "$bin/tilt" ]; then echo "$bin/tilt"; exit 0; fi
-
-mkdir -p "$bin"
-exec 9>"$bin.lock"  # one build at a time: a second waits, then uses the first's
-if ! flock -n 9; then
-  echo "tilt build: another build is running; waiting for it to finish" >&2
-  flock 9
-  if [ -x "$bin/tilt" ]; then echo "$bin/tilt"; exit 0; fi
-fi
-command -v go >/dev/null || { echo "tilt build: Go is needed to build tilt $TILT_VERSION" >&2; exit 1; }
-start=$(date +%s)
+built() { [ -x "$bin/tilt" ]; }
+if built; then echo "$bin/tilt"; exit 0; fi
+gobuild_lock "$bin" built "$bin/tilt"
+gobuild_need_go "tilt $TILT_VERSION"
 work="$cache/gobuild-tilt-$TILT_VERSION"
 mkdir -p "$work"
 cd "$work"
 if [ ! -f go.mod ]; then
-  echo "tilt build: resolving tilt $TILT_VERSION's modules" >&2
+  gobuild_progress "resolving tilt $TILT_VERSION's modules"
   info=$(GOFLAGS=-mod=mod go mod download -json "github.com/tilt-dev/tilt@v$TILT_VERSION")
   upstream=$(sed -n 's/^\t"GoMod": "\(.*\)",$/\1/p' <<<"$info")
   # The checksum database does not know starlark-lsp's pseudo-version that tilt pins (it answers
@@ -44,8 +40,8 @@ if [ ! -f go.mod ]; then
   GOFLAGS=-mod=mod go mod tidy || { rm -f go.mod go.sum; exit 1; }
 fi
 # tilt links tree-sitter (its Starlark language server) through cgo, so this build needs a C compiler.
-echo "tilt build: building tilt $TILT_VERSION ($(( $(date +%s) - start ))s elapsed)" >&2
+gobuild_progress "building tilt $TILT_VERSION"
 GOFLAGS=-mod=mod go build -trimpath -ldflags "-s -w" -o "$bin/tilt.tmp" github.com/tilt-dev/tilt/cmd/tilt
 mv "$bin/tilt.tmp" "$bin/tilt"
-echo "tilt build: built tilt $TILT_VERSION in $(( $(date +%s) - start ))s" >&2
+gobuild_progress "built tilt $TILT_VERSION"
 echo "$bin/tilt"

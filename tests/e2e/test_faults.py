@@ -1,13 +1,12 @@
-"""Nothing lost, nothing doubled, whatever crashes: stores are requested through the API while
-the provisioner and the status service are SIGKILLed at random moments and NATS and Postgres
-restart. Afterwards every accepted store is `ready` (or `failed` with a reason), has exactly
+"""Nothing lost, nothing doubled, whatever crashes: 30 stores are requested through the API while
+the provisioner, the status service and NATS are SIGKILLed (20 times) at random moments and
+Postgres restarts. Afterwards every accepted store is `ready` (or `failed` with a reason), has exactly
 one namespace and one Helm release, a timeline without duplicates, and read models equal to a
 replay of the stream. The counts are printed at the end."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import secrets
 import uuid
@@ -22,24 +21,24 @@ import pytest
 
 from infra.local.platform import SERVICES, ServiceProcess, service_env, start_service, wait_http
 from infra.local.servers import Server, free_port, start_nats, start_postgres
-from storeplane_status.replaying import differences, ensure_database, replay, snapshot
-from tests.steps import PROVISIONING_STEPS
+from tests.e2e.outages import (
+    delete_namespaces,
+    helm_releases,
+    ordering,
+    release_violations,
+    replay_differences,
+    resumed,
+    retrying,
+    settled,
+    store_violations,
+)
 
 pytestmark = pytest.mark.e2e
 
-STORES = 6
-# Timeline entries each attempt adds: the attempt's start, and the note that a step will be retried.
-PER_ATTEMPT = ("ProvisioningStarted", "StepRetrying")
-FAULTS = [
-    "kill provisioner",
-    "kill status",
-    "kill provisioner",
-    "restart nats",
-    "kill provisioner",
-    "restart postgres",
-    "kill status",
-    "kill provisioner",
-]
+STORES = 30
+# 20 SIGKILLs and 3 Postgres restarts, one every 1.5 to 3.5 seconds in a seeded order, while the stores
+# are ordered and provisioned.
+FAULTS = ["kill provisioner"] * 11 + ["kill status"] * 6 + ["kill nats"] * 3 + ["restart postgres"] * 3
 SEED = random.randrange(1 << 30)
 
 
@@ -53,6 +52,7 @@ class Platform:
     env: dict[str, str]
     services: dict[str, ServiceProcess] = field(default_factory=dict)
     counts: Counter[str] = field(default_factory=Counter)
+    namespaces: list[str] = field(default_factory=list)  # the stores', removed once the platform stopped
 
     @property
     def api(self) -> str:
@@ -66,10 +66,11 @@ class Platform:
         self.counts[f"{name} kills"] += 1
         self.start(name)
 
-    def restart_nats(self) -> None:
-        self.nats.stop()
+    def kill_nats(self) -> None:
+        """SIGKILL NATS and start it again on its store: what it acknowledged must survive the crash."""
+        self.nats.kill()
         self.nats = start_nats(self.root / "nats", self.nats.port)
-        self.counts["nats restarts"] += 1
+        self.counts["nats kills"] += 1
 
     def restart_postgres(self) -> None:
         self.postgres.stop()
@@ -108,53 +109,30 @@ def platform(kubeconfig: Path, cluster_bin: Path, servers_dir: Path) -> Iterator
         },
     )
     running = Platform(root, nats, postgres, env)
-    for name in SERVICES:
-        running.start(name)
-    wait_http(f"{running.api}/ready", timeout=60, processes=list(running.services.values()))
-    yield running
-    for service in running.services.values():
-        service.stop()
-    running.nats.stop()
-    running.postgres.stop()
-
-
-async def retrying(call: Any, *args: Any, **kwargs: Any) -> httpx.Response:
-    """Call the API until it answers with something other than a 503 (a dependency restarting)."""
-    async with asyncio.timeout(120):
-        while True:
-            try:
-                response: httpx.Response = await call(*args, **kwargs)
-            except httpx.TransportError:
-                response = httpx.Response(599)
-            if response.status_code not in (503, 599):
-                return response
-            await asyncio.sleep(0.5)
-
-
-async def ordering(
-    http: httpx.AsyncClient, headers: dict[str, str], body: dict[str, str], counts: Counter[str]
-) -> httpx.Response:
-    """Order a store, retrying with the same key while the platform restarts or the twin request runs."""
-    async with asyncio.timeout(120):
-        while True:
-            response = await retrying(http.post, "/api/v1/stores", headers=headers, json=body)
-            if response.status_code != 409 or response.json()["error"]["code"] != "idempotency_key_in_use":
-                counts["replayed answers"] += response.headers.get("idempotent-replayed") == "true"
-                return response
-            counts["answered in use"] += 1
-            await asyncio.sleep(float(response.headers["retry-after"]))
+    try:
+        for name in SERVICES:
+            running.start(name)
+        # Two minutes: on a loaded machine the gateway has taken more than one to be ready.
+        wait_http(f"{running.api}/ready", timeout=120, processes=list(running.services.values()))
+        yield running
+    finally:  # also when it never got ready: nothing left running
+        for service in running.services.values():
+            service.stop()
+        running.nats.stop()
+        running.postgres.stop()
+        delete_namespaces(cluster_bin, kubeconfig, running.namespaces)
 
 
 async def inject_faults(platform: Platform) -> None:
     rng = random.Random(SEED)
-    for fault in FAULTS:
-        await asyncio.sleep(rng.uniform(1.5, 4.0))
+    for fault in rng.sample(FAULTS, len(FAULTS)):
+        await asyncio.sleep(rng.uniform(1.5, 3.5))
         if fault == "kill provisioner":
             platform.kill("provisioner")
         elif fault == "kill status":
             platform.kill("status")
-        elif fault == "restart nats":
-            await asyncio.to_thread(platform.restart_nats)
+        elif fault == "kill nats":
+            await asyncio.to_thread(platform.kill_nats)
         else:
             await asyncio.to_thread(platform.restart_postgres)
 
@@ -206,54 +184,11 @@ async def order_again(http: httpx.AsyncClient, orders: dict[str, Order], counts:
         assert again.headers["idempotent-replayed"] == "true"
 
 
-async def settled(http: httpx.AsyncClient, auth: dict[str, str], store_id: str) -> dict[str, Any]:
-    """The store once it is `ready` or `failed`."""
-    async with asyncio.timeout(300):
-        while True:
-            response = await retrying(http.get, f"/api/v1/stores/{store_id}", headers=auth)
-            assert response.status_code == 200, response.text
-            if response.json()["status"] in ("ready", "failed"):
-                return dict(response.json())
-            await asyncio.sleep(1.0)
-
-
-def store_violations(store: dict[str, Any], events: list[dict[str, Any]]) -> list[str]:
-    """What is wrong with one settled store and its timeline."""
-    violations: list[str] = []
-    if store["status"] != "ready":
-        violations.append(f"{store['name']} {store['status']}: {store['error']}")
-    ids = [e["event_id"] for e in events]
-    if len(ids) != len(set(ids)):
-        violations.append(f"{store['name']}: duplicate timeline entries")
-    # Every step once, in order, none missing; an attempt's start and a retry note may repeat.
-    steps = [e["type"] for e in events if e["type"] not in PER_ATTEMPT]
-    if steps != [step for step in PROVISIONING_STEPS if step not in PER_ATTEMPT]:
-        violations.append(f"{store['name']}: steps repeated, missing or out of order: {steps}")
-    return violations
-
-
 def listing_violations(listed: list[dict[str, Any]], orders: dict[str, Order]) -> list[str]:
     """The user's store list against the stores accepted."""
     if sorted(store["id"] for store in listed) == sorted(orders):
         return []
     return [f"the user has stores {[store['name'] for store in listed]}, ordered {len(orders)}"]
-
-
-def release_violations(releases: dict[str, list[Any]]) -> list[str]:
-    """Namespaces without exactly one deployed Helm release."""
-    return [
-        f"{namespace}: releases {found}"
-        for namespace, found in releases.items()
-        if [r["status"] for r in found] != ["deployed"]
-    ]
-
-
-async def replay_differences(platform: Platform) -> list[str]:
-    """Where the read models differ from a replay of the stream into a fresh database."""
-    replay_url = platform.postgres.url.rsplit("/", 1)[0] + "/storeplane_replay"
-    await ensure_database(replay_url)
-    await replay(platform.nats.url, replay_url)
-    return differences(await snapshot(platform.postgres.url), await snapshot(replay_url))
 
 
 async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
@@ -276,35 +211,14 @@ async def test_every_accepted_store_ends_ready_exactly_once_through_crashes(
     violations += listing_violations(listed, orders)
     namespaces = [order.namespace for order in orders.values()]
     violations += release_violations(await helm_releases(cluster_bin, kubeconfig, namespaces))
-    violations += await replay_differences(platform)
+    violations += await replay_differences(platform.nats.url, platform.postgres.url)
+    platform.namespaces = namespaces
 
     platform.counts["stores ready"] = sum(s["status"] == "ready" for s in final.values())
     # Stores whose provisioning was interrupted and resumed on redelivery.
-    platform.counts["stores resumed"] = sum(
-        [e["type"] for e in events].count("ProvisioningStarted") > 1 for events in timelines.values()
-    )
+    platform.counts["stores resumed"], platform.counts["redeliveries"] = resumed(timelines)
     platform.counts["violations"] = len(violations)
     with capsys.disabled():
         print(f"\nfault injection (seed {SEED}): " + ", ".join(f"{k}: {v}" for k, v in sorted(platform.counts.items())))
     assert not violations, violations
     assert platform.counts["stores accepted"] == STORES
-
-
-async def helm_releases(cluster_bin: Path, kubeconfig: Path, namespaces: list[str]) -> dict[str, list[Any]]:
-    found: dict[str, list[Any]] = {}
-    for namespace in namespaces:
-        process = await asyncio.create_subprocess_exec(
-            str(cluster_bin / "helm"),
-            "list",
-            "--all",
-            "--namespace",
-            namespace,
-            "--output",
-            "json",
-            "--kubeconfig",
-            str(kubeconfig),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        output, _ = await process.communicate()
-        found[namespace] = json.loads(output or b"[]")
-    return found

@@ -1,4 +1,4 @@
-"""The README's walk-through with a webhook, on the whole platform (the four services as processes, the
+"""The walk-through of docs/api.md with a webhook, on the whole platform (the four services as processes, the
 real cluster): a webhook to the project's local receiver (`python -m storeplane_notifier.receiver`), a
 store ordered, and the signed `store.ready` arriving and verified, logged in the endpoint's deliveries.
 The AsyncAPI document the platform serves lists every event subject."""
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.e2e
 
 
 class ReceiverProcess:
-    """`python -m storeplane_notifier.receiver --port P --secret S`, as the README starts it; its output in a file."""
+    """`python -m storeplane_notifier.receiver --port P --secret S`, as docs/api.md starts it; its output in a file."""
 
     def __init__(self, output: Path, port: int, secret: str) -> None:
         self.output = output

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rich.console import Group
 from rich.live import Live
@@ -48,7 +49,9 @@ _LABELS = {
     "StoreDeleted": "deleted",
 }
 _FAILURES = frozenset({"ProvisioningFailed", "DeletionFailed"})
-_WARNINGS = frozenset({"StepRetrying", "StoreDegraded"})
+_WARNINGS = frozenset({"StepRetrying", "StepStalled", "StoreDegraded"})
+# A stalled step's findings shown on its line; the timeline (-o json) has them all.
+_FINDINGS_SHOWN = 3
 
 
 def label(event: StreamEvent) -> str:
@@ -59,7 +62,20 @@ def label(event: StreamEvent) -> str:
     if event.type == "StepRetrying":
         attempt = f"{data.get('attempt', '?')}/{data.get('max_attempts', '?')}"
         return f"{data.get('step', '?')} will be retried (attempt {attempt}): {data.get('reason', '?')}"
+    if event.type == "StepStalled":
+        return _stalled(data)
     return _LABELS.get(event.type) or re.sub(r"(?<!^)(?=[A-Z])", " ", event.type).lower()
+
+
+def _stalled(data: dict[str, Any]) -> str:
+    """`readiness still running after 3m05s (stalled past 1m00s); PersistentVolumeClaim/data-0 ProvisioningFailed`."""
+    running = duration(float(data.get("running_for_seconds", 0)))
+    limit = duration(float(data.get("threshold_seconds", 0)))
+    text = f"{data.get('step', '?')} still running after {running} (stalled past {limit})"
+    findings = [f for f in data.get("findings", []) if isinstance(f, dict)]
+    named = [f"{f.get('object', '?')} {f.get('reason', '?')}" for f in findings[:_FINDINGS_SHOWN]]
+    more = f" and {len(findings) - _FINDINGS_SHOWN} more" if len(findings) > _FINDINGS_SHOWN else ""
+    return f"{text}; {', '.join(named)}{more}" if named else text
 
 
 def mark(event: StreamEvent) -> str:

@@ -130,6 +130,32 @@ class StepRetrying(Event, frozen=True, kw_only=True):
     retry_in_seconds: float
 
 
+class StallFinding(msgspec.Struct, frozen=True, kw_only=True):
+    """One thing a stalled step's namespace showed, in Kubernetes' own words.
+
+    `kind`: `pod_unschedulable`, `pod_waiting` (a container's waiting reason), `claim_unbound`,
+    `quota_refused` or `event_warning` (other Warning events); more may come, so treat an unknown
+    kind as `event_warning`. `object` is `Kind/name`, `reason` Kubernetes' reason (`ImagePullBackOff`,
+    `Unschedulable`, `ProvisioningFailed`, `FailedCreate`, ...).
+    """
+
+    kind: str
+    object: str
+    reason: str
+    message: str = ""
+
+
+class StepStalled(Event, frozen=True, kw_only=True):
+    """A step has run past max(3 x its engine's p95, a floor), and goes on under its own deadline;
+    `findings` are what its namespace showed at that moment. At most one per step per attempt; the
+    store's status does not change."""
+
+    step: FailureStep
+    running_for_seconds: float
+    threshold_seconds: float
+    findings: list[StallFinding] = []
+
+
 class StoreRetryRequested(Event, frozen=True, kw_only=True):
     """The owner asked to provision a failed store again; steps already done are kept."""
 
@@ -198,6 +224,7 @@ AnyEvent: TypeAlias = (
     | CredentialsRevealed
     | ProvisioningFailed
     | StepRetrying
+    | StepStalled
     | StoreRetryRequested
     | StoreDegraded
     | StoreDeletionRequested

@@ -144,7 +144,12 @@ STATUS = NatsUser(
 
 PROVISIONER = NatsUser(
     "provisioner",
-    publish=(*events_of(*PROVISIONER_EVENTS), subjects.QUERY_LIST_IN_STATUS, *stream_declaring(STORES)),
+    publish=(
+        *events_of(*PROVISIONER_EVENTS),
+        subjects.QUERY_LIST_IN_STATUS,
+        subjects.QUERY_STEP_STATS,  # the p95s behind a stalled step's threshold
+        *stream_declaring(STORES),
+    ),
     subscribe=(subjects.REVEAL_CREDENTIALS,),
     durables=((STORES, subjects.PROVISIONER_DURABLE),),
     responds=True,

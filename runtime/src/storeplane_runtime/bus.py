@@ -2,7 +2,8 @@
 
 Every service builds its broker here so that tracing (context in message headers) and the
 streams' definitions cannot differ between them: STORES (every store event) and AUDIT (every
-command given through the API, kept for `audit_retention_seconds`).
+command given through the API, kept for `audit_retention_seconds`), each with `stream_replicas`
+copies (three on a JetStream cluster: a publish is acknowledged once a majority stored it).
 """
 
 from __future__ import annotations
@@ -32,37 +33,46 @@ STORES_STREAM = JStream(name=subjects.STREAM, declare=False)
 NO_SUCH_STREAM = 10059
 
 
-def _kept_stream(name: str, stream_subjects: Sequence[str], **limits: Any) -> StreamConfig:
-    """A file-backed stream with limits retention (not work-queue), deduplicated by message id."""
+def nats_servers(url: str) -> list[str]:
+    """The servers in `STOREPLANE_NATS_URL`: one URL, or a cluster's URLs separated by commas."""
+    return [server.strip() for server in url.split(",") if server.strip()]
+
+
+def _kept_stream(name: str, stream_subjects: Sequence[str], replicas: int, **limits: Any) -> StreamConfig:
+    """A file-backed stream with limits retention (not work-queue), deduplicated by message id, on
+    `replicas` servers. Its durable consumers inherit the count (their `num_replicas` is left at 0)."""
     return StreamConfig(
         name=name,
         subjects=list(stream_subjects),
         retention=RetentionPolicy.LIMITS,
         storage=StorageType.FILE,
         duplicate_window=subjects.DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
         **limits,
     )
 
 
-def stream_config() -> StreamConfig:
+def stream_config(replicas: int = 1) -> StreamConfig:
     """Limits retention (not work-queue): the read models must be rebuildable by replay."""
-    return _kept_stream(subjects.STREAM, subjects.STREAM_SUBJECTS, max_msgs_per_subject=-1)
+    return _kept_stream(subjects.STREAM, subjects.STREAM_SUBJECTS, replicas, max_msgs_per_subject=-1)
 
 
-async def ensure_stream(js: JetStreamContext) -> None:
+async def ensure_stream(js: JetStreamContext, *, replicas: int = 1) -> None:
     """Create the stream, or bring an existing one to the declared configuration."""
-    await _ensure(js, stream_config())
+    await _ensure(js, stream_config(replicas))
 
 
-def audit_stream_config(max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS) -> StreamConfig:
+def audit_stream_config(
+    max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS, *, replicas: int = 1
+) -> StreamConfig:
     """The audit trail: append-only, file-backed, deduplicated by record id, aged out after `max_age_seconds`."""
-    return _kept_stream(subjects.AUDIT_STREAM, subjects.AUDIT_STREAM_SUBJECTS, max_age=max_age_seconds)
+    return _kept_stream(subjects.AUDIT_STREAM, subjects.AUDIT_STREAM_SUBJECTS, replicas, max_age=max_age_seconds)
 
 
 async def ensure_audit_stream(
-    js: JetStreamContext, *, max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS
+    js: JetStreamContext, *, max_age_seconds: float = subjects.AUDIT_RETENTION_SECONDS, replicas: int = 1
 ) -> None:
-    await _ensure(js, audit_stream_config(max_age_seconds))
+    await _ensure(js, audit_stream_config(max_age_seconds, replicas=replicas))
 
 
 async def _ensure(js: JetStreamContext, config: StreamConfig) -> None:
@@ -92,7 +102,7 @@ def inbox_prefix_of(broker: NatsBroker) -> bytes:
 
 def _broker(url: str, service: str, options: dict[str, Any]) -> NatsBroker:
     return NatsBroker(
-        url,
+        nats_servers(url),
         name=f"storeplane-{service}",
         middlewares=[NatsTelemetryMiddleware(tracer_provider=trace.get_tracer_provider())],
         max_reconnect_attempts=-1,

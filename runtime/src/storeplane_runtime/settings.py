@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storeplane_contracts.permissions import inbox_prefix
@@ -23,6 +23,7 @@ class CommonSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="STOREPLANE_", extra="ignore")
 
+    # One server, or a cluster's servers comma-separated (a client needs one that is up to connect).
     nats_url: str = "nats://127.0.0.1:4222"
     # The service's own NATS user (storeplane_contracts.permissions); none on a server without users.
     nats_user: str | None = None
@@ -32,6 +33,9 @@ class CommonSettings(BaseSettings):
     log_json: bool = True
     # Seconds a query over NATS request-reply may take before the caller gives up.
     query_timeout: float = 5.0
+    # Copies of the STORES and AUDIT streams (and so of their durable consumers): 1 on one server,
+    # 3 on a three-node JetStream cluster, so that a node's loss loses nothing (docs/reliability.md).
+    stream_replicas: int = Field(default=1, ge=1, le=5)
 
     def nats_login(self) -> NatsLogin | None:
         """The service's NATS user, if it has one."""

@@ -190,3 +190,35 @@ async def test_helm_chart_becomes_ready_and_namespace_deletes(
     with pytest.raises(ApiException) as missing:
         await core.read_namespace(ns)
     assert missing.value.status == 404
+
+
+async def test_the_nodes_have_room_for_a_large_tenant_base(api: client.ApiClient, ns: str) -> None:
+    """More pods than three real nodes' default of 110 each: the 1,000-store simulation and every test's
+    stores fit on the simulated nodes (which once refused them with `Too many pods`)."""
+    replicas = 400
+    container = client.V1Container(
+        name="app", image="registry.k8s.io/pause:3.10", resources=client.V1ResourceRequirements(requests={"cpu": "1"})
+    )
+    labels = {"app": "crowd"}
+    deployment = client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="crowd"),
+        spec=client.V1DeploymentSpec(
+            replicas=replicas,
+            selector=client.V1LabelSelector(match_labels=labels),
+            template=client.V1PodTemplateSpec(
+                metadata=client.V1ObjectMeta(labels=labels), spec=client.V1PodSpec(containers=[container])
+            ),
+        ),
+    )
+    await client.AppsV1Api(api).create_namespaced_deployment(ns, deployment)
+
+    def all_ready(_: str, obj: dict[str, Any]) -> bool:
+        return int(obj.get("status", {}).get("readyReplicas") or 0) == replicas
+
+    await watch_until(
+        client.AppsV1Api(api).list_namespaced_deployment,
+        all_ready,
+        namespace=ns,
+        timeout=240,
+        field_selector="metadata.name=crowd",
+    )

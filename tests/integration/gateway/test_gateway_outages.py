@@ -5,13 +5,19 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import nats
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from infra.local.servers import free_port, start_nats
+from storeplane_contracts import subjects
+from storeplane_contracts.audit import CommandAudited
+from storeplane_gateway.adapters.nats.bus import NatsBus
 from storeplane_gateway.app import create_app
 from storeplane_gateway.settings import GatewaySettings
+from storeplane_runtime.bus import ensure_audit_stream, make_broker
+from tests.integration.gateway.buses import until
 from tests.integration.gateway.support import wait_until_ready
 from tests.unit.gateway.helpers import assert_error, sign_up
 
@@ -80,3 +86,28 @@ async def test_shutting_down_while_nats_is_down_is_clean(tmp_path: Path, databas
             await _wait_for_ready_status(client, 503)
     finally:
         server.stop()
+
+
+async def test_an_audit_record_waits_out_a_stream_without_a_leader(clean_audit: str) -> None:
+    """A JetStream cluster electing the AUDIT stream's leader after a node's loss answers "no responders"
+    for a moment (the scale-out test saw it): the record is tried again, not left to the log."""
+    bus = NatsBus(make_broker(clean_audit, service="gateway"), retry_delay=0.5)
+    bus.start()
+    nc = await nats.connect(clean_audit)
+    try:
+        await until(lambda: _ready(bus))
+        js = nc.jetstream()
+        await js.delete_stream(subjects.AUDIT_STREAM)  # as if it had no leader
+        entry = CommandAudited(action="create_store", outcome="succeeded", status_code=202, client_address="::1")
+        recorded = asyncio.create_task(bus.publish_audit(entry))
+        await asyncio.sleep(0.2)  # the first attempt found no stream
+        await ensure_audit_stream(js)  # a leader again
+        assert await recorded == 1
+        assert (await js.get_last_msg(subjects.AUDIT_STREAM, subjects.audit_subject(entry.action, ""))).data
+    finally:
+        await nc.close()
+        await bus.stop()
+
+
+async def _ready(bus: NatsBus) -> bool:
+    return await bus.problem() is None

@@ -47,11 +47,11 @@ class Platform:
 
 
 @pytest.fixture
-def receivers(tmp_path: Path) -> Iterator[Callable[[list[str], int], Receiver]]:
+def receivers(tmp_path: Path) -> Iterator[Callable[..., Receiver]]:
     started: list[Receiver] = []
 
-    def start(secrets: list[str], port: int) -> Receiver:
-        receiver = start_receiver(tmp_path / f"received-{len(started)}.jsonl", secrets, port=port)
+    def start(secrets: list[str], port: int, host: str = "127.0.0.1") -> Receiver:
+        receiver = start_receiver(tmp_path / f"received-{len(started)}.jsonl", secrets, port=port, host=host)
         started.append(receiver)
         return receiver
 
@@ -68,7 +68,7 @@ async def platform(clean_audit: str, database_url: str, tracing: None) -> AsyncI
     notifier = NotifierSettings(
         nats_url=clean_audit,
         database_url=database_url,
-        webhook_allowed_targets=("127.0.0.1",),
+        webhook_allowed_targets=("127.0.0.1", "::1"),
         webhook_max_endpoints=CAP,
         webhook_retry_schedule=(0.2, 0.2),
         webhook_retry_jitter=0.0,
@@ -95,9 +95,7 @@ async def add_webhook(http: httpx.AsyncClient, owner: Account, url: str, events:
     return made
 
 
-async def test_a_stores_lifecycle_arrives_signed(
-    platform: Platform, receivers: Callable[[list[str], int], Receiver]
-) -> None:
+async def test_a_stores_lifecycle_arrives_signed(platform: Platform, receivers: Callable[..., Receiver]) -> None:
     http = platform.http
     ada = await sign_up(http)
     port = free_port()
@@ -133,7 +131,7 @@ async def test_a_stores_lifecycle_arrives_signed(
 
 
 async def test_a_test_message_is_delivered_and_its_attempt_logged(
-    platform: Platform, receivers: Callable[[list[str], int], Receiver]
+    platform: Platform, receivers: Callable[..., Receiver]
 ) -> None:
     http = platform.http
     ada = await sign_up(http)
@@ -162,6 +160,22 @@ async def test_a_test_message_is_delivered_and_its_attempt_logged(
     assert resent.status_code == 202, resent.text
     again = await receiver.wait_for(2, type="webhook.test")
     assert {entry["id"] for entry in again} == {delivery["id"]}  # the same webhook-id
+
+
+async def test_an_ipv6_address_in_brackets_is_a_target_like_any_other(
+    platform: Platform, receivers: Callable[..., Receiver]
+) -> None:
+    """http://[::1]:PORT/ passes the gateway's URL form, the notifier's allow-list check and is delivered to."""
+    http = platform.http
+    ada = await sign_up(http)
+    port = free_port()
+    made = await add_webhook(http, ada, f"http://[::1]:{port}/hooks", ["store.ready"])
+    receiver = receivers([made["secret"]], port, host="::1")
+
+    tested = await http.post(f"{WEBHOOKS}/{made['id']}/test", headers=ada.headers)
+    assert tested.status_code == 202, tested.text
+    [arrived] = await receiver.wait_for(1, type="webhook.test")
+    assert arrived["id"] == tested.json()["id"] and arrived["verified"] == [True]
 
 
 async def test_owners_scopes_cap_and_refusals(platform: Platform) -> None:

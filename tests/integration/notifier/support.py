@@ -18,7 +18,7 @@ from faststream.nats import NatsBroker
 from nats.errors import NoRespondersError
 
 from storeplane_contracts import webhooks as w
-from storeplane_notifier.subscribers import ERROR_HEADER
+from storeplane_runtime.responders import ERROR_HEADER
 
 Reply = TypeVar("Reply", bound=msgspec.Struct)
 OWNER = "owner-1"
@@ -59,9 +59,16 @@ def free_port() -> int:
 
 
 def start_receiver(
-    record: Path, secrets: list[str], *, port: int = 0, answers: str = "204", delay: float = 0.0
+    record: Path,
+    secrets: list[str],
+    *,
+    port: int = 0,
+    answers: str = "204",
+    delay: float = 0.0,
+    host: str = "127.0.0.1",
 ) -> Receiver:
-    args = [sys.executable, "-m", "storeplane_notifier.receiver", "--port", str(port), "--record", str(record)]
+    args = [sys.executable, "-m", "storeplane_notifier.receiver", "--host", host, "--port", str(port)]
+    args += ["--record", str(record)]
     args += ["--answers", answers, "--delay", str(delay)]
     for secret in secrets:
         args += ["--secret", secret]

@@ -110,6 +110,14 @@ async def test_a_namespace_without_workloads_is_ready_at_once_and_has_no_urls(
     assert await cluster.ingress_urls(namespace) == {}
 
 
+async def test_a_namespace_without_workloads_shows_nothing_that_holds_it_back(
+    cluster: Cluster, store: tuple[str, str]
+) -> None:
+    _, namespace = store
+    assert await cluster.stall_findings(namespace, since=time.time() - 60) == []
+    assert await cluster.stall_findings(f"contract-missing-{uuid.uuid4().hex[:8]}", since=time.time()) == []
+
+
 async def test_a_secret_that_was_never_created_is_not_found(cluster: Cluster, store: tuple[str, str]) -> None:
     store_id, namespace = store
     assert await cluster.take_secret_once(namespace, "store-credentials", store_id=store_id) == "not_found"

@@ -27,11 +27,11 @@ from storeplane_contracts.queries import (
     TimelineReply,
 )
 from storeplane_runtime.bus import publish_event
+from storeplane_runtime.responders import ERROR_HEADER
 from storeplane_status.bootstrap import StatusService, bootstrap
 from storeplane_status.projections import Applied
 from storeplane_status.repository import StoreRepository
 from storeplane_status.settings import StatusSettings
-from storeplane_status.subscribers import ERROR_HEADER
 
 pytestmark = pytest.mark.integration
 

@@ -9,22 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from infra.local.servers import nats_server_binary
 from storeplane_contracts.permissions import USER_NAMES, USERS, chart_permissions
-from tests.unit.charts.conftest import run_helm
-
-CHART = Path(__file__).resolve().parents[3] / "charts" / "storeplane"
+from tests.unit.charts.conftest import PLATFORM_CHART as CHART
+from tests.unit.charts.conftest import render_platform, run_helm
 
 
 @pytest.fixture(scope="module")
 def objects(helm: Path) -> list[dict[str, Any]]:
-    result = run_helm(
-        helm, "template", "sp", str(CHART), "--namespace", "storeplane", "--set", "gateway.ingress.enabled=true"
-    )
-    assert result.returncode == 0, result.stderr
-    return [o for o in yaml.safe_load_all(result.stdout) if o]
+    return render_platform(helm, "gateway.ingress.enabled=true")
 
 
 def test_lints(helm: Path) -> None:
@@ -33,8 +27,8 @@ def test_lints(helm: Path) -> None:
 
 
 def test_every_service_runs_hardened(objects: list[dict[str, Any]]) -> None:
-    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] == "Deployment"}
-    assert set(deployments) == {"sp-gateway", "sp-status", "sp-notifier", "sp-provisioner"}
+    deployments = {o["metadata"]["name"]: o for o in objects if o["kind"] in {"Deployment", "StatefulSet"}}
+    assert set(deployments) == {"sp-gateway", "sp-status", "sp-notifier", "sp-provisioner", "sp-nats"}
     for name, deployment in deployments.items():
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name

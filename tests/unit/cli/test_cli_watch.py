@@ -46,6 +46,20 @@ def test_lines_say_what_happened_and_how_long_it_took() -> None:
         "chart will be retried (attempt 2/5)"
     )
     assert label(event(5, "SomethingNew")) == "something new"
+    findings = [
+        {"kind": "pod_waiting", "object": f"Pod/web-{n}", "reason": "ImagePullBackOff", "message": "m"}
+        for n in range(4)
+    ]
+    stalled = event(
+        6, "StepStalled", step="readiness", running_for_seconds=185, threshold_seconds=60, findings=findings
+    )
+    assert line(stalled, None) == (
+        "! readiness still running after 3m05s (stalled past 1m00s); Pod/web-0 ImagePullBackOff, Pod/web-1 "
+        "ImagePullBackOff, Pod/web-2 ImagePullBackOff and 1 more"
+    )
+    assert label(event(7, "StepStalled", step="chart", running_for_seconds=70.5, threshold_seconds=60)) == (
+        "chart still running after 1m10s (stalled past 1m00s)"
+    )
     assert duration(3.04) == "3.0s"
 
 

@@ -42,6 +42,14 @@ SAMPLES: list[Event] = [
         max_attempts=3,
         retry_in_seconds=2.0,
     ),
+    events.StepStalled(
+        store_id=STORE,
+        owner_id="u",
+        step="readiness",
+        running_for_seconds=61.0,
+        threshold_seconds=60.0,
+        findings=[events.StallFinding(kind="pod_waiting", object="Pod/web-0", reason="ImagePullBackOff", message="m")],
+    ),
     events.StoreRetryRequested(store_id=STORE, owner_id="u", name="shop", engine="medusa", namespace="ns"),
     events.StoreDegraded(
         store_id=STORE, owner_id="u", name="shop", engine="medusa", namespace="ns", reason="r", message="m"

@@ -133,6 +133,7 @@ async def test_sessions_end_for_their_user_only(client: Client, tenants: Tenants
 async def test_admin_routes_are_closed_to_both(client: Client, tenants: Tenants) -> None:
     for user, other in ((tenants.ada, tenants.bob), (tenants.bob, tenants.ada)):
         for response in (
+            await client.get("/api/v1/admin/users", params={"email": other.email}, headers=user.headers),
             await client.get(f"/api/v1/admin/users/{other.id}/quota", headers=user.headers),
             await client.put(f"/api/v1/admin/users/{user.id}/quota", json={"store_limit": 99}, headers=user.headers),
             await client.get("/api/v1/admin/audit", headers=user.headers),

@@ -3,6 +3,9 @@ that say what to fix, an absent notifier as a 503, audit records without secrets
 
 from __future__ import annotations
 
+import ipaddress
+import random
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,6 +17,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from storeplane_gateway.app import create_app
+from storeplane_gateway.areas.webhooks.services import URL_PATTERN
 from storeplane_gateway.settings import GatewaySettings
 from tests.unit.gateway.fakes import FakeNotifier, Fakes
 from tests.unit.gateway.helpers import Account, assert_error, sign_up
@@ -149,6 +153,9 @@ async def test_a_malformed_id_is_not_found_without_asking_the_notifier(
         # A control character Python's `\s` takes for a space and JSON Schema's does not: refused by both.
         ({"url": "https://example.com/a\x1fb", "events": ["store.ready"]}, "invalid_url", "example.com/a\\x1fb"),
         ({"url": "http://127.0.0.2/hooks", "events": ["store.ready"]}, "target_refused", "127.0.0.2"),
+        # An IPv6 address in brackets is a URL's host like any other: the address check judges it.
+        ({"url": "http://[::1]:9/hooks", "events": ["store.ready"]}, "target_refused", "::1"),
+        ({"url": "http://[not-hex]/hooks", "events": ["store.ready"]}, "invalid_url", "[not-hex]"),
         ({"url": RECEIVER, "events": ["store.exploded"]}, "invalid_events", "store.exploded"),
         ({"url": RECEIVER, "events": []}, "invalid_events", "store.ready"),
     ],
@@ -354,3 +361,21 @@ async def test_webhook_commands_are_rate_limited_per_user() -> None:
         assert_error(refused, 429, "too_many_requests")
         assert "retry-after" in refused.headers
         assert (await client.get(WEBHOOKS, headers=ada.headers)).status_code == 200  # reads are not limited
+
+
+def test_a_bracketed_host_matches_the_url_form_exactly_when_it_is_an_ipv6_address() -> None:
+    """The schema's URL form and the notifier's parser agree: no bracketed host passes one and fails the
+    other (the fuzzer once sent `http://[7Fb.::df0F1:6CBCd0AC4f]`, of the form, refused as invalid_url)."""
+    rng = random.Random(20261201)
+    candidates = ["::", "::1", "1::", "7Fb.::df0F1:6CBCd0AC4f", "1:2:3:4:5:6:7:8:9", "1::2::3", ":::", "12345::"]
+    for _ in range(3000):
+        groups = [f"{rng.randrange(1 << 16):x}" for _ in range(rng.randrange(1, 10))]
+        cut = rng.randrange(len(groups) + 1)
+        candidates += [":".join(groups), ":".join(groups[:cut]) + "::" + ":".join(groups[cut:])]
+    for host in candidates:
+        try:
+            ipaddress.IPv6Address(host)
+            is_address = True
+        except ValueError:
+            is_address = False
+        assert bool(re.fullmatch(URL_PATTERN, f"https://[{host}]:8443/hooks")) == is_address, host

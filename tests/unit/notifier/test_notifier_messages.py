@@ -90,6 +90,35 @@ def test_long_free_text_is_cut() -> None:
     assert data["step"] == "namespace_deletion" and len(data["message"]) == messages.MAX_TEXT
 
 
+def test_a_stalled_step_is_a_step_message_with_its_findings_and_keeps_the_status() -> None:
+    facts = messages.plan(
+        events.ProvisioningStarted(**IDS), messages.plan(requested(), None, trace_id="").facts, trace_id=""
+    )
+    finding = events.StallFinding(
+        kind="claim_unbound", object="PersistentVolumeClaim/data-db-0", reason="ProvisioningFailed", message="no class"
+    )
+    stalled = events.StepStalled(
+        **IDS, step="readiness", running_for_seconds=61.2, threshold_seconds=60, findings=[finding]
+    )
+    planned = messages.plan(stalled, facts.facts, trace_id="")
+    data = json_of(planned.body)["data"]
+    assert planned.event_type == "store.step" and data["status"] == "provisioning"
+    assert (data["step"], data["stalled"], data["running_for_seconds"], data["threshold_seconds"]) == (
+        "readiness",
+        True,
+        61.2,
+        60,
+    )
+    assert data["findings"] == [
+        {
+            "kind": "claim_unbound",
+            "object": "PersistentVolumeClaim/data-db-0",
+            "reason": "ProvisioningFailed",
+            "message": "no class",
+        }
+    ]
+
+
 @pytest.mark.parametrize("urls", [1, 100])
 def test_a_body_stays_below_20_kB_keeping_which_store_it_is(urls: int) -> None:
     facts = messages.plan(requested(), None, trace_id="").facts

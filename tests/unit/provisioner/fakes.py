@@ -13,14 +13,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from storeplane_contracts.events import Event, FailureStep
+from storeplane_contracts.events import Event, FailureStep, StallFinding
 from storeplane_provisioner.errors import TemporaryError
 from storeplane_provisioner.ports import Heartbeat
 
 
 class FakeCluster:
     """Remembers what exists; `fail` makes a named operation raise, `hang` makes it wait forever;
-    `urls` are a namespace's ingress URLs (a chart's Ingress, in a real cluster)."""
+    `urls` are a namespace's ingress URLs (a chart's Ingress, in a real cluster), `findings` what holds
+    a namespace back (its pods, claims and Warning events, in a real cluster)."""
 
     def __init__(self) -> None:
         self.namespaces: dict[str, dict[str, str]] = {}
@@ -30,6 +31,7 @@ class FakeCluster:
         self.hang: set[str] = set()
         self.revealed: set[tuple[str, str]] = set()
         self.urls: dict[str, dict[str, str]] = {}
+        self.findings: dict[str, list[StallFinding]] = {}
 
     async def _maybe_fail(self, operation: str) -> None:
         if operation in self.fail:
@@ -71,6 +73,10 @@ class FakeCluster:
 
     async def ingress_urls(self, namespace: str) -> dict[str, str]:
         return dict(self.urls.get(namespace, {}))
+
+    async def stall_findings(self, namespace: str, *, since: float) -> list[StallFinding]:
+        await self._maybe_fail("stall_findings")
+        return list(self.findings.get(namespace, []))
 
     async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
         await self._maybe_fail("namespace_deletion")

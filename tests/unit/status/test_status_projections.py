@@ -196,6 +196,30 @@ def test_a_retry_note_goes_only_into_the_timeline() -> None:
     assert timeline_row(note, 14).data["message"].endswith("(finalizers: x/y)")
 
 
+def test_a_stall_note_goes_only_into_the_timeline_with_its_findings() -> None:
+    finding = events.StallFinding(
+        kind="claim_unbound", object="PersistentVolumeClaim/data-db-0", reason="ProvisioningFailed", message="m"
+    )
+    note = events.StepStalled(
+        **IDS, step="readiness", running_for_seconds=61.5, threshold_seconds=60.0, findings=[finding]
+    )
+
+    assert project(note, 9, row("provisioning")) is None
+    assert timeline_row(note, 9).data == {
+        "step": "readiness",
+        "running_for_seconds": 61.5,
+        "threshold_seconds": 60.0,
+        "findings": [
+            {
+                "kind": "claim_unbound",
+                "object": "PersistentVolumeClaim/data-db-0",
+                "reason": "ProvisioningFailed",
+                "message": "m",
+            }
+        ],
+    }
+
+
 def test_deleted_is_a_tombstone_that_keeps_the_store() -> None:
     error = StoreError(step="namespace_deletion", reason="finalizer_stuck", message="stuck", retryable=True)
     current = row("deleting", urls={"storefront": "http://shop.stores.localhost"}, error=error)

@@ -4,7 +4,7 @@ It authenticates users (sessions and API tokens), keeps each user to their own s
 their quota, validates store orders, publishes them as events on JetStream, answers reads by
 asking the status service, streams store timelines live as server-sent events, manages each
 user's webhook endpoints by asking the notifier, serves the STORES stream's AsyncAPI document, and
-records every command on the audit trail.
+records every command on the audit trail; it serves the web dashboard's built files too.
 `storeplane_gateway.app.create_app` builds it; docs/security.md describes the rules.
 
 Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep it so):
@@ -15,7 +15,8 @@ Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep
     areas/                the API by area, each with its routes (controllers.py), rules (services.py),
                           bodies (schemas.py) and guards; over the ports, never the adapters
         accounts/         register, log in, refresh, log out, the caller's account; the guards,
-                          passwords (Argon2id) and the session's signed tokens
+                          passwords (Argon2id), the session's signed tokens, and a browser's session
+                          (its refresh token in an HttpOnly cookie: browser_sessions.py)
         stores/           order, list, read, delete, retry a store, reveal its credentials;
                           the store service and the quota's slot reservation (quotas.py)
         api_tokens/       make, list and revoke API tokens
@@ -26,6 +27,7 @@ Where things live (import-linter's `gateway-*` contracts in `.importlinter` keep
         events/           the event contract: the AsyncAPI document at /schema/asyncapi.json
         admin/            a user's store limit, the audit trail; making and unmaking admins (services.py)
         health/           liveness and readiness probes
+        dashboard/        the dashboard's built files at `/`: assets, deep links to index.html, its CSP
     adapters/             the ports' implementations, by technology; built only by the composition roots
         postgres/         users, sessions, API tokens, store slots, failed logins, idempotency keys,
                           stream tickets; the pool (pool.py) and the versioned migrations (migrations.py)

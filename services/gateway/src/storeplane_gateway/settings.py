@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import secrets
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
@@ -23,6 +24,9 @@ JWT_SECRET_MISSING = (
 # A list from the environment: JSON (`["a@example.com"]`) or comma-separated (`a@example.com,b@example.com`).
 ListFromEnv = Annotated[tuple[str, ...], NoDecode]
 
+
+# The dashboard's build (`npm --prefix services/dashboard run build`) in this repository's checkout.
+DEFAULT_DASHBOARD_DIR = Path(__file__).resolve().parents[3] / "dashboard" / "dist"
 
 ADMIN_EMAILS_GONE = (
     "STOREPLANE_ADMIN_EMAILS is no longer read (whoever registered a listed email first became admin); "
@@ -86,6 +90,8 @@ class GatewaySettings(CommonSettings):
     # beyond both is refused at once with 503 and Retry-After.
     password_hashes_at_once: int = Field(default=2, ge=1)
     password_hash_queue: int = Field(default=16, ge=0)
+    # The dashboard's built files, served at `/` (areas/dashboard/); not built, `/` answers 503.
+    dashboard_dir: Path = DEFAULT_DASHBOARD_DIR
     # Browser origins allowed to call the API (CORS); none by default: CORS closed.
     cors_origins: ListFromEnv = ()
     # Strict-Transport-Security max-age; 0 sends none (set it when TLS ends in front of the gateway).

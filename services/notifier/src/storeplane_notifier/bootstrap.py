@@ -69,7 +69,7 @@ class NotifierService:
             register_api(self.broker, api, workers=self.settings.query_concurrency)
             await self.broker.connect()
             js = self.broker.connection.jetstream()
-            await ensure_stream(js)
+            await ensure_stream(js, replicas=self.settings.stream_replicas)
             await reconcile_position(js, self.database.pool)
             await start_serving(self.broker)
             self.dispatcher.start()

@@ -35,6 +35,7 @@ WEBHOOK_TYPE: dict[type[events.Event], str | None] = {
     events.CredentialsCreated: "store.step",
     events.ChartInstalled: "store.step",
     events.StepRetrying: "store.step",
+    events.StepStalled: "store.step",
     events.ReleaseUninstalled: "store.step",
     events.StoreReady: "store.ready",  # `store.repaired` when the store was degraded: see `webhook_type`
     events.ProvisioningFailed: "store.failed",
@@ -136,6 +137,10 @@ def details(event: events.Event) -> dict[str, Any]:
     if isinstance(event, events.StepRetrying):
         extra.update(retrying=True, attempt=event.attempt, max_attempts=event.max_attempts, reason=event.reason)
         extra["message"] = event.message[:MAX_TEXT]
+    if isinstance(event, events.StepStalled):
+        findings = [msgspec.to_builtins(finding) for finding in event.findings]
+        extra.update(stalled=True, running_for_seconds=event.running_for_seconds, findings=findings)
+        extra["threshold_seconds"] = event.threshold_seconds
     if isinstance(event, events.StoreDegraded):
         extra.update(reason=event.reason, message=event.message[:MAX_TEXT], repair=event.repair)
     if isinstance(event, events.StoreRetryRequested):

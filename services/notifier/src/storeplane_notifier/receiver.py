@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import socket
 import sys
 import threading
 import time
@@ -102,7 +103,7 @@ def received(headers: dict[str, str], body: bytes, verified: list[bool], status:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Receive Storeplane webhooks and verify their signatures.")
     parser.add_argument("--secret", action="append", required=True, help="whsec_... (repeat for several)")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", default="127.0.0.1", help="the address to listen on (IPv6 too, e.g. ::1)")
     parser.add_argument("--port", type=int, default=9000, help="0: any free port (printed)")
     parser.add_argument("--record", type=Path, help="append one JSON line per message to this file")
     parser.add_argument("--answers", default="204", help="statuses to answer in turn, e.g. 500,500,200")
@@ -110,12 +111,20 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+class _IPv6Server(ThreadingHTTPServer):
+    """The receiver on an IPv6 address (`--host ::1`), to try webhook URLs such as http://[::1]:9000/."""
+
+    address_family = socket.AF_INET6
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     script = Script([int(a) for a in args.answers.split(",") if a.strip()], args.delay)
-    server = ThreadingHTTPServer((args.host, args.port), make_handler(args.secret, script, args.record))
-    host, port = server.server_address[:2]
-    print(f"listening on http://{host!s}:{port}", flush=True)
+    server_class = _IPv6Server if ":" in args.host else ThreadingHTTPServer
+    server = server_class((args.host, args.port), make_handler(args.secret, script, args.record))
+    host, port = args.host, server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"listening on http://{shown}:{port}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

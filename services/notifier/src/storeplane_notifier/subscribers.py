@@ -19,7 +19,7 @@ from typing import Any
 
 import msgspec
 import structlog
-from faststream.nats import NatsBroker, NatsResponse
+from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
@@ -36,12 +36,12 @@ from storeplane_notifier.storage import recording
 from storeplane_notifier.storage.pool import Pool
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
 from storeplane_runtime.metrics import delivered
+from storeplane_runtime.responders import register_responder
 from storeplane_runtime.telemetry import current_trace_id
 
 log: FilteringBoundLogger = structlog.get_logger(__name__)
 
 API_QUEUE = "storeplane-notifier"
-ERROR_HEADER = "Storeplane-Error"
 MAX_RETRY_DELAY = 30.0
 
 _encoder = msgspec.json.Encoder()
@@ -124,34 +124,14 @@ def register_api(broker: NatsBroker, api: WebhookApi, *, workers: int) -> None:
         (w.ROTATE_SECRET, w.RotateSecret, api.rotate),
     ]
     for subject, request_type, answer in operations:
-        register_request(broker, subject, request_type, answer, workers=workers)
-
-
-def register_request(
-    broker: NatsBroker,
-    subject: str,
-    request_type: type[msgspec.Struct],
-    answer: Callable[[Any], Awaitable[msgspec.Struct]],
-    *,
-    workers: int,
-) -> None:
-    decoder = msgspec.json.Decoder(request_type)
-
-    async def respond(body: bytes) -> NatsResponse:
-        try:
-            request = decoder.decode(body)
-        except msgspec.DecodeError as exc:
-            log.warning("malformed webhook request", subject=subject, error=str(exc))
-            return NatsResponse(b"", headers={ERROR_HEADER: f"bad request: {exc}"})
-        try:
-            reply = await answer(request)
-        except Exception:
-            log.exception("webhook request failed", subject=subject)
-            return NatsResponse(b"", headers={ERROR_HEADER: "internal error"})
-        return NatsResponse(_encoder.encode(reply), headers={"content-type": "application/json"})
-
-    respond.__name__ = respond.__qualname__ = f"webhooks_{subject.rsplit('.', 1)[-1]}"
-    subscriber = broker.subscriber(
-        subject, queue=API_QUEUE, max_workers=workers, decoder=raw_body, title=f"notifier.{subject}"
-    )
-    subscriber(respond)
+        name = f"webhooks_{subject.rsplit('.', 1)[-1]}"
+        register_responder(
+            broker,
+            subject,
+            request_type,
+            answer,
+            queue=API_QUEUE,
+            workers=workers,
+            title=f"notifier.{subject}",
+            name=name,
+        )

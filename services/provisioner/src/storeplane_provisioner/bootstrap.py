@@ -26,6 +26,7 @@ from storeplane_provisioner.ports import DeletionRequested, Publish
 from storeplane_provisioner.provisioning.config import RELEASE, Provisioning
 from storeplane_provisioner.provisioning.drifting import reconcile_forever
 from storeplane_provisioner.provisioning.processing import Dependencies
+from storeplane_provisioner.provisioning.stalls import Stalls
 from storeplane_provisioner.settings import ProvisionerSettings
 from storeplane_provisioner.subscribers import register, work_queue_consumer
 from storeplane_runtime.bus import ensure_stream, make_broker, publish_event, start_serving, stream_has
@@ -107,6 +108,7 @@ def dependencies(settings: ProvisionerSettings, wired: Adapters) -> Dependencies
         deletion_requested=wired.deletion_requested,
         max_attempts=settings.max_attempts,
         heartbeat_seconds=settings.heartbeat_seconds,
+        stalls=Stalls(figures=wired.directory, publish=wired.publish, floor_seconds=settings.stall_floor_seconds),
     )
 
 
@@ -114,7 +116,7 @@ async def serve_work_queue(broker: NatsBroker, settings: ProvisionerSettings) ->
     """Connect, declare the stream and the shared durable, then start the subscribers."""
     await broker.connect()
     js = broker.connection.jetstream()
-    await ensure_stream(js)
+    await ensure_stream(js, replicas=settings.stream_replicas)
     # Create the durable, or bring an existing one up to date (new command subjects, limits):
     # the subscriber alone would reuse an existing consumer as it is.
     await js.add_consumer(

@@ -40,6 +40,11 @@ FAILURES = Counter(
 RETRIES = Counter(
     "storeplane_step_retries", "Temporary failures that will be retried, by step and reason", ["step", "reason"]
 )
+STALLS = Counter(
+    "storeplane_step_stalls",
+    "Steps that ran past max(3 x their p95, the floor) and were noted StepStalled, by engine and step",
+    ["engine", "step"],
+)
 HELM_SECONDS = Histogram(
     "storeplane_helm_call_duration_seconds",
     "Helm subprocess calls, by command and outcome",

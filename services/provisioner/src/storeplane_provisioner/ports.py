@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from storeplane_contracts.events import Event
+from storeplane_contracts.events import Event, StallFinding
 from storeplane_contracts.queries import StoreStatus, StoreView
 
 Publish = Callable[[Event], Awaitable[int]]
@@ -56,6 +56,11 @@ class Cluster(Protocol):
 
     async def ingress_urls(self, namespace: str) -> dict[str, str]: ...
 
+    async def stall_findings(self, namespace: str, *, since: float) -> list[StallFinding]:
+        """What holds the namespace's workloads back now (pods, claims, Warning events seen since `since`,
+        a wall-clock timestamp), for a step that runs long; empty when nothing is wrong."""
+        ...
+
     async def delete_namespace(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
         """Delete the namespace and return once it is gone."""
         ...
@@ -84,6 +89,14 @@ class StoreDirectory(Protocol):
     """The platform's record of stores (the status service's read models)."""
 
     async def stores_in_status(self, statuses: list[StoreStatus]) -> list[StoreView]: ...
+
+
+class StepFigures(Protocol):
+    """How long steps usually take (the status service's figures, from the timelines)."""
+
+    async def p95_seconds(self, engine: str, step: str) -> float | None:
+        """The p95 of the step's duration for the engine, or None when there is no figure (yet)."""
+        ...
 
 
 class Helm(Protocol):

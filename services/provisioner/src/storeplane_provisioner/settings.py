@@ -43,6 +43,9 @@ class ProvisionerSettings(CommonSettings):
     # Each step's own deadline in seconds, over the defaults in the step tables (provisioning/steps.py), as JSON:
     # STOREPLANE_STEP_DEADLINES='{"readiness": 1200}'. A step past it is retried.
     step_deadlines: dict[str, float] = Field(default_factory=dict)
+    # A provisioning step running past max(3 x its engine's p95, this floor) is noted `StepStalled` in the
+    # timeline with what its namespace shows (0: steps are not watched).
+    stall_floor_seconds: float = Field(default=60.0, ge=0)
     # A temporary failure is retried this many times (with backoff) before the store fails.
     max_attempts: int = 5
     # Seconds between `in progress` signals to JetStream during long waits (below ack_wait).

@@ -44,6 +44,7 @@ class StatusService:
         metrics_every: float = 5.0,
         stats: StepStats | None = None,
         stats_every: float = 30.0,
+        stream_replicas: int = 1,
     ) -> None:
         self.broker = broker
         self.repository = repository
@@ -51,6 +52,7 @@ class StatusService:
         self.metrics_every = metrics_every
         self.stats = stats or StepStats()
         self.stats_every = stats_every
+        self.stream_replicas = stream_replicas
         self.watching: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -60,7 +62,7 @@ class StatusService:
             await self.position.advance(await self.repository.position(subjects.STATUS_DURABLE))
             await self.broker.connect()
             js = self.broker.connection.jetstream()
-            await ensure_stream(js)
+            await ensure_stream(js, replicas=self.stream_replicas)
             await reconcile_consumer(js, self.position.sequence)
             await start_serving(self.broker)
             self.watching = [
@@ -118,4 +120,5 @@ def bootstrap(
         metrics_every=settings.metrics_refresh_seconds,
         stats=stats,
         stats_every=settings.step_stats_refresh_seconds,
+        stream_replicas=settings.stream_replicas,
     )

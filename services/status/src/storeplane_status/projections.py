@@ -41,6 +41,7 @@ STATUS_AFTER: dict[type[events.Event], StoreStatus | None] = {
     events.CredentialsRevealed: None,
     events.ProvisioningFailed: "failed",
     events.StepRetrying: None,
+    events.StepStalled: None,  # a note while the step goes on
     events.StoreRetryRequested: "provisioning",  # only from `failed`: see `project`
     events.StoreDegraded: "degraded",
     events.StoreDeletionRequested: "deleting",

@@ -22,6 +22,7 @@ import nats
 from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from storeplane_contracts import events, subjects
+from storeplane_runtime.bus import nats_servers
 from storeplane_runtime.settings import NatsLogin
 from storeplane_status import migrations
 from storeplane_status.repository import STORE_VIEW_COLUMNS, StoreRepository
@@ -34,7 +35,7 @@ async def replay(nats_url: str, database_url: str, login: NatsLogin | None = Non
     `login`: the NATS user to read as; the read-only `reader` user will do."""
     repository = StoreRepository(database_url, pool_size=2)
     await repository.open()
-    nc = await nats.connect(nats_url, **(login.connect_options() if login else {}))
+    nc = await nats.connect(nats_servers(nats_url), **(login.connect_options() if login else {}))
     try:
         await migrations.migrate(repository.pool)
         await repository.pool.execute("TRUNCATE stores, store_events, projection_tracking")

@@ -2,7 +2,8 @@
 
 A step's duration is read from the timeline: from the event that ends the step before it (or
 `ProvisioningStarted`) to the event that ends it, within one store's timeline, only where the two
-follow each other directly (a retry in between would count its wait). `to_ready` is a whole
+follow each other directly (a retry in between would count its wait; a `StepStalled` note, which
+changes nothing, is skipped: the slow runs it marks must count). `to_ready` is a whole
 provisioning: from the latest request or retry before a `StoreReady` to it. The figures are kept in
 memory and refreshed in the background: the store answer's estimate costs no query.
 """
@@ -30,6 +31,8 @@ STEP_EVENTS = (
     ("readiness", "ChartInstalled", "StoreReady"),
 )
 TO_READY = "to_ready"
+# A note in the timeline while a step runs on: neither the end of a step nor the start of one.
+NOT_A_STEP = "StepStalled"
 # Only recent provisionings count: an engine's chart changes, and so does its speed.
 WINDOW_DAYS = 30
 BEING_PROVISIONED = frozenset({"requested", "provisioning"})
@@ -83,7 +86,7 @@ def step_stats_sql() -> str:
         SELECT e.store_id, s.engine, e.type, e.sequence, e.occurred_at,
                lag(e.type) OVER w AS previous_type, lag(e.occurred_at) OVER w AS previous_at
         FROM store_events e JOIN stores s ON s.id = e.store_id
-        WHERE e.occurred_at > now() - interval '{WINDOW_DAYS} days'
+        WHERE e.occurred_at > now() - interval '{WINDOW_DAYS} days' AND e.type <> '{NOT_A_STEP}'
         WINDOW w AS (PARTITION BY e.store_id ORDER BY e.sequence)
     ),
     steps(step, before, after) AS (VALUES {pairs}),

@@ -26,7 +26,7 @@ from typing import Protocol, TypeVar
 
 import msgspec
 import structlog
-from faststream.nats import NatsBroker, NatsResponse
+from faststream.nats import NatsBroker
 from faststream.nats.annotations import NatsMessage
 from nats.js.api import ConsumerConfig
 from nats.js.client import JetStreamContext
@@ -45,6 +45,7 @@ from storeplane_contracts.queries import (
 from storeplane_runtime.consumers import durable_consumer, durable_subscriber, raw_body
 from storeplane_runtime.logs import store_context
 from storeplane_runtime.metrics import delivered
+from storeplane_runtime.responders import register_responder
 from storeplane_status import queries
 from storeplane_status.handlers import ProjectionStore, apply_store_event, skip_message
 from storeplane_status.positions import ProjectionPosition
@@ -55,7 +56,6 @@ log: FilteringBoundLogger = structlog.get_logger(__name__)
 
 # Instances of the status service share the query load through this NATS queue group.
 QUERY_QUEUE = "storeplane-status"
-ERROR_HEADER = "Storeplane-Error"
 # Redelivery delays after a failed projection: 1 s, 2 s, 4 s ... at most this.
 MAX_RETRY_DELAY = 30.0
 
@@ -257,23 +257,13 @@ def register_query(
     *,
     workers: int,
 ) -> None:
-    decoder = msgspec.json.Decoder(query_type)
-
-    async def respond(body: bytes) -> NatsResponse:
-        try:
-            query = decoder.decode(body)
-        except msgspec.DecodeError as exc:
-            log.warning("malformed query", subject=subject, error=str(exc))
-            return NatsResponse(b"", headers={ERROR_HEADER: f"bad request: {exc}"})
-        try:
-            reply = await answer(query)
-        except Exception:
-            log.exception("query failed", subject=subject, query=query_type.__name__)
-            return NatsResponse(b"", headers={ERROR_HEADER: "internal error"})
-        return NatsResponse(_encoder.encode(reply), headers={"content-type": "application/json"})
-
-    respond.__name__ = respond.__qualname__ = answer.__name__  # how FastStream's logs name it
-    subscriber = broker.subscriber(
-        subject, queue=QUERY_QUEUE, max_workers=workers, decoder=raw_body, title=f"status.{subject}"
+    register_responder(
+        broker,
+        subject,
+        query_type,
+        answer,
+        queue=QUERY_QUEUE,
+        workers=workers,
+        title=f"status.{subject}",
+        name=answer.__name__,
     )
-    subscriber(respond)

@@ -16,7 +16,7 @@ offer (no mass assignment).
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from litestar import Request
@@ -28,6 +28,8 @@ from storeplane_gateway.http.errors import ApiError
 JSON_MEDIA_TYPE = "application/json"
 # A string the API takes may hold anything but NUL (`strict_body` refuses it), as a schema pattern.
 NO_NUL = "^[^\\x00]*$"
+
+StructT = TypeVar("StructT", bound=msgspec.Struct)
 
 _decoders: dict[type[msgspec.Struct], msgspec.json.Decoder[Any]] = {}
 _AT = re.compile(r"^(?P<message>.*) - at `\$(?P<path>[^`]*)`$")
@@ -65,14 +67,21 @@ async def strict_body(request: Request[Any, Any, Any]) -> None:
     body_type = parameter.annotation if parameter is not None else None
     if not (isinstance(body_type, type) and issubclass(body_type, msgspec.Struct)):
         return
+    await decoded_body(request, body_type)  # None (no body): Litestar itself says that a body is required
+
+
+async def decoded_body(request: Request[Any, Any, Any], body_type: type[StructT]) -> StructT | None:
+    """The request's JSON body decoded strictly into `body_type`, None if there is none, or 4xx.
+    For a handler that reads its body itself (one that may also come without any)."""
     body = await request.body()
     if not body.strip():
-        return  # Litestar itself says that a body is required
+        return None
     _require_json(request)
     decoded = _decode(body_type, body)
     if (path := _nul_at(msgspec.to_builtins(decoded), "")) is not None:
         # No text the API keeps may hold one (Postgres text cannot), and no legitimate value needs one.
         raise _invalid_body(path, "must not contain the NUL character (\\u0000)")
+    return decoded
 
 
 def _require_json(request: Request[Any, Any, Any]) -> None:
@@ -86,12 +95,12 @@ def _require_json(request: Request[Any, Any, Any]) -> None:
         )
 
 
-def _decode(body_type: type[msgspec.Struct], body: bytes) -> msgspec.Struct:
+def _decode(body_type: type[StructT], body: bytes) -> StructT:
     decoder = _decoders.get(body_type)
     if decoder is None:
         decoder = _decoders[body_type] = msgspec.json.Decoder(body_type, strict=True)
     try:
-        decoded: msgspec.Struct = decoder.decode(body)
+        decoded: StructT = decoder.decode(body)
     except UnicodeDecodeError:  # msgspec lets it through from inside a string
         raise _invalid_body(
             "", "the body is not valid UTF-8 (a string holds other bytes); send JSON encoded as UTF-8"

@@ -3,7 +3,8 @@
 Every response, errors and 404s included, gets them from the app's `before_send` hook:
 `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, a
 Content-Security-Policy that allows nothing (the API serves JSON) except on the API docs
-(`/schema`), whose Swagger UI loads its script and styles from jsdelivr, and `Cache-Control:
+(`/schema`), whose Swagger UI loads its script and styles from jsdelivr, and on the dashboard's files,
+which set their own (`areas/dashboard/`: this origin only, no inline script), and `Cache-Control:
 no-store` on the API's answers (they hold tokens and private data) unless a handler set its own.
 `Strict-Transport-Security` is sent when `hsts_seconds` is set (TLS ends in front of the gateway).
 
@@ -59,7 +60,8 @@ def security_headers(*, hsts_seconds: int) -> BeforeMessageSendHookHandler:
             headers[name] = value
         path = scope.get("path", "")
         docs = path == DOCS_PATH or path.startswith(DOCS_PATH + "/")
-        headers["content-security-policy"] = DOCS_CSP if docs else API_CSP
+        if "content-security-policy" not in headers:  # the dashboard's files set their own (areas/dashboard/)
+            headers["content-security-policy"] = DOCS_CSP if docs else API_CSP
         if path.startswith("/api/") and "cache-control" not in headers:
             headers["cache-control"] = "no-store"
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
 
-# Probes and scrapes are not traced: a trace of each would be noise, and they run every few seconds.
-UNTRACED_PATHS = ["^/health$", "^/ready$", "^/metrics$"]  # patterns, matched anywhere in the path
+# Probes and scrapes are not traced: a trace of each would be noise, and they run every few seconds; nor
+# are the dashboard's hashed files (areas/dashboard/), a dozen spans per page load that say nothing.
+UNTRACED_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/assets/"]  # patterns, matched anywhere in the path
 
 
 def tracing_plugin() -> OpenTelemetryPlugin:

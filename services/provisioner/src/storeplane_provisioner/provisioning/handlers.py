@@ -24,6 +24,7 @@ from storeplane_provisioner.errors import PermanentError, Withdrawn, blamed_on
 from storeplane_provisioner.ports import Clock, Cluster, DeletionRequested, Heartbeat, Helm, Publish
 from storeplane_provisioner.provisioning.config import Provisioning
 from storeplane_provisioner.provisioning.deadlines import SYSTEM_CLOCK, bounded
+from storeplane_provisioner.provisioning.stalls import Stalls, Watched, watching
 from storeplane_provisioner.provisioning.steps import (
     DELETION_STEPS,
     PROVISIONING_STEPS,
@@ -57,12 +58,29 @@ async def converged(step: Step[Command, Any], run: Run[Command], overall: float 
     }
     with tracer.start_as_current_span(f"step {step.name}", attributes=attributes):
         started = time.perf_counter()
-        async with bounded(step.name, step.seconds_in(run.config), overall, clock=run.clock) as deadline:
-            result = await step.converge(run, deadline)
         engine = getattr(run.command, "engine", None)
+        async with (
+            bounded(step.name, step.seconds_in(run.config), overall, clock=run.clock) as deadline,
+            watching(run.stalls if engine else None, watched(step, run, engine or "", deadline)),
+        ):
+            result = await step.converge(run, deadline)
         if engine is not None:
             metrics.STEP_DURATION.labels(engine, step.name).observe(time.perf_counter() - started)
         return result
+
+
+def watched(step: Step[Command, Any], run: Run[Command], engine: str, deadline: float) -> Watched:
+    return Watched(
+        step=step.name,
+        engine=engine,
+        namespace=run.namespace,
+        store_id=run.command.store_id,
+        owner_id=run.command.owner_id,
+        note_id=step_id(run.command.event_id, f"stalled-{step.name}-{run.attempt}"),
+        cluster=run.cluster,
+        clock=run.clock,
+        deadline=deadline,
+    )
 
 
 async def run_steps(
@@ -103,10 +121,12 @@ async def provision_store(
     config: Provisioning,
     deletion_requested: DeletionRequested,
     clock: Clock = SYSTEM_CLOCK,
+    stalls: Stalls | None = None,
 ) -> Event:
     """Run every provisioning step for one store request and publish its events; return the
-    `StoreReady`. Raises on failure, and `Withdrawn` when the store's deletion was requested."""
-    run = Run(request, cluster, helm, heartbeat, config, clock)
+    `StoreReady`. Raises on failure, and `Withdrawn` when the store's deletion was requested.
+    Each step is watched for a stall (`stalls`)."""
+    run = Run(request, cluster, helm, heartbeat, config, clock, attempt=attempt, stalls=stalls)
     overall = deadline_of(request, config.deadline_seconds)
 
     async def unless_withdrawn() -> None:

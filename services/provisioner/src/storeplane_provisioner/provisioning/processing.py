@@ -39,6 +39,7 @@ from storeplane_provisioner.ports import Clock, Cluster, DeletionRequested, Hear
 from storeplane_provisioner.provisioning.config import Provisioning
 from storeplane_provisioner.provisioning.deadlines import SYSTEM_CLOCK
 from storeplane_provisioner.provisioning.handlers import delete_store, provision_store
+from storeplane_provisioner.provisioning.stalls import Stalls
 from storeplane_provisioner.provisioning.steps import DELETION_STEPS, PROVISIONING_STEPS, step_id
 from storeplane_runtime.logs import store_context
 
@@ -85,6 +86,8 @@ class Dependencies:
     # How often a running command tells JetStream it is still in progress (below the ack wait).
     heartbeat_seconds: float = 10.0
     clock: Clock = SYSTEM_CLOCK
+    # Provisioning steps running long are noted `StepStalled` (None: not watched).
+    stalls: Stalls | None = None
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
@@ -194,6 +197,7 @@ async def dispatch(work: Work, *, attempt: int, heartbeat: Heartbeat, deps: Depe
             config=deps.config,
             deletion_requested=deps.deletion_requested,
             clock=deps.clock,
+            stalls=deps.stalls,
         )
     return await delete_store(
         work,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypedDict, TypeVar
 
 from storeplane_contracts.events import (
     ChartInstalled,
@@ -38,6 +38,9 @@ from storeplane_provisioner.provisioning.config import (
     generated_credentials,
     store_labels,
 )
+
+if TYPE_CHECKING:  # stalls imports the metrics, which import these tables
+    from storeplane_provisioner.provisioning.stalls import Stalls
 
 
 class StoreCommand(Protocol):
@@ -83,6 +86,9 @@ class Run(Generic[Command]):
     heartbeat: Heartbeat
     config: Provisioning
     clock: Clock
+    # The delivery attempt, and the watchdog's wiring (None: steps are not watched for stalls).
+    attempt: int = 1
+    stalls: Stalls | None = None
 
     @property
     def namespace(self) -> str:

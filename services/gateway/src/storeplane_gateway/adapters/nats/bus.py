@@ -52,6 +52,15 @@ _NOT_SENT: tuple[type[Exception], ...] = (
 )
 
 
+# What a stream answers while it has no leader (or its ack was lost): worth a retry with the same id.
+_LEADERLESS: tuple[type[Exception], ...] = (
+    nats.js.errors.NoStreamResponseError,
+    nats.errors.NoRespondersError,
+    nats.errors.TimeoutError,
+    TimeoutError,
+)
+
+
 def _unconfirmed(attempts: list[str], last: BaseException) -> PublishUnconfirmed:
     return PublishUnconfirmed(f"JetStream did not confirm the publish ({', '.join(attempts)}; then {last!r})")
 
@@ -67,9 +76,11 @@ class NatsBus:
         retry_delay: float = 1.0,
         probe_timeout: float = 2.0,
         audit_retention_seconds: float = subjects.AUDIT_RETENTION_SECONDS,
+        stream_replicas: int = 1,
     ) -> None:
         self._broker = broker
         self._audit_retention_seconds = audit_retention_seconds
+        self._stream_replicas = stream_replicas
         self._probe_timeout = probe_timeout
         self._publish_attempts = publish_attempts
         self._retry_delay = retry_delay
@@ -144,13 +155,22 @@ class NatsBus:
         raise PublishUnconfirmed(f"JetStream did not acknowledge after {self._publish_attempts} attempts")
 
     async def publish_audit(self, entry: CommandAudited) -> int:
-        """Store an audit record on the AUDIT stream; raises BusUnavailable."""
-        if not self.connected:
-            raise BusUnavailable("not connected to NATS")
-        try:
-            return await publish_audit(self._broker, entry)
-        except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
-            raise BusUnavailable(f"audit publish failed: {exc!r}") from exc
+        """Store an audit record on the AUDIT stream; raises BusUnavailable. A stream without a leader
+        for a moment (a JetStream cluster electing one after a node's loss answers "no responders") or
+        an ack that timed out is tried again, with the same record id, `publish_attempts` times."""
+        for attempt in range(1, self._publish_attempts + 1):
+            if not self.connected:
+                raise BusUnavailable("not connected to NATS")
+            try:
+                return await publish_audit(self._broker, entry)
+            except _LEADERLESS as exc:
+                if attempt == self._publish_attempts:
+                    raise BusUnavailable(f"audit publish failed: {exc!r}") from exc
+                log.info("bus.audit_publish_retried", event_id=entry.event_id, error=repr(exc))
+                await asyncio.sleep(self._retry_delay)
+            except (nats.errors.Error, IncorrectState, OSError, TimeoutError) as exc:
+                raise BusUnavailable(f"audit publish failed: {exc!r}") from exc
+        raise BusUnavailable("audit publish was not tried")  # publish_attempts < 1
 
     def jetstream(self) -> JetStreamContext:
         """The JetStream context of the live connection; raises BusUnavailable while disconnected."""
@@ -199,8 +219,10 @@ class NatsBus:
             while True:
                 try:
                     js = self._broker.connection.jetstream()
-                    await ensure_stream(js)
-                    await ensure_audit_stream(js, max_age_seconds=self._audit_retention_seconds)
+                    await ensure_stream(js, replicas=self._stream_replicas)
+                    await ensure_audit_stream(
+                        js, max_age_seconds=self._audit_retention_seconds, replicas=self._stream_replicas
+                    )
                     await self._broker.start()  # the subscribers registered by the composition root
                     break
                 except (nats.errors.Error, TimeoutError) as exc:

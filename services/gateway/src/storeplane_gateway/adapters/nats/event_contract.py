@@ -41,14 +41,30 @@ def _payload(schema: dict[str, Any]) -> Any:
     return Annotated[dict[str, Any], WithJsonSchema(schema)]
 
 
+_REF = "#/components/schemas/"
+
+
+def _inlined(node: Any, components: dict[str, Any]) -> Any:
+    """`node` with each reference to a struct inside an event (a `StallFinding`) replaced by its schema:
+    FastStream places each payload's schema but not the components it refers to."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(_REF):
+            return _inlined(components[ref.removeprefix(_REF)], components)
+        return {key: _inlined(value, components) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inlined(item, components) for item in node]
+    return node
+
+
 def describe_stream() -> NatsBroker:
     """A broker that only describes: a publisher per event type, with the payload's schema."""
     broker = NatsBroker(DOCUMENTED_SERVER, specification_url=DOCUMENTED_SERVER, description="Storeplane's NATS")
-    _, schemas = msgspec.json.schema_components(EVENT_TYPES, ref_template="#/components/schemas/{name}")
+    _, schemas = msgspec.json.schema_components(EVENT_TYPES, ref_template=_REF + "{name}")
     for event_type in EVENT_TYPES:
         broker.publisher(
             event_subject(event_type),
-            schema=_payload(schemas[event_type.__name__]),
+            schema=_payload(_inlined(schemas[event_type.__name__], schemas)),
             title=event_type.__name__,
             description=(event_type.__doc__ or "").strip(),
         )

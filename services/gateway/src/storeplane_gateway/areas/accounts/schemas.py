@@ -52,6 +52,20 @@ class TokenBody(msgspec.Struct, frozen=True):
     user: UserBody
 
 
+class BrowserTokenBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A browser's session tokens: the refresh token is in the HttpOnly cookie, not here."""
+
+    token: str
+    token_type: str
+    expires_in: int
+    refresh_expires_in: int
+    user: UserBody
+
+
+class EmptyBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """`{}`: what a browser may send to refresh (its refresh token is in the cookie)."""
+
+
 class RefreshBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A refresh token, to be exchanged (once) for new tokens."""
 

@@ -1,4 +1,5 @@
-"""The admin routes: what only admins may do: set a user's store limit, and read the audit trail.
+"""The admin routes: what only admins may do: find a user by email, set a user's store limit, and read
+the audit trail.
 
 Every route here needs an admin's login session (role `admin` in the token, checked by the
 `require_admin` guard); anyone else gets 403 `admin_only`. Admins are made by an operator, never
@@ -17,9 +18,16 @@ from litestar.params import FromPath, JSONBody, Parameter
 
 from storeplane_contracts.subjects import ANONYMOUS_ACTOR
 from storeplane_gateway.areas.accounts.guards import require_admin
-from storeplane_gateway.areas.admin.schemas import AuditListBody, SetQuotaBody, UserQuotaBody
-from storeplane_gateway.areas.admin.services import UserQuota, audit_page, quota_of, set_store_limit
+from storeplane_gateway.areas.admin.schemas import (
+    AdminUserBody,
+    AdminUserListBody,
+    AuditListBody,
+    SetQuotaBody,
+    UserQuotaBody,
+)
+from storeplane_gateway.areas.admin.services import UserQuota, audit_page, find_by_email, quota_of, set_store_limit
 from storeplane_gateway.domain.pages import DEFAULT_PAGE
+from storeplane_gateway.domain.users import EMAIL_PATTERN, MAX_EMAIL
 from storeplane_gateway.http.audit_hook import AUDIT
 from storeplane_gateway.http.authentication import SECURITY_SCHEME
 from storeplane_gateway.http.errors import documented
@@ -42,6 +50,16 @@ AuditActor = Annotated[
     ),
 ]
 
+UserEmail = Annotated[
+    str,
+    Parameter(
+        min_length=3,
+        max_length=MAX_EMAIL,
+        pattern=EMAIL_PATTERN,
+        description="The account's email, in any case (spaces around it are dropped).",
+    ),
+]
+
 
 def _body(quota: UserQuota) -> UserQuotaBody:
     return UserQuotaBody(
@@ -51,6 +69,17 @@ def _body(quota: UserQuota) -> UserQuotaBody:
         override=quota.user.store_limit,
         in_use=quota.in_use,
     )
+
+
+@get(
+    "/users",
+    summary="Find a user by email",
+    description="The account registered with `email`, as a list of one, or empty: an admin knows a user by "
+    "email, the quota routes by id.",
+    responses=documented({**_ERRORS, 400: "`invalid_request`: a missing or malformed `email`"}),
+)
+async def find_users(users: NamedDependency[Users], email: UserEmail) -> AdminUserListBody:
+    return AdminUserListBody(users=[AdminUserBody.from_user(user) for user in await find_by_email(email, users=users)])
 
 
 @get(
@@ -124,7 +153,7 @@ async def audit_trail(
 def admin_router(authentication: DefineMiddleware) -> Router:
     return Router(
         path="/api/v1/admin",
-        route_handlers=[get_quota, set_quota, audit_trail],
+        route_handlers=[find_users, get_quota, set_quota, audit_trail],
         middleware=[authentication],
         guards=[require_admin],
         security=[{SECURITY_SCHEME: []}],

@@ -1,4 +1,4 @@
-"""The bodies of the admin routes: a user's store quota, and the audit trail."""
+"""The bodies of the admin routes: finding a user, a user's store quota, and the audit trail."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import msgspec
 
 from storeplane_contracts.audit import CommandAudited
 from storeplane_gateway.areas.admin.services import MAX_STORE_LIMIT
+from storeplane_gateway.domain.users import Role, StoredUser
 from storeplane_gateway.http.pagination import NextPage
 
 # The rule's bounds (services.py), shown in the OpenAPI schema.
@@ -28,6 +29,25 @@ class UserQuotaBody(msgspec.Struct, frozen=True):
     limit: int
     override: int | None
     in_use: int
+
+
+class AdminUserBody(msgspec.Struct, frozen=True):
+    """An account as an admin sees it: its id, email, role and own store limit (null: the default)."""
+
+    id: str
+    email: str
+    role: Role
+    store_limit: int | None
+
+    @classmethod
+    def from_user(cls, user: StoredUser) -> AdminUserBody:
+        return cls(id=user.id, email=user.email, role=user.role, store_limit=user.store_limit)
+
+
+class AdminUserListBody(msgspec.Struct, frozen=True):
+    """The accounts found: the one with the email asked for, or none."""
+
+    users: list[AdminUserBody]
 
 
 class AuditListBody(msgspec.Struct, frozen=True):

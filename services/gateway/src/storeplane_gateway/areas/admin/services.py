@@ -59,6 +59,13 @@ async def revoke_admin(email: str, *, users: Users, sessions: Sessions) -> tuple
     return account, was_admin, ended
 
 
+async def find_by_email(email: str, *, users: Users) -> list[StoredUser]:
+    """The account registered with the email (as the accounts rule normalises it), if any: an admin
+    looking for a user to change their quota knows them by email, the API by id."""
+    account = await users.by_email(email.strip().lower())
+    return [account] if account is not None else []
+
+
 async def list_admins(*, users: Users) -> list[StoredUser]:
     return await users.with_role("admin")
 

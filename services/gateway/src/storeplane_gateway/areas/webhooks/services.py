@@ -29,12 +29,27 @@ from storeplane_gateway.domain.principals import Principal
 from storeplane_gateway.ports import AuditNotes, Webhooks, WithSecret, no_notes
 
 LISTED_HINT = "GET /api/v1/webhooks lists yours"
-# The form of a URL the notifier takes (http(s), a host name or IPv4 address, a port, no credentials),
+# The form of a URL the notifier takes (http(s), a host name or an IP address, a port, no credentials),
 # as the OpenAPI schema states it; whether its target may be delivered to is the notifier's to say
 # (DNS and the operator's allow-list), so a URL of this form may still be refused as `target_refused`.
 # Spaces and control characters are spelled out, not `\s`: Python's and JSON Schema's `\s` differ.
 _PORT = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-URL_PATTERN = rf"^https?://[A-Za-z0-9._~%-]+(:{_PORT})?([/?#][^\x00-\x20\x7f]*)?$"
+# An IPv6 address in hexadecimal groups, each form of `::` spelled out, so that the schema accepts no
+# bracketed host that is not one (the fuzzer holds the schema to that); no embedded IPv4, no zone.
+_H16 = "[0-9A-Fa-f]{1,4}"
+_IPV6 = "|".join(
+    [
+        rf"({_H16}:){{7}}{_H16}",
+        rf"({_H16}:){{1,7}}:",
+        *(rf"({_H16}:){{1,{7 - tail}}}(:{_H16}){{{tail}}}" for tail in range(1, 7)),
+        rf":(:{_H16}){{1,7}}",
+        "::",
+    ]
+)
+# The host: a name or IPv4 address, or an IPv6 address in brackets (RFC 3986); which hosts may be
+# reached is the notifier's check (its SSRF guard), not this one.
+_HOST = rf"([A-Za-z0-9._~%-]+|\[({_IPV6})\])"
+URL_PATTERN = rf"^https?://{_HOST}(:{_PORT})?([/?#][^\x00-\x20\x7f]*)?$"
 
 # What an id of the notifier's may look like; it decides whether one names anything.
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -61,9 +76,8 @@ def checked_url(url: str | None) -> str | None:
     if url is not None and (len(url) > MAX_URL_LENGTH or not re.fullmatch(URL_PATTERN, url)):
         raise InvalidWebhook(
             "invalid_url",
-            f"{url[:200]!r} is not a webhook URL: it must be http(s)://host[:port][/path], the host a name "
-            f"or an IPv4 address, without "
-            f"credentials, at most {MAX_URL_LENGTH} characters",
+            f"{url[:200]!r} is not a webhook URL: it must be http(s)://host[:port][/path], the host a name, "
+            f"an IPv4 address or an IPv6 address in brackets, without credentials, at most {MAX_URL_LENGTH} characters",
         )
     return url
 

@@ -22,7 +22,7 @@ from kubernetes_asyncio import client, config, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 from opentelemetry import trace
 
-from storeplane_contracts.events import FailureStep
+from storeplane_contracts.events import FailureStep, StallFinding
 from storeplane_provisioner import metrics
 from storeplane_provisioner.adapters.kubernetes.readiness import (
     RECENT,
@@ -32,6 +32,7 @@ from storeplane_provisioner.adapters.kubernetes.readiness import (
     held_back,
     unready_workloads,
 )
+from storeplane_provisioner.adapters.kubernetes.stalls import stall_findings
 from storeplane_provisioner.adapters.kubernetes.terminating import blocking_objects, summary
 from storeplane_provisioner.errors import PermanentError, StepTimedOut, TemporaryError
 from storeplane_provisioner.ports import Heartbeat
@@ -292,6 +293,11 @@ class KubernetesCluster:
             self.core.list_namespaced_event(namespace),
         )
         return Surroundings(pods.items, claims.items, events.items)
+
+    async def stall_findings(self, namespace: str, *, since: float) -> list[StallFinding]:
+        async with _api_errors("readiness", f"reading what holds {namespace} back"):
+            around = await self.surroundings(namespace)
+        return stall_findings(around, since=datetime.fromtimestamp(since, UTC))
 
     async def wait_workloads_ready(self, namespace: str, *, deadline: float, heartbeat: Heartbeat) -> None:
         # Refusals recorded since shortly before this wait belong to this attempt (see `readiness.RECENT`).

@@ -156,7 +156,7 @@ def unready_workloads(workloads: Workloads, pods: Sequence[Any] = ()) -> tuple[l
     return unready, failed
 
 
-def _last_seen(event: Any) -> datetime | None:
+def last_seen(event: Any) -> datetime | None:
     """When the event last happened, whichever of the core and events.k8s.io fields recorded it."""
     series = event.series
     return (
@@ -168,7 +168,7 @@ def _last_seen(event: Any) -> datetime | None:
     )
 
 
-def _about(event: Any, kind: str, obj: Any) -> bool:
+def about(event: Any, kind: str, obj: Any) -> bool:
     ref = event.involved_object
     return (
         ref is not None
@@ -193,8 +193,8 @@ def refusals(workloads: Workloads, events: Sequence[Any], *, since: datetime | N
         refused: tuple[datetime, str] | None = None
         created: datetime | None = None
         for event in events:
-            seen = _last_seen(event)
-            if seen is None or not _about(event, kind, obj):
+            seen = last_seen(event)
+            if seen is None or not about(event, kind, obj):
                 continue
             if event.reason == "SuccessfulCreate":
                 created = max(created or seen, seen)
@@ -215,9 +215,9 @@ def refusals(workloads: Workloads, events: Sequence[Any], *, since: datetime | N
 FATAL_WAITING_REASONS = frozenset({"CreateContainerConfigError", "InvalidImageName", "ErrImageNeverPull"})
 
 
-def _latest_event(events: Sequence[Any], kind: str, obj: Any) -> Any | None:
+def latest_event(events: Sequence[Any], kind: str, obj: Any) -> Any | None:
     """The object's latest Warning event, else its latest event of any type."""
-    mine = [(seen, e) for e in events if _about(e, kind, obj) and (seen := _last_seen(e)) is not None]
+    mine = [(seen, e) for e in events if about(e, kind, obj) and (seen := last_seen(e)) is not None]
     latest = max([m for m in mine if m[1].type == "Warning"] or mine, key=lambda m: m[0], default=None)
     return latest[1] if latest else None
 
@@ -245,7 +245,7 @@ def _held_pod(pod: Any) -> tuple[list[str], list[str]]:
     """(what holds one pod back: unschedulable, containers waiting; the fatal subset)."""
     name = f"Pod/{pod.metadata.name}"
     status = pod.status
-    if status is None or (status.phase in ("Succeeded", "Running") and _pod_ready(pod)):
+    if status is None or (status.phase in ("Succeeded", "Running") and pod_ready(pod)):
         return [], []
     problems = [
         f"{name}: {condition.reason}: {condition.message or ''}".rstrip(": ")
@@ -265,7 +265,7 @@ def _held_pod(pod: Any) -> tuple[list[str], list[str]]:
 
 def _unbound_claim(claim: Any, events: Sequence[Any]) -> str:
     entry = f"PersistentVolumeClaim/{claim.metadata.name}: {claim.status.phase if claim.status else 'Pending'}"
-    if event := _latest_event(events, "PersistentVolumeClaim", claim):
+    if event := latest_event(events, "PersistentVolumeClaim", claim):
         entry = f"{entry}: {event.reason}: {event.message or ''}".rstrip(": ")
     return entry
 
@@ -284,5 +284,5 @@ def held_back(workloads: Workloads, around: Surroundings) -> list[str]:
     return [*failed, *unready, *refusals(workloads, around.events), *problems]
 
 
-def _pod_ready(pod: Any) -> bool:
+def pod_ready(pod: Any) -> bool:
     return any(c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
