@@ -26,3 +26,36 @@ export function Field({
     </div>
   );
 }
+
+/** The end of a form: its error that is about no single field, then its buttons (Cancel first, if any). */
+export function FormEnd({
+  error,
+  submit,
+  busy,
+  onCancel,
+}: {
+  error?: string | null;
+  submit: string;
+  busy: boolean;
+  onCancel?: () => void;
+}) {
+  return (
+    <>
+      {error && (
+        <p className="field-error form-error" role="alert">
+          {error}
+        </p>
+      )}
+      <div className={onCancel ? "actions" : "actions start"}>
+        {onCancel && (
+          <button type="button" onClick={onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="primary" disabled={busy}>
+          {submit}
+        </button>
+      </div>
+    </>
+  );
+}

@@ -7,7 +7,7 @@ import toast from "react-hot-toast/headless";
 import { api, ApiError } from "../../api/client";
 import { Dialog } from "../../components/Dialog";
 import { EmptyState, ErrorNotice, messageOf, Skeleton } from "../../components/feedback";
-import { Field } from "../../components/Field";
+import { Field, FormEnd } from "../../components/Field";
 import { SCOPES, type ApiToken, type NewApiToken, type TokenList } from "./types";
 import { Confirm, LoadMore, SecretOnce, usePagedList, When, TableScroll } from "./shared";
 
@@ -193,19 +193,7 @@ function CreateTokenDialog({ open, onClose }: { open: boolean; onClose: () => vo
               </p>
             )}
           </fieldset>
-          {errors.form && (
-            <p className="field-error" role="alert">
-              {errors.form}
-            </p>
-          )}
-          <div className="actions">
-            <button type="button" onClick={close}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              Create token
-            </button>
-          </div>
+          <FormEnd error={errors.form} submit="Create token" busy={busy} onCancel={close} />
         </form>
       )}
     </Dialog>

@@ -7,7 +7,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { api } from "../../api/client";
 import { Dialog } from "../../components/Dialog";
 import { ErrorNotice, Skeleton, toastError } from "../../components/feedback";
-import { Field } from "../../components/Field";
+import { Field, FormEnd } from "../../components/Field";
 import { DeliveryLog } from "./DeliveryLog";
 import { EventsPicker } from "./EventsPicker";
 import { Confirm, SecretOnce, When } from "./shared";
@@ -188,16 +188,7 @@ function Settings({ webhook }: { webhook: Webhook }) {
           error={errors.description}
         />
         <EventsPicker events={events} onChange={setEvents} error={errors.events} />
-        {errors.form && (
-          <p className="field-error" role="alert">
-            {errors.form}
-          </p>
-        )}
-        <div className="actions start">
-          <button type="submit" className="primary" disabled={busy}>
-            Save changes
-          </button>
-        </div>
+        <FormEnd error={errors.form} submit="Save changes" busy={busy} />
       </form>
     </section>
   );

@@ -7,7 +7,7 @@ import { Link } from "react-router";
 import { api, ApiError } from "../../api/client";
 import { Dialog } from "../../components/Dialog";
 import { EmptyState, ErrorNotice, messageOf, Skeleton } from "../../components/feedback";
-import { Field } from "../../components/Field";
+import { Field, FormEnd } from "../../components/Field";
 import { EventsPicker, eventsText } from "./EventsPicker";
 import { LoadMore, SecretOnce, usePagedList, When, TableScroll } from "./shared";
 import type { Webhook, WebhookList, WebhookWithSecret } from "./types";
@@ -195,19 +195,7 @@ function AddWebhookDialog({ open, onClose }: { open: boolean; onClose: () => voi
             error={errors.description}
           />
           <EventsPicker events={events} onChange={setEvents} error={errors.events} />
-          {errors.form && (
-            <p className="field-error" role="alert">
-              {errors.form}
-            </p>
-          )}
-          <div className="actions">
-            <button type="button" onClick={close}>
-              Cancel
-            </button>
-            <button type="submit" className="primary" disabled={busy}>
-              Add endpoint
-            </button>
-          </div>
+          <FormEnd error={errors.form} submit="Add endpoint" busy={busy} onCancel={close} />
         </form>
       )}
     </Dialog>

@@ -7,7 +7,7 @@ import toast from "react-hot-toast/headless";
 import { api, ApiError } from "../../api/client";
 import type { Store } from "../../api/types";
 import { Dialog } from "../../components/Dialog";
-import { Field } from "../../components/Field";
+import { Field, FormEnd } from "../../components/Field";
 import { messageOf, toastError } from "../../components/feedback";
 import { keys, putStore } from "../../stores/queries";
 
@@ -104,19 +104,7 @@ export function CreateStoreDialog({ open, onClose }: { open: boolean; onClose: (
             </p>
           )}
         </fieldset>
-        {errors.form && (
-          <p className="field-error form-error" role="alert">
-            {errors.form}
-          </p>
-        )}
-        <div className="actions">
-          <button type="button" onClick={close}>
-            Cancel
-          </button>
-          <button type="submit" className="primary" disabled={pending}>
-            {pending ? "Creating…" : "Create store"}
-          </button>
-        </div>
+        <FormEnd error={errors.form} submit={pending ? "Creating…" : "Create store"} busy={pending} onCancel={close} />
       </form>
     </Dialog>
   );
