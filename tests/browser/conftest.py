@@ -63,7 +63,12 @@ def dashboard_url(
     dashboard_dist: Path, browser_database: str, kubeconfig: Path, cluster_bin: Path, servers_dir: Path
 ) -> Iterator[str]:
     """The gateway's base URL, on a whole platform of its own serving `dashboard_dist` at `/`."""
-    extra = {"STOREPLANE_DASHBOARD_DIR": str(dashboard_dist)}
+    extra = {
+        "STOREPLANE_DASHBOARD_DIR": str(dashboard_dist),
+        # Every test's users sign up, log in and renew from one address (127.0.0.1), dozens a minute: the
+        # per-address limit of sign-ups, logins and refreshes (30 a minute) would answer them 429.
+        "STOREPLANE_AUTH_REQUESTS_PER_MINUTE_PER_ADDRESS": "0",
+    }
     with running_platform(
         servers_dir / "browser",
         database_url=browser_database,
