@@ -15,6 +15,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, Locator, Page, expect
 
+from tests.browser.narrow import assert_narrow_and_dark
 from tests.browser.network_cut import cuttable_link
 from tests.browser.support import PASSWORD, assert_accessible, register, screenshot, watched_page
 from tests.steps import PROVISIONING_STEPS
@@ -95,6 +96,7 @@ async def test_a_store_goes_live_to_ready_and_its_page_shows_every_part(page: Pa
     await expect(spans.or_(page.get_by_text("Traces are not collected on this platform right now"))).to_be_visible()
     await assert_accessible(page, "store")
     await screenshot(page, "store")
+    await assert_narrow_and_dark(page, "a store's page", "store-360-dark")
     await page.reload()  # a second visit: the session survives it (the refresh cookie), the secret does not
     await expect(page.get_by_text("The admin login was already revealed, once.")).to_be_visible()
     await expect(page.get_by_role("button", name="Reveal admin login")).to_have_count(0)
@@ -110,6 +112,33 @@ async def test_a_store_goes_live_to_ready_and_its_page_shows_every_part(page: Pa
     await expect(page.get_by_role("status").filter(has_text=f"Deleting {name}.")).to_be_visible()
     await expect(page.locator(".page-head .badge")).to_have_text("Deleted", timeout=READY_TIMEOUT_MS)
     await expect(timeline.get_by_text("Store deleted")).to_be_visible()
+
+
+async def test_the_store_list_works_from_the_keyboard_and_in_the_theme_a_user_picks(page: Page) -> None:
+    await register(page)
+    await page.keyboard.press("Tab")
+    await expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    create = page.get_by_role("button", name="Create store")
+    for _ in range(20):  # Tab through the top bar to the page's own first control
+        if await create.evaluate("(button) => button === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    await expect(create).to_be_focused()
+    await page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Create a store")
+    await expect(dialog).to_be_visible()
+    assert await dialog.evaluate("(dialog) => dialog.contains(document.activeElement)"), "focus is not in the dialog"
+    await page.keyboard.press("Escape")
+    await expect(dialog).to_be_hidden()
+    await assert_narrow_and_dark(page, "the store list", "stores-360-dark")
+
+    toggle = page.get_by_role("button", name=re.compile("Change theme"))
+    await toggle.click()  # system -> dark
+    assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+    await page.reload()  # the pick is kept
+    await page.get_by_role("button", name="Log out", exact=True).wait_for()
+    assert await page.evaluate("document.documentElement.dataset.theme") == "dark"
+    await assert_accessible(page, "stores (dark)")
 
 
 async def test_a_refused_name_is_explained_at_the_field(page: Page) -> None:

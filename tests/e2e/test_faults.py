@@ -1,6 +1,6 @@
 """Nothing lost, nothing doubled, whatever crashes: 30 stores are requested through the API while
 the provisioner, the status service and NATS are SIGKILLed (20 times) at random moments and
-Postgres restarts. Afterwards every accepted store is `ready` (or `failed` with a reason), has exactly
+Postgres restarts. Afterwards every accepted store is `ready` (a store failed is a violation), has exactly
 one namespace and one Helm release, a timeline without duplicates, and read models equal to a
 replay of the stream. The counts are printed at the end."""
 
