@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import subprocess
 import uuid
 from collections.abc import AsyncIterator
@@ -64,11 +65,22 @@ class PageProblems:
         if message.type != "error":
             return
         location = message.location.get("url", "")
-        # The API's 4xx answers (no session yet, a refused name) are the app's to show; Chromium logs each
-        # as "Failed to load resource". A failed load of anything else (an asset) is a real problem.
-        if message.text.startswith("Failed to load resource") and location.startswith(f"{self.dashboard_url}/api/"):
+        if self._answer_the_app_shows(message.text, location):
             return
         self.problems.append(f"console error: {message.text} (at {location or 'unknown'})")
+
+    def _answer_the_app_shows(self, text: str, location: str) -> bool:
+        """The API's 4xx answers (no session yet, a refused name), a store's trace on a platform without a
+        trace backend (503 `traces_unavailable`) and a connection to the API that the network cut
+        (`net::ERR_…`: the app shows "Reconnecting…") are the app's to show; Chromium logs each as "Failed
+        to load resource". Any other failed load (an API's 5xx, an asset) is a real problem."""
+        if not (text.startswith("Failed to load resource") and location.startswith(f"{self.dashboard_url}/api/")):
+            return False
+        if "net::ERR_" in text:
+            return True
+        status = re.search(r"status of (\d{3})", text)
+        code = int(status.group(1)) if status else 0
+        return 400 <= code < 500 or (code == 503 and location.split("?", 1)[0].endswith("/trace"))
 
     def page_error(self, error: Exception) -> None:
         self.problems.append(f"uncaught: {error}")
