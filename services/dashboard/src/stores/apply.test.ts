@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest";
 import type { StoreList } from "../api/types";
 import { applyToCache, keys, putStore } from "./queries";
 import { applyEntry, storeFromRequest } from "./apply";
-import { progressOf } from "./progress";
+import { EVENT_TYPES } from "./catalogue";
+import { progressOf, STEPS } from "./progress";
 import { aStore, anEntry } from "./testing";
 
 describe("a live event applied to a store", () => {
@@ -47,6 +48,43 @@ describe("the provisioning progress", () => {
     expect(progressOf(failedRun, "failed")[2]?.state).toBe("failed");
     const retried = progressOf([...failedRun, anEntry("StoreRetryRequested", 4), anEntry("ProvisioningStarted", 5)], "provisioning");
     expect(retried[2]?.state).toBe("running");
+  });
+});
+
+describe("the provisioning progress after any event type", () => {
+  const provisioned = STEPS.map((step, index) => anEntry(step.event, index + 1));
+  const midway = provisioned.slice(0, 4);
+
+  // The types that are not steps: notes, the later lifecycle, a retry, a failure.
+  it.each(EVENT_TYPES.filter((type) => !STEPS.some((step) => step.event === type)))(
+    "%s after a provisioning leaves every step in a known state, none running twice",
+    (type) => {
+      for (const [timeline, status] of [
+        [provisioned, "ready"],
+        [midway, "provisioning"],
+      ] as const) {
+        const steps = progressOf([...timeline, anEntry(type, 20)], status);
+        expect(steps.map((step) => step.event)).toEqual(STEPS.map((step) => step.event));
+        expect(steps.every((step) => ["done", "running", "failed", "waiting"].includes(step.state))).toBe(true);
+        expect(steps.filter((step) => step.state === "running").length).toBeLessThanOrEqual(1);
+      }
+    },
+  );
+
+  it("keeps a finished provisioning's steps done through notes, degradation and deletion", () => {
+    const done = progressOf(provisioned, "ready").map((step) => step.state);
+    for (const type of ["StepRetrying", "StepStalled", "CredentialsRevealed", "StoreDegraded", "StoreDeletionRequested", "ReleaseUninstalled", "StoreDeleted"]) {
+      expect(progressOf([...provisioned, anEntry(type, 20)], "ready").map((step) => step.state)).toEqual(done);
+    }
+    expect(done.every((state) => state === "done")).toBe(true);
+  });
+
+  it("leaves the running step running through a retry note or a stall", () => {
+    const running = progressOf(midway, "provisioning").map((step) => step.state);
+    expect(running[4]).toBe("running");
+    for (const type of ["StepRetrying", "StepStalled"]) {
+      expect(progressOf([...midway, anEntry(type, 20, { step: "limits" })], "provisioning").map((step) => step.state)).toEqual(running);
+    }
   });
 });
 

@@ -115,6 +115,15 @@ describe("the store page", { timeout: 20_000 }, () => {
     expect(await screen.findByText("Provisioning", { selector: ".badge" })).toBeInTheDocument();
   });
 
+  it("shows an error that a retry cannot fix without Retry", async () => {
+    const error = { step: "namespace", reason: "NameConflict", message: "the namespace belongs to another", retryable: false };
+    storeApi(aStore({ status: "failed", error }), provisioned.slice(0, 3));
+    renderAt("/stores/s-1");
+    const alert = await screen.findByText("Failed at namespace: NameConflict");
+    expect(alert.parentElement).toHaveTextContent("the namespace belongs to another");
+    expect(screen.queryByRole("button", { name: "Retry" })).not.toBeInTheDocument();
+  });
+
   it("reveals the admin login once: a warning first, then the values, then already revealed", async () => {
     let revealed = false;
     const writeText = vi.fn(async () => undefined);
