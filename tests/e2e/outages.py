@@ -34,18 +34,25 @@ def retry_after(response: httpx.Response, default: float = 0.5) -> float:
         return default
 
 
-async def retrying(call: Any, *args: Any, **kwargs: Any) -> httpx.Response:
+async def retrying(call: Any, *args: Any, patience: float = 120, **kwargs: Any) -> httpx.Response:
     """Call the API until it answers with something other than a 503 (a dependency restarting), waiting
-    as long as its Retry-After says; a connection refused or cut is answered as 599 and retried too."""
-    async with asyncio.timeout(120):
-        while True:
-            try:
-                response: httpx.Response = await call(*args, **kwargs)
-            except httpx.TransportError:
-                response = httpx.Response(599)
-            if response.status_code not in UNAVAILABLE:
-                return response
-            await asyncio.sleep(retry_after(response))
+    as long as its Retry-After says; a connection refused or cut is answered as 599 and retried too.
+    Unavailable for longer than `patience` seconds fails the test with the last answer."""
+    response = httpx.Response(599)
+    try:
+        async with asyncio.timeout(patience):
+            while True:
+                try:
+                    response = await call(*args, **kwargs)
+                except httpx.TransportError:
+                    response = httpx.Response(599)
+                if response.status_code not in UNAVAILABLE:
+                    return response
+                await asyncio.sleep(retry_after(response))
+    except TimeoutError:
+        raise AssertionError(
+            f"unavailable for {patience:.0f} s; the last answer: {response.status_code} {response.text[:300]}"
+        ) from None
 
 
 def in_use(response: httpx.Response) -> bool:

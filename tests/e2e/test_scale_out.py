@@ -224,7 +224,9 @@ class Client:
         return response
 
     async def call(self, method: str, path: str, **options: Any) -> httpx.Response:
-        return await retrying(self.once, method, path, **options)
+        # A NATS node and then the leader's are killed and restarted under this client: an order may wait out
+        # both elections and catch-ups (one CI run met 120 s of 503s), so it waits longer than the fault test.
+        return await retrying(self.once, method, path, patience=300, **options)
 
 
 @dataclass(frozen=True)
